@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT
+ * pci.h - PCI host bridge (configuration mechanism #1 at 0xCF8/0xCFC), the
+ * root bus, type-0 configuration space with read-only / write-1-to-clear
+ * semantics, BAR sizing and assignment, capability lists, legacy INTx and
+ * MSI-X (PCI Local Bus 3.0, ch. 6; PCI 3.0 6.8.2 for MSI-X).
+ *
+ * Devices fill a struct pci_dev (IDs, BARs, capabilities) and call
+ * pci_bus_add(). The bus assigns BAR addresses in the 32-bit hole (the
+ * firmware's job on real hardware: Linux keeps what it finds) and maps
+ * each BAR's handler on the PIO or MMIO bus while decoding is enabled in
+ * the command register; when the guest moves a BAR, the device's bar_moved
+ * hook runs so it can move ioeventfds with it.
+ */
+#ifndef MINIVMM_PCI_H
+#define MINIVMM_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/bus.h"
+
+struct vm;
+struct pci_dev;
+
+#define PCI_CFG_SIZE 256
+#define PCI_MAX_SLOTS 32
+#define PCI_NUM_BARS 6
+
+enum pci_bar_type {
+	PCI_BAR_NONE = 0,
+	PCI_BAR_IO,    /* I/O space, size >= 4 */
+	PCI_BAR_MEM32, /* 32-bit memory, size >= 16 (4096 recommended) */
+	PCI_BAR_MEM64, /* 64-bit memory; uses two BAR slots */
+};
+
+struct pci_bar {
+	enum pci_bar_type type;
+	bool prefetch;
+	uint64_t size; /* power of two */
+	uint64_t addr; /* current guest address */
+	bool mapped;   /* registered on the bus right now */
+	bus_io_fn fn;
+	void *opaque;
+};
+
+struct msix_vector {
+	uint64_t addr;
+	uint32_t data;
+	uint32_t ctrl; /* bit 0: masked */
+	int gsi;       /* KVM GSI routed to this vector, -1 if none */
+	int efd;       /* irqfd eventfd for gsi, -1 if none */
+};
+
+struct pci_msix {
+	unsigned nvec;
+	int bar;              /* BAR holding table and PBA */
+	uint32_t table_off;   /* offset of the table in that BAR */
+	uint32_t pba_off;     /* offset of the PBA in that BAR */
+	uint8_t cap;          /* capability offset in config space */
+	bool enabled, masked; /* Message Control: MSI-X Enable, Function Mask */
+	struct msix_vector *v;
+	uint64_t *pba;        /* pending bits, nvec bits */
+	pthread_mutex_t lock;
+};
+
+struct pci_dev {
+	const char *name;
+	uint8_t cfg[PCI_CFG_SIZE];     /* current contents */
+	uint8_t wmask[PCI_CFG_SIZE];   /* bits the guest may write */
+	uint8_t w1cmask[PCI_CFG_SIZE]; /* write-1-to-clear bits */
+	struct pci_bar bars[PCI_NUM_BARS];
+	uint8_t next_cap_off;          /* where the next capability goes */
+	unsigned slot;                 /* device number on bus 0 */
+	unsigned intx_gsi;             /* IOAPIC pin for INTA# */
+	bool intx_level;
+	struct pci_msix msix;          /* nvec 0 if the device has none */
+	struct pci_bus *bus;
+	void *opaque;                  /* the device model's state */
+
+	/* Optional hooks, called on the vCPU thread. */
+	/* After a config write has been applied (offset, length, value). */
+	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned len);
+	/* After BAR n moved or was (un)mapped: new address and state. */
+	void (*bar_moved)(struct pci_dev *d, int bar, uint64_t old_addr,
+			  uint64_t new_addr, bool mapped);
+};
+
+struct pci_bus {
+	struct vm *vm;
+	struct pci_dev *slots[PCI_MAX_SLOTS];
+	struct pci_dev host_bridge;
+	uint32_t cf8; /* CONFIG_ADDRESS latch */
+	uint64_t next_mmio, next_io; /* BAR assignment cursors */
+	pthread_mutex_t lock; /* config space accesses */
+};
+
+/* ---- building a device ---- */
+/* Zero d and fill the header: vendor, device, class (base<<16|sub<<8|prog),
+ * revision, subsystem IDs; sets the write masks of a type-0 header. */
+void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor,
+		  uint16_t device, uint32_t class_code, uint8_t revision,
+		  uint16_t subsys_vendor, uint16_t subsys_id);
+/* Declare BAR n. For PCI_BAR_MEM64, n and n+1 are used. 0 or -EINVAL. */
+int pci_dev_set_bar(struct pci_dev *d, int n, enum pci_bar_type type,
+		    uint64_t size, bus_io_fn fn, void *opaque);
+/* Append a capability (body[0] = cap ID; body[1], the next pointer, is
+ * filled in). Returns its config-space offset or -ENOSPC. The bytes are
+ * read-only to the guest unless the caller opens wmask afterwards. */
+int pci_dev_add_cap(struct pci_dev *d, const void *body, unsigned len);
+/* Add an MSI-X capability with nvec vectors, its table at table_off and
+ * PBA at pba_off inside BAR bar (which the device declared and whose
+ * handler must forward those ranges to pci_msix_access). 0 or -errno. */
+int pci_msix_init(struct pci_dev *d, unsigned nvec, int bar,
+		  uint32_t table_off, uint32_t pba_off);
+
+/* ---- the bus ---- */
+/* Create the root bus with its host bridge at 00:00.0; registers 0xCF8 and
+ * 0xCFC on vm->pio. */
+int pci_bus_init(struct pci_bus *bus, struct vm *vm);
+/* Put d in the next free slot (or slot if nonzero), assign its BARs,
+ * enable decoding, choose its INTx pin. 0 or -errno. */
+int pci_bus_add(struct pci_bus *bus, struct pci_dev *d);
+void pci_bus_destroy(struct pci_bus *bus);
+
+/* Config space as the guest sees it (used by the 0xCFC handler and tests).
+ * Off-range or unaligned accesses read as all ones / are ignored. */
+uint32_t pci_cfg_read(struct pci_dev *d, unsigned off, unsigned len);
+void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len,
+		   uint32_t val);
+
+/* ---- interrupts ---- */
+/* MSI-X table/PBA access from the device's BAR handler: returns true if
+ * bar_off fell in the table or PBA and was handled. */
+bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,
+		     unsigned len, bool is_write);
+/* True when MSI-X is enabled and not function-masked. */
+bool pci_msix_enabled(struct pci_dev *d);
+/* Signal vector v: through its irqfd when unmasked, else set its pending
+ * bit (delivered on unmask). Any thread. 0, or -EINVAL for a bad vector. */
+int pci_msix_notify(struct pci_dev *d, unsigned v);
+/* Level of INTA# (legacy INTx). Any thread. */
+void pci_intx_set(struct pci_dev *d, bool level);
+
+#endif

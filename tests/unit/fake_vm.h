@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT
+ * fake_vm.h - what the fake KVM side recorded (see fake_vm.c). */
+#ifndef MINIVMM_FAKE_VM_H
+#define MINIVMM_FAKE_VM_H
+
+#include "vmm/vm.h"
+
+#define FAKE_MAX_GSI 256
+#define FAKE_MAX_IOEVENTFD 64
+
+struct fake_vm_log {
+	int irq_level[FAKE_MAX_GSI];
+	unsigned irq_line_calls;
+	unsigned next_gsi;
+	uint64_t route_addr[FAKE_MAX_GSI];
+	uint32_t route_data[FAKE_MAX_GSI];
+	unsigned route_calls;
+	uint64_t last_msi_addr;
+	uint32_t last_msi_data;
+	unsigned signal_msi_calls;
+	int irqfd[FAKE_MAX_GSI];
+	unsigned irqfd_calls;
+	uint64_t ioeventfd_addr[FAKE_MAX_IOEVENTFD];
+	int ioeventfd_fd[FAKE_MAX_IOEVENTFD];
+	unsigned nr_ioeventfd, ioeventfd_deassigned;
+	unsigned stop_calls, reboot_calls;
+	int stop_status;
+};
+
+extern struct fake_vm_log fake;
+void fake_vm_reset(void);
+
+#endif

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests: PIO/MMIO bus registration, overlap rejection and lookup. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/bus.h"
+#include "vmm/log.h"
+
+struct hit {
+	uint64_t off;
+	unsigned len, calls;
+	bool write;
+};
+
+static void dev_fn(void *opaque, uint64_t off, void *data, unsigned len,
+		   bool is_write)
+{
+	struct hit *h = opaque;
+	h->off = off;
+	h->len = len;
+	h->write = is_write;
+	h->calls++;
+	if (!is_write)
+		memset(data, 0x5a, len);
+}
+
+static void test_overlaps(void **state)
+{
+	(void)state;
+	struct bus b;
+	struct hit h = { 0 };
+	log_quiet = true;
+	assert_int_equal(bus_init(&b, "pio"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &h, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &h, "dup"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3f0, 9, dev_fn, &h, "left"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3ff, 1, dev_fn, &h, "right"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3f0, 8, dev_fn, &h, "below"), 0);
+	assert_int_equal(bus_add(&b, 0x400, 1, dev_fn, &h, "above"), 0);
+	assert_int_equal(bus_add(&b, 0x3fa, 1, dev_fn, &h, "inside"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x100, 0x1000, dev_fn, &h, "around"), -EEXIST);
+	/* zero length and wrap-around are invalid */
+	assert_int_equal(bus_add(&b, 0x10, 0, dev_fn, &h, "zero"), -EINVAL);
+	assert_int_equal(bus_add(&b, UINT64_MAX - 1, 4, dev_fn, &h, "wrap"), -EINVAL);
+	/* a range ending exactly at the top of the address space is fine */
+	assert_int_equal(bus_add(&b, UINT64_MAX - 3, 4, dev_fn, &h, "top"), 0);
+	assert_int_equal(b.nr, 4);
+	bus_destroy(&b);
+	log_quiet = false;
+}
+
+static void test_lookup(void **state)
+{
+	(void)state;
+	struct bus b;
+	struct hit h[64] = { 0 };
+	uint32_t v = 0;
+	assert_int_equal(bus_init(&b, "mmio"), 0);
+	/* insert in scrambled order; each device 0x10 bytes at i*0x100 */
+	for (unsigned k = 0; k < 64; k++) {
+		unsigned i = (k * 37) % 64;
+		assert_int_equal(bus_add(&b, i * 0x100ULL, 0x10, dev_fn, &h[i], "d"), 0);
+	}
+	for (unsigned i = 0; i < 64; i++) {
+		assert_true(bus_access(&b, i * 0x100ULL + 0xc, &v, 4, false));
+		assert_int_equal(h[i].calls, 1);
+		assert_int_equal(h[i].off, 0xc);
+		assert_int_equal(v, 0x5a5a5a5a);
+	}
+	/* a miss reads as all ones and is counted */
+	assert_false(bus_access(&b, 0x10, &v, 4, false));
+	assert_int_equal(v, 0xffffffff);
+	assert_false(bus_access(&b, 0x10, &v, 4, true));
+	assert_false(bus_access(&b, 0x1f, &v, 1, false));
+	assert_int_equal(b.unhandled, 3);
+	assert_int_equal(b.nr_reported, 2); /* reported once per address */
+	/* remove and re-add elsewhere (a PCI BAR move) */
+	assert_int_equal(bus_remove(&b, 0x500), 0);
+	assert_int_equal(bus_remove(&b, 0x500), -ENOENT);
+	assert_false(bus_access(&b, 0x500, &v, 4, false));
+	assert_int_equal(bus_add(&b, 0x10000, 0x10, dev_fn, &h[5], "moved"), 0);
+	assert_true(bus_access(&b, 0x10004, &v, 2, true));
+	assert_int_equal(h[5].off, 4);
+	assert_true(h[5].write);
+	bus_destroy(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_overlaps),
+		cmocka_unit_test(test_lookup),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

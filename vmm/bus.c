@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT
+ * bus.c - sorted range table with binary-search lookup (see bus.h).
+ */
+#include "bus.h"
+#include "log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bus_init(struct bus *bus, const char *name)
+{
+	memset(bus, 0, sizeof(*bus));
+	bus->name = name;
+	if (pthread_rwlock_init(&bus->lock, NULL))
+		return -ENOMEM;
+	pthread_mutex_init(&bus->report_lock, NULL);
+	return 0;
+}
+
+void bus_destroy(struct bus *bus)
+{
+	free(bus->r);
+	bus->r = NULL;
+	bus->nr = bus->cap = 0;
+	pthread_rwlock_destroy(&bus->lock);
+	pthread_mutex_destroy(&bus->report_lock);
+}
+
+/* Index of the first range whose base is > addr. */
+static unsigned upper_bound(const struct bus *bus, uint64_t addr)
+{
+	unsigned lo = 0, hi = bus->nr;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		if (bus->r[mid].base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
+	    void *opaque, const char *name)
+{
+	uint64_t last;
+	unsigned i;
+	int ret = 0;
+
+	if (!len || !fn || __builtin_add_overflow(base, len - 1, &last))
+		return -EINVAL;
+	pthread_rwlock_wrlock(&bus->lock);
+	i = upper_bound(bus, base);
+	/* The range before i starts at or below base; the one at i above. */
+	if (i > 0 && bus->r[i - 1].base + (bus->r[i - 1].len - 1) >= base) {
+		pr_err("%s bus: %s at 0x%" PRIx64 " overlaps %s", bus->name,
+		       name, base, bus->r[i - 1].name);
+		ret = -EEXIST;
+	} else if (i < bus->nr && bus->r[i].base <= last) {
+		pr_err("%s bus: %s at 0x%" PRIx64 " overlaps %s", bus->name,
+		       name, base, bus->r[i].name);
+		ret = -EEXIST;
+	} else if (bus->nr == bus->cap) {
+		unsigned cap = bus->cap ? bus->cap * 2 : 16;
+		struct bus_range *r = realloc(bus->r, cap * sizeof(*r));
+		if (!r)
+			ret = -ENOMEM;
+		else {
+			bus->r = r;
+			bus->cap = cap;
+		}
+	}
+	if (!ret) {
+		memmove(&bus->r[i + 1], &bus->r[i],
+			(bus->nr - i) * sizeof(bus->r[0]));
+		bus->r[i] = (struct bus_range){ base, len, fn, opaque, name };
+		bus->nr++;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return ret;
+}
+
+int bus_remove(struct bus *bus, uint64_t base)
+{
+	int ret = -ENOENT;
+	unsigned i;
+
+	pthread_rwlock_wrlock(&bus->lock);
+	i = upper_bound(bus, base);
+	if (i > 0 && bus->r[i - 1].base == base) {
+		i--;
+		memmove(&bus->r[i], &bus->r[i + 1],
+			(bus->nr - i - 1) * sizeof(bus->r[0]));
+		bus->nr--;
+		ret = 0;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+	return ret;
+}
+
+static void report_miss(struct bus *bus, uint64_t addr, unsigned len,
+			bool is_write)
+{
+	bool seen = false;
+
+	pthread_mutex_lock(&bus->report_lock);
+	bus->unhandled++;
+	for (unsigned i = 0; i < bus->nr_reported; i++)
+		if (bus->reported[i] == addr)
+			seen = true;
+	if (!seen && bus->nr_reported < BUS_REPORTED_MAX)
+		bus->reported[bus->nr_reported++] = addr;
+	pthread_mutex_unlock(&bus->report_lock);
+	if (!seen)
+		pr_trace("%s bus: unhandled %u-byte %s at 0x%" PRIx64,
+			 bus->name, len, is_write ? "write" : "read", addr);
+}
+
+bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
+		bool is_write)
+{
+	struct bus_range hit = { 0 };
+	bool found = false;
+	unsigned i;
+
+	pthread_rwlock_rdlock(&bus->lock);
+	i = upper_bound(bus, addr);
+	if (i > 0 && addr - bus->r[i - 1].base < bus->r[i - 1].len) {
+		hit = bus->r[i - 1];
+		found = true;
+	}
+	pthread_rwlock_unlock(&bus->lock);
+
+	if (!found) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		report_miss(bus, addr, len, is_write);
+		return false;
+	}
+	/* Devices are never freed while the VM runs, so calling the handler
+	 * after dropping the lock is safe even if the range moves meanwhile. */
+	hit.fn(hit.opaque, addr - hit.base, data, len, is_write);
+	return true;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT
+ * evloop.h - an epoll event loop running on its own I/O thread.
+ *
+ * Device work (virtqueue notifications arriving on ioeventfds, tap and stdin
+ * readiness, timers through timerfd) runs on I/O threads, never on a vCPU
+ * thread. A device may create its own loop (one I/O thread per queue) or
+ * share the VM's main loop. Callbacks run on the loop's thread.
+ */
+#ifndef MINIVMM_EVLOOP_H
+#define MINIVMM_EVLOOP_H
+
+#include <stdint.h>
+#include <sys/epoll.h>
+
+typedef void (*ev_cb)(void *opaque, uint32_t events);
+
+struct evloop;
+
+struct evloop *evloop_new(const char *name);
+/* Watch fd for events (EPOLLIN, EPOLLOUT, ...). 0 or -errno. */
+int evloop_add(struct evloop *l, int fd, uint32_t events, ev_cb cb,
+	       void *opaque);
+int evloop_mod(struct evloop *l, int fd, uint32_t events);
+int evloop_del(struct evloop *l, int fd);
+/* Start the I/O thread. 0 or -errno. */
+int evloop_start(struct evloop *l);
+/* Run fn(opaque) on the loop's thread and wait until it has run (or run it
+ * directly when called from that thread or before the loop started). */
+void evloop_call(struct evloop *l, void (*fn)(void *), void *opaque);
+/* Stop the thread, join it, free the loop. Registered fds are not closed. */
+void evloop_free(struct evloop *l);
+
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT
+ * vm.h - one KVM virtual machine: the /dev/kvm and VM file descriptors,
+ * guest RAM, the PIO and MMIO buses, interrupt routing, the vCPUs and the
+ * I/O thread. Devices see the VM only through the functions declared here.
+ */
+#ifndef MINIVMM_VM_H
+#define MINIVMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "guest_mem.h"
+#include "stats.h"
+
+struct evloop;
+struct pci_bus;
+struct vcpu;
+struct kvm_irq_routing;
+
+/* Exit statuses of `minivmm run` (documented in --help and the README). */
+enum vm_exit_status {
+	VM_EXIT_OK = 0,            /* guest powered off or rebooted */
+	VM_EXIT_ERROR = 1,         /* run-time error in the VMM or its input */
+	VM_EXIT_USAGE = 2,         /* bad command line */
+	VM_EXIT_TRIPLE_FAULT = 3,  /* guest triple fault (KVM_EXIT_SHUTDOWN) */
+	VM_EXIT_GUEST_PANIC = 4,   /* guest kernel panic (pvpanic) */
+	VM_EXIT_KVM_FAILURE = 5,   /* KVM could not run the guest */
+	VM_EXIT_SIGNAL = 6,        /* stopped by a signal without clean shutdown */
+};
+
+/* What a guest reboot does. */
+enum vm_reboot_policy { VM_REBOOT_EXIT, VM_REBOOT_RESTART };
+
+#define VM_MAX_CPUS 64
+
+struct vm {
+	int kvm_fd, vm_fd;
+	int vcpu_mmap_size;
+	unsigned nr_cpus;
+	struct vcpu *vcpus; /* nr_cpus of them */
+
+	struct guest_mem mem;
+	uint64_t mem_size;  /* total guest RAM */
+	uint64_t low_size;  /* RAM below the 32-bit PCI hole */
+	uint64_t high_size; /* RAM from 4 GiB up */
+
+	struct bus pio, mmio;
+	struct evloop *io; /* the VM's main I/O thread */
+	struct pci_bus *pci;
+
+	/* GSI routing: the irqchip pins plus one MSI entry per vector */
+	pthread_mutex_t irq_lock;
+	struct kvm_irq_routing *routes;
+	unsigned next_gsi;
+
+	/* lifecycle: set once by vm_request_stop, read by everyone */
+	int stop_requested;
+	int exit_status;
+	int reboot_requested;
+	int paused;
+
+	struct vm_stats stats;
+};
+
+/* ---- interrupts ---- */
+/* Drive an irqchip input (ISA IRQ 0-15 / IOAPIC pin 0-23). */
+int vm_irq_line(struct vm *vm, unsigned gsi, int level);
+/* Allocate a GSI for an MSI route. Returns the GSI or -ENOSPC. */
+int vm_msi_alloc(struct vm *vm);
+/* Point gsi at an MSI (address, data) and commit the routing table.
+ * 0 or -errno. */
+int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
+/* Inject one MSI directly (KVM_SIGNAL_MSI). 0 or -errno. */
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+/* Assign (or deassign) an eventfd that raises gsi when written. resamplefd
+ * is -1 for edge (MSI) interrupts. */
+int vm_irqfd(struct vm *vm, int efd, unsigned gsi, int resamplefd,
+	     bool assign);
+
+/* ---- notifications ---- */
+/* An eventfd that KVM signals when the guest writes (any value) to
+ * [addr, addr+len) on the PIO or MMIO bus, without a VM exit to user space.
+ * 0 or -errno. */
+int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, unsigned len,
+		 bool pio, bool assign);
+
+/* ---- lifecycle ---- */
+/* Ask the VM to stop with this exit status (first caller wins): every vCPU
+ * is kicked out of KVM_RUN and the main thread tears the VM down. Safe from
+ * any thread and from a signal handler. */
+void vm_request_stop(struct vm *vm, int status);
+/* A guest reset: stop with 0, or restart under --on-reboot=restart. */
+void vm_request_reboot(struct vm *vm);
+bool vm_stopping(const struct vm *vm);
+
+#endif
