@@ -1,1 +1,212 @@
-/* placeholder: to be written */
+/* SPDX-License-Identifier: MIT
+ * i8042.c - 8042 keyboard controller ("IBM PC/AT Technical Reference",
+ * keyboard controller commands; the PS/2 keyboard command set).
+ *
+ * Status register (port 0x64 read): bit 0 output buffer full, bit 1 input
+ * buffer full (never: we take bytes at once), bit 2 system flag, bit 3 last
+ * write was a command. The output buffer is a small queue; keyboard
+ * interrupts go out on IRQ 1 while bytes wait and CTR bit 0 allows it.
+ * There is no auxiliary (mouse) port: its loopback test fails, so Linux
+ * registers only the keyboard. Command 0xFE (or clearing output-port bit 0)
+ * resets the machine.
+ */
+#include "i8042.h"
+
+#include <string.h>
+
+#define STS_OBF 0x01
+#define STS_SYS 0x04
+#define STS_A2 0x08
+
+#define CTR_KBDINT 0x01
+#define CTR_SYS 0x04
+#define CTR_KBDDIS 0x10
+#define CTR_AUXDIS 0x20
+#define CTR_XLATE 0x40
+
+static void update_irq(struct i8042 *k)
+{
+	bool level = k->q_count && (k->ctr & CTR_KBDINT);
+
+	if (level != k->irq_level) {
+		k->irq_level = level;
+		if (k->set_irq)
+			k->set_irq(k->opaque, level);
+	}
+}
+
+static void push(struct i8042 *k, uint8_t v)
+{
+	if (k->q_count < I8042_QUEUE) {
+		k->q[(k->q_head + k->q_count) % I8042_QUEUE] = v;
+		k->q_count++;
+	}
+}
+
+void i8042_init(struct i8042 *k, void (*set_irq)(void *, bool),
+		void (*reset)(void *), void *opaque)
+{
+	memset(k, 0, sizeof(*k));
+	pthread_mutex_init(&k->lock, NULL);
+	k->ctr = CTR_KBDINT | CTR_SYS | CTR_XLATE | CTR_AUXDIS;
+	k->outport = 0x01; /* reset line not asserted */
+	k->set_irq = set_irq;
+	k->reset = reset;
+	k->opaque = opaque;
+}
+
+/* A byte sent to the keyboard itself (data port, no controller command
+ * pending). Every command is acknowledged with 0xFA. */
+static void kbd_command(struct i8042 *k, uint8_t v)
+{
+	if (k->kbd_pending) { /* argument of LEDs / typematic / scan set */
+		k->kbd_pending = false;
+		push(k, 0xfa);
+		return;
+	}
+	switch (v) {
+	case 0xed: /* set LEDs */
+	case 0xf3: /* set typematic rate */
+	case 0xf0: /* select scan code set */
+		k->kbd_pending = true;
+		push(k, 0xfa);
+		break;
+	case 0xf2: /* identify: MF2 keyboard */
+		push(k, 0xfa);
+		push(k, 0xab);
+		push(k, 0x83);
+		break;
+	case 0xee: /* echo */
+		push(k, 0xee);
+		break;
+	case 0xff: /* reset: ack, then self-test passed */
+		push(k, 0xfa);
+		push(k, 0xaa);
+		break;
+	default: /* enable, disable, set defaults, ... */
+		push(k, 0xfa);
+		break;
+	}
+}
+
+static void write_data(struct i8042 *k, uint8_t v)
+{
+	uint8_t cmd = k->pending;
+
+	k->pending = 0;
+	switch (cmd) {
+	case 0x60: /* write CTR */
+		k->ctr = v;
+		break;
+	case 0xd1: /* write output port; bit 0 low pulls the reset line */
+		k->outport = v;
+		if (!(v & 1) && k->reset)
+			k->reset(k->opaque);
+		break;
+	case 0xd2: /* write keyboard output buffer */
+		push(k, v);
+		break;
+	case 0xd3: /* write aux output buffer: no aux port, dropped */
+	case 0xd4: /* write to aux device: no aux port, dropped */
+		break;
+	default:
+		kbd_command(k, v);
+		break;
+	}
+}
+
+static void write_cmd(struct i8042 *k, uint8_t v)
+{
+	switch (v) {
+	case 0x20: /* read CTR */
+		push(k, k->ctr);
+		break;
+	case 0x60: case 0xd1: case 0xd2: case 0xd3: case 0xd4:
+		k->pending = v; /* data byte follows on port 0x60 */
+		break;
+	case 0xa7: /* disable aux */
+		k->ctr |= CTR_AUXDIS;
+		break;
+	case 0xa8: /* enable aux: there is none, the bit stays set */
+		break;
+	case 0xa9: /* test aux interface: 0xff, not present */
+		push(k, 0xff);
+		break;
+	case 0xaa: /* controller self-test */
+		push(k, 0x55);
+		break;
+	case 0xab: /* test keyboard interface: no error */
+		push(k, 0x00);
+		break;
+	case 0xad: /* disable keyboard */
+		k->ctr |= CTR_KBDDIS;
+		break;
+	case 0xae: /* enable keyboard */
+		k->ctr &= ~CTR_KBDDIS;
+		break;
+	case 0xc0: /* read input port */
+		push(k, 0x80);
+		break;
+	case 0xd0: /* read output port */
+		push(k, k->outport);
+		break;
+	case 0xfe: /* pulse reset line */
+		if (k->reset)
+			k->reset(k->opaque);
+		break;
+	default:
+		/* 0xf0-0xff pulse output lines; bit 0 clear pulses reset */
+		if (v >= 0xf0 && !(v & 1) && k->reset)
+			k->reset(k->opaque);
+		break;
+	}
+}
+
+void i8042_data_io(void *opaque, uint64_t off, void *data, unsigned len,
+		   bool is_write)
+{
+	struct i8042 *k = opaque;
+	uint8_t *p = data;
+
+	if (off || len != 1) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&k->lock);
+	if (is_write) {
+		k->last_was_cmd = false;
+		write_data(k, *p);
+	} else if (k->q_count) {
+		*p = k->q[k->q_head];
+		k->q_head = (k->q_head + 1) % I8042_QUEUE;
+		k->q_count--;
+	} else {
+		*p = 0; /* reading an empty buffer returns the last byte */
+	}
+	update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+}
+
+void i8042_cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
+		  bool is_write)
+{
+	struct i8042 *k = opaque;
+	uint8_t *p = data;
+
+	if (off || len != 1) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(&k->lock);
+	if (is_write) {
+		k->last_was_cmd = true;
+		write_cmd(k, *p);
+	} else {
+		*p = (k->q_count ? STS_OBF : 0) | STS_SYS |
+		     (k->last_was_cmd ? STS_A2 : 0);
+	}
+	update_irq(k);
+	pthread_mutex_unlock(&k->lock);
+}

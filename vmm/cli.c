@@ -1,1 +1,391 @@
-/* placeholder: to be written */
+/* SPDX-License-Identifier: MIT
+ * cli.c - parsing `minivmm run` options into a struct machine_cfg.
+ *
+ * Every error is one line naming the option and the value at fault; the
+ * caller exits with status 2.
+ */
+#include "cli.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int parse_size(const char *s, uint64_t default_unit, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t unit = default_unit;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'B': unit = 1; end++; break;
+	case 'K': unit = 1ULL << 10; end++; break;
+	case 'M': unit = 1ULL << 20; end++; break;
+	case 'G': unit = 1ULL << 30; end++; break;
+	case 'T': unit = 1ULL << 40; end++; break;
+	default: return -EINVAL;
+	}
+	/* allow "512M", "512MB", "512MiB" */
+	if (unit != default_unit || *end) {
+		if (*end == 'i' || *end == 'I')
+			end++;
+		if ((*end == 'B' || *end == 'b') && unit != 1)
+			end++;
+	}
+	if (*end || v == 0 || __builtin_mul_overflow((uint64_t)v, unit, out))
+		return -EINVAL;
+	return 0;
+}
+
+void cli_usage(FILE *f)
+{
+	fprintf(f,
+"Usage: minivmm run --kernel PATH [options]\n"
+"       minivmm run --firmware PATH [options]\n"
+"       minivmm img create|info|check ...   (minivmm img --help)\n"
+"       minivmm --help | --version\n"
+"\n"
+"Boot a guest on KVM with a serial console on stdin/stdout.\n"
+"\n"
+"Options of 'run':\n"
+"  --kernel PATH        bzImage, or ELF vmlinux with a PVH entry note\n"
+"  --initrd PATH        initial ramdisk\n"
+"  --cmdline STR        kernel command line (default: console=ttyS0)\n"
+"  --firmware PATH      flat real-mode image entered at F000:FFF0 (<= 256K)\n"
+"  --memory SIZE        guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
+"  --cpus N             vCPUs (default 1)\n"
+"  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR]\n"
+"                       virtio-blk disk (repeatable)\n"
+"  --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=XX:XX:XX:XX:XX:XX]\n"
+"                       virtio-net on a tap device (repeatable)\n"
+"  --rng                virtio-rng entropy device\n"
+"  --on-reboot=exit|restart   what a guest reboot does (default exit)\n"
+"  --api-socket PATH    control socket: pause, resume, info, shutdown\n"
+"  --trace              print every VM exit to stderr\n"
+"  --stats              print VM exit counters when the VM ends\n"
+"\n"
+"Console: Ctrl-A x quits; Ctrl-A Ctrl-A sends Ctrl-A.\n"
+"SIGTERM presses the ACPI power button; a second SIGTERM or SIGINT stops at once.\n"
+"\n"
+"Exit status:\n"
+"  0  the guest powered off or rebooted (or Ctrl-A x)\n"
+"  1  run-time error (bad file, no usable /dev/kvm, ...)\n"
+"  2  bad command line\n"
+"  3  the guest triple-faulted\n"
+"  4  the guest kernel panicked (pvpanic)\n"
+"  5  KVM could not run the guest (entry failure, emulation failure)\n"
+"  6  stopped by a signal before the guest shut down\n");
+}
+
+static bool opt_on(const char *v)
+{
+	return !strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1") ||
+	       !strcmp(v, "yes");
+}
+
+static bool opt_bool(const char *v, bool *out)
+{
+	if (opt_on(v))
+		*out = true;
+	else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0") ||
+		 !strcmp(v, "no"))
+		*out = false;
+	else
+		return false;
+	return true;
+}
+
+/* Split "a,b=c,d=e" in place: first field returned in *first, the rest
+ * handed to fn(key, value). */
+static int parse_kv(char *spec, const char *opt, void *ctx,
+		    int (*fn)(void *ctx, const char *opt, const char *k,
+			      const char *v))
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(spec, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq) {
+			pr_err("%s: '%s' is not KEY=VALUE", opt, tok);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if (fn(ctx, opt, tok, eq + 1))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int disk_kv(void *ctx, const char *opt, const char *k, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (!strcmp(k, "format")) {
+		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+			pr_err("%s: format '%s' is not raw or qcow2", opt, v);
+			return -1;
+		}
+		d->format = v;
+	} else if (!strcmp(k, "readonly")) {
+		if (!opt_bool(v, &d->readonly)) {
+			pr_err("%s: readonly='%s' is not on or off", opt, v);
+			return -1;
+		}
+	} else if (!strcmp(k, "cache")) {
+		if (!strcmp(v, "none"))
+			d->cache = BLOCKDEV_CACHE_NONE;
+		else if (!strcmp(v, "writeback"))
+			d->cache = BLOCKDEV_CACHE_WRITEBACK;
+		else {
+			pr_err("%s: cache='%s' is not none or writeback", opt, v);
+			return -1;
+		}
+	} else if (!strcmp(k, "serial")) {
+		if (strlen(v) > 20) {
+			pr_err("%s: serial '%s' is longer than 20 characters", opt, v);
+			return -1;
+		}
+		d->serial = v;
+	} else {
+		pr_err("%s: unknown key '%s' (format, readonly, cache, serial)", opt, k);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &end) != 6 || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	if (mac[0] & 1)
+		return -EINVAL; /* a multicast address cannot be a NIC's */
+	return 0;
+}
+
+static int net_kv(void *ctx, const char *opt, const char *k, const char *v)
+{
+	struct net_opt *n = ctx;
+
+	if (!strcmp(k, "tap")) {
+		if (!*v || strlen(v) >= 16) {
+			pr_err("%s: tap name '%s' must be 1-15 characters", opt, v);
+			return -1;
+		}
+		n->tap = v;
+	} else if (!strcmp(k, "bridge")) {
+		if (!*v || strlen(v) >= 16) {
+			pr_err("%s: bridge name '%s' must be 1-15 characters", opt, v);
+			return -1;
+		}
+		n->bridge = v;
+	} else if (!strcmp(k, "bridge-create")) {
+		if (!opt_bool(v, &n->bridge_create)) {
+			pr_err("%s: bridge-create='%s' is not on or off", opt, v);
+			return -1;
+		}
+	} else if (!strcmp(k, "mac")) {
+		if (parse_mac(v, n->mac)) {
+			pr_err("%s: '%s' is not a unicast MAC address "
+			       "(XX:XX:XX:XX:XX:XX)", opt, v);
+			return -1;
+		}
+		n->mac_set = true;
+	} else {
+		pr_err("%s: unknown key '%s' (tap, bridge, bridge-create, mac)", opt, k);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_disk(struct machine_cfg *cfg, char *spec)
+{
+	struct disk_opt *d;
+	char *rest = strchr(spec, ',');
+
+	if (cfg->nr_disks == MACHINE_MAX_DISKS) {
+		pr_err("--disk: at most %d disks", MACHINE_MAX_DISKS);
+		return -EINVAL;
+	}
+	d = &cfg->disks[cfg->nr_disks++];
+	memset(d, 0, sizeof(*d));
+	d->cache = BLOCKDEV_CACHE_WRITEBACK;
+	if (rest)
+		*rest++ = '\0';
+	if (!*spec) {
+		pr_err("--disk: missing image path");
+		return -EINVAL;
+	}
+	d->path = spec;
+	return rest ? parse_kv(rest, "--disk", d, disk_kv) : 0;
+}
+
+static int parse_net(struct machine_cfg *cfg, char *spec)
+{
+	struct net_opt *n;
+
+	if (cfg->nr_nets == MACHINE_MAX_NETS) {
+		pr_err("--net: at most %d network devices", MACHINE_MAX_NETS);
+		return -EINVAL;
+	}
+	n = &cfg->nets[cfg->nr_nets++];
+	memset(n, 0, sizeof(*n));
+	if (parse_kv(spec, "--net", n, net_kv))
+		return -EINVAL;
+	if (!n->tap) {
+		pr_err("--net: tap=NAME is required");
+		return -EINVAL;
+	}
+	if (n->bridge_create && !n->bridge) {
+		pr_err("--net: bridge-create=on needs bridge=NAME");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum {
+	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_MEMORY,
+	OPT_CPUS, OPT_DISK, OPT_NET, OPT_RNG, OPT_TRACE, OPT_STATS,
+	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_HELP,
+};
+
+static const struct option run_opts[] = {
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "memory", required_argument, NULL, OPT_MEMORY },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+int cli_parse_run(int argc, char **argv, struct machine_cfg *cfg)
+{
+	int c;
+	char *end;
+	unsigned long n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = 256ULL << 20;
+	cfg->nr_cpus = 1;
+	cfg->on_reboot = VM_REBOOT_EXIT;
+	opterr = 0; /* we print our own one-line errors */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_KERNEL: cfg->kernel = optarg; break;
+		case OPT_INITRD: cfg->initrd = optarg; break;
+		case OPT_CMDLINE: cfg->cmdline = optarg; break;
+		case OPT_FIRMWARE: cfg->firmware = optarg; break;
+		case OPT_MEMORY:
+			if (parse_size(optarg, 1ULL << 20, &cfg->mem_size)) {
+				pr_err("--memory: '%s' is not a size (use e.g. 512M or 2G)", optarg);
+				return VM_EXIT_USAGE;
+			}
+			if (cfg->mem_size < CLI_MIN_MEMORY) {
+				pr_err("--memory: %s is too small (at least 32M)", optarg);
+				return VM_EXIT_USAGE;
+			}
+			if (cfg->mem_size > CLI_MAX_MEMORY) {
+				pr_err("--memory: %s is too large (at most 1T)", optarg);
+				return VM_EXIT_USAGE;
+			}
+			if (cfg->mem_size & 0xfff) {
+				pr_err("--memory: %s is not a multiple of 4K", optarg);
+				return VM_EXIT_USAGE;
+			}
+			break;
+		case OPT_CPUS:
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || !isdigit((unsigned char)*optarg) ||
+			    n < 1 || n > VM_MAX_CPUS) {
+				pr_err("--cpus: '%s' is not a number from 1 to %d",
+				       optarg, VM_MAX_CPUS);
+				return VM_EXIT_USAGE;
+			}
+			cfg->nr_cpus = (unsigned)n;
+			break;
+		case OPT_DISK:
+			if (parse_disk(cfg, optarg))
+				return VM_EXIT_USAGE;
+			break;
+		case OPT_NET:
+			if (parse_net(cfg, optarg))
+				return VM_EXIT_USAGE;
+			break;
+		case OPT_RNG: cfg->rng = true; break;
+		case OPT_TRACE: log_trace_enabled = true; break;
+		case OPT_STATS: cfg->stats = true; break;
+		case OPT_ON_REBOOT:
+			if (!strcmp(optarg, "exit"))
+				cfg->on_reboot = VM_REBOOT_EXIT;
+			else if (!strcmp(optarg, "restart"))
+				cfg->on_reboot = VM_REBOOT_RESTART;
+			else {
+				pr_err("--on-reboot: '%s' is not exit or restart", optarg);
+				return VM_EXIT_USAGE;
+			}
+			break;
+		case OPT_API_SOCKET: cfg->api_socket = optarg; break;
+		case OPT_HELP:
+			cli_usage(stdout);
+			return 1;
+		case ':':
+			pr_err("%s: missing value", argv[optind - 1]);
+			return VM_EXIT_USAGE;
+		default:
+			if (optopt && optopt < 256)
+				pr_err("unknown option '-%c' (see minivmm --help)", optopt);
+			else if (optopt >= OPT_KERNEL)
+				pr_err("%s: missing value", argv[optind - 1]);
+			else
+				pr_err("unknown option '%s' (see minivmm --help)",
+				       argv[optind - 1]);
+			return VM_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (see minivmm --help)", argv[optind]);
+		return VM_EXIT_USAGE;
+	}
+	if (!cfg->kernel && !cfg->firmware) {
+		pr_err("run: --kernel PATH is required (see minivmm --help)");
+		return VM_EXIT_USAGE;
+	}
+	if (cfg->kernel && cfg->firmware) {
+		pr_err("run: --kernel and --firmware exclude each other");
+		return VM_EXIT_USAGE;
+	}
+	if (cfg->firmware && (cfg->initrd || cfg->cmdline)) {
+		pr_err("run: --initrd and --cmdline need --kernel, not --firmware");
+		return VM_EXIT_USAGE;
+	}
+	if (!cfg->cmdline)
+		cfg->cmdline = "console=ttyS0";
+	return 0;
+}

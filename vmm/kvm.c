@@ -1,1 +1,386 @@
-/* placeholder: to be written */
+/* SPDX-License-Identifier: MIT
+ * kvm.c - the VM: /dev/kvm, capabilities, guest RAM, the in-kernel irqchip
+ * and PIT, GSI routing (irqchip pins + MSI), irqfd/ioeventfd, and stopping.
+ *
+ * The KVM API: Documentation/virt/kvm/api.rst in the Linux tree.
+ */
+#include "vm.h"
+#include "log.h"
+#include "vcpu.h"
+#include "x86/layout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Where KVM keeps the TSS and identity map it needs for real mode on VMX:
+ * three pages and one page just below the BIOS at the top of 4 GiB, inside
+ * the PCI hole where no RAM or device lives. */
+#define KVM_TSS_ADDR 0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+#define MAX_ROUTES 1024
+
+static const struct {
+	int cap;
+	const char *name;
+} required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_IOEVENTFD_ANY_LENGTH, "KVM_CAP_IOEVENTFD_ANY_LENGTH" },
+	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+};
+
+bool kvm_is_pvm(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) == 0;
+}
+
+static int open_kvm(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
+		pr_err("/dev/kvm: KVM is not available on this machine (load "
+		       "kvm_intel or kvm_amd, or use tests/harness/kvm-run, "
+		       "which runs minivmm in an emulated KVM host)");
+	else if (errno == EACCES || errno == EPERM)
+		pr_err("/dev/kvm: permission denied (add your user to the "
+		       "'kvm' group: sudo usermod -aG kvm $USER, then log in "
+		       "again)");
+	else
+		pr_err("/dev/kvm: %s", strerror(errno));
+	return -errno;
+}
+
+static int check_kvm(int kvm_fd)
+{
+	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+
+	if (v != KVM_API_VERSION) {
+		pr_err("/dev/kvm: API version %d, minivmm needs %d", v,
+		       KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			pr_err("/dev/kvm: missing capability %s",
+			       required_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+static int alloc_ram(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	void *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (host == MAP_FAILED) {
+		pr_err("--memory: cannot allocate %llu MiB of guest RAM: %s",
+		       (unsigned long long)(size >> 20), strerror(errno));
+		return -ENOMEM;
+	}
+	/* Transparent huge pages cut TLB misses in the guest's stage-2 walk. */
+	madvise(host, size, MADV_HUGEPAGE);
+	return gm_add_region(&vm->mem, gpa, size, host);
+}
+
+static int register_ram(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->mem.nr; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.r[i].gpa,
+			.memory_size = vm->mem.r[i].size,
+			.userspace_addr = (uint64_t)(uintptr_t)vm->mem.r[i].host,
+		};
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+			pr_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* ---- interrupt routing ---- */
+
+static void add_route(struct vm *vm, unsigned gsi, unsigned chip, unsigned pin)
+{
+	struct kvm_irq_routing_entry *e = &vm->routes->entries[vm->routes->nr++];
+
+	*e = (struct kvm_irq_routing_entry){
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_IRQCHIP,
+		.u.irqchip = { .irqchip = chip, .pin = pin },
+	};
+}
+
+static int commit_routes(struct vm *vm)
+{
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, vm->routes) < 0) {
+		int e = -errno;
+		pr_err("KVM_SET_GSI_ROUTING: %s", strerror(errno));
+		return e;
+	}
+	return 0;
+}
+
+/* The PC wiring: ISA IRQs 0-15 reach both PICs and the IOAPIC, IRQ 0 (the
+ * PIT) on IOAPIC pin 2 as the MADT's interrupt source override and the MP
+ * table say; IOAPIC pins 16-23 are PCI INTx. */
+static int init_routes(struct vm *vm)
+{
+	vm->routes = calloc(1, sizeof(*vm->routes) +
+				       MAX_ROUTES * sizeof(vm->routes->entries[0]));
+	if (!vm->routes)
+		return -ENOMEM;
+	for (unsigned gsi = 0; gsi < 16; gsi++) {
+		if (gsi != 2)
+			add_route(vm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+						     KVM_IRQCHIP_PIC_SLAVE,
+				  gsi % 8);
+		if (gsi != 2)
+			add_route(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi ? gsi : 2);
+	}
+	for (unsigned gsi = 16; gsi < X86_IOAPIC_PINS; gsi++)
+		add_route(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi);
+	vm->next_gsi = X86_IOAPIC_PINS;
+	return commit_routes(vm);
+}
+
+int vm_irq_line(struct vm *vm, unsigned gsi, int level)
+{
+	struct kvm_irq_level l = { .irq = gsi, .level = level };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
+		return -errno;
+	stat_inc(&vm->stats, STAT_IRQS);
+	return 0;
+}
+
+int vm_msi_alloc(struct vm *vm)
+{
+	int gsi = -ENOSPC;
+
+	pthread_mutex_lock(&vm->irq_lock);
+	if (vm->next_gsi < MAX_ROUTES)
+		gsi = (int)vm->next_gsi++;
+	pthread_mutex_unlock(&vm->irq_lock);
+	return gsi;
+}
+
+int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+{
+	struct kvm_irq_routing_entry *e = NULL;
+	int ret;
+
+	if (gsi < X86_IOAPIC_PINS || gsi >= vm->next_gsi)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->irq_lock);
+	for (unsigned i = 0; i < vm->routes->nr; i++)
+		if (vm->routes->entries[i].gsi == gsi)
+			e = &vm->routes->entries[i];
+	if (!e) {
+		if (vm->routes->nr >= MAX_ROUTES) {
+			pthread_mutex_unlock(&vm->irq_lock);
+			return -ENOSPC;
+		}
+		e = &vm->routes->entries[vm->routes->nr++];
+	}
+	*e = (struct kvm_irq_routing_entry){
+		.gsi = gsi,
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = (uint32_t)addr,
+			   .address_hi = (uint32_t)(addr >> 32),
+			   .data = data },
+	};
+	ret = commit_routes(vm);
+	pthread_mutex_unlock(&vm->irq_lock);
+	return ret;
+}
+
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = { .address_lo = (uint32_t)addr,
+			       .address_hi = (uint32_t)(addr >> 32),
+			       .data = data };
+
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		return -errno;
+	stat_inc(&vm->stats, STAT_IRQS);
+	return 0;
+}
+
+int vm_irqfd(struct vm *vm, int efd, unsigned gsi, int resamplefd, bool assign)
+{
+	struct kvm_irqfd f = { .fd = (uint32_t)efd, .gsi = gsi };
+
+	if (!assign)
+		f.flags |= KVM_IRQFD_FLAG_DEASSIGN;
+	else if (resamplefd >= 0) {
+		f.flags |= KVM_IRQFD_FLAG_RESAMPLE;
+		f.resamplefd = (uint32_t)resamplefd;
+	}
+	return ioctl(vm->vm_fd, KVM_IRQFD, &f) < 0 ? -errno : 0;
+}
+
+int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, unsigned len, bool pio,
+		 bool assign)
+{
+	struct kvm_ioeventfd e = { .addr = addr, .len = len, .fd = efd };
+
+	if (pio)
+		e.flags |= KVM_IOEVENTFD_FLAG_PIO;
+	if (!assign)
+		e.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &e) < 0 ? -errno : 0;
+}
+
+/* ---- lifecycle ---- */
+
+void vm_request_stop(struct vm *vm, int status)
+{
+	int expected = 0;
+	uint64_t one = 1;
+	ssize_t r;
+
+	if (!__atomic_compare_exchange_n(&vm->stop_requested, &expected, 1,
+					 false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_SEQ_CST))
+		return; /* the first reason to stop wins */
+	vm->exit_status = status;
+	for (unsigned i = 0; i < vm->nr_cpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	r = write(vm->stop_efd, &one, sizeof(one));
+	(void)r;
+}
+
+void vm_request_reboot(struct vm *vm)
+{
+	if (vm->on_reboot == VM_REBOOT_RESTART)
+		__atomic_store_n(&vm->reboot_requested, 1, __ATOMIC_SEQ_CST);
+	vm_request_stop(vm, VM_EXIT_OK);
+}
+
+bool vm_stopping(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE);
+}
+
+/* ---- creation ---- */
+
+int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	pthread_mutex_init(&vm->irq_lock, NULL);
+	bus_init(&vm->pio, "pio");
+	bus_init(&vm->mmio, "mmio");
+	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_efd < 0)
+		return -errno;
+	vm->nr_cpus = nr_cpus;
+	vm->vcpus = calloc(nr_cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+
+	/* Guest RAM: up to 3 GiB from 0; the rest above 4 GiB, leaving the
+	 * 32-bit PCI hole [3 GiB, 4 GiB) for MMIO. */
+	vm->mem_size = mem_size;
+	vm->low_size = mem_size < X86_PCI_HOLE_START ? mem_size : X86_PCI_HOLE_START;
+	vm->high_size = mem_size - vm->low_size;
+	if ((ret = alloc_ram(vm, 0, vm->low_size)))
+		return ret;
+	if (vm->high_size &&
+	    (ret = alloc_ram(vm, X86_HIGH_RAM_START, vm->high_size)))
+		return ret;
+	return 0;
+}
+
+int vm_create(struct vm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int ret;
+
+	vm->kvm_fd = open_kvm();
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	if ((ret = check_kvm(vm->kvm_fd)))
+		return ret;
+	ret = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (ret <= 0)
+		ret = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (ret > 0 && vm->nr_cpus > (unsigned)ret) {
+		pr_err("--cpus: %u vCPUs requested, this KVM allows at most %d",
+		       vm->nr_cpus, ret);
+		return -EINVAL;
+	}
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0) {
+		pr_err("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -errno;
+	}
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR,
+		  &(uint64_t){ KVM_IDENTITY_MAP_ADDR }) < 0) {
+		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	if ((ret = init_routes(vm)))
+		return ret;
+	return register_ram(vm);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->mem.nr; i++)
+		munmap(vm->mem.r[i].host, vm->mem.r[i].size);
+	vm->mem.nr = 0;
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	free(vm->routes);
+	vm->routes = NULL;
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->stop_efd >= 0)
+		close(vm->stop_efd);
+	vm->vm_fd = vm->kvm_fd = vm->stop_efd = -1;
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	pthread_mutex_destroy(&vm->irq_lock);
+}

@@ -1,1 +1,266 @@
-/* placeholder: to be written */
+/* SPDX-License-Identifier: MIT
+ * vcpu.c - the vCPU threads and the exit dispatcher.
+ *
+ * Each vCPU runs KVM_RUN in a loop. Port I/O and MMIO exits go to the buses;
+ * a triple fault, a failed VM entry, an emulation failure or an exit reason
+ * we do not expect stops the VM with a diagnostic (fail closed). To stop,
+ * another thread sets kvm_run.immediate_exit and sends vcpu_kick_signal,
+ * which makes a running KVM_RUN return -EINTR.
+ */
+#include "vcpu.h"
+#include "log.h"
+#include "vm.h"
+#include "x86/cpuid.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int vcpu_kick_signal;
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* only there to interrupt KVM_RUN */
+}
+
+void vcpu_init_signals(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	vcpu_kick_signal = SIGRTMIN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(vcpu_kick_signal, &sa, NULL);
+}
+
+int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id)
+{
+	struct kvm_cpuid2 *supported;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->vm = vm;
+	c->id = id;
+	c->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (c->fd < 0) {
+		pr_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
+		return -errno;
+	}
+	c->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, c->fd, 0);
+	if (c->run == MAP_FAILED) {
+		c->run = NULL;
+		pr_err("mmap of vCPU %u's kvm_run: %s", id, strerror(errno));
+		return -errno;
+	}
+	supported = x86_supported_cpuid(vm->kvm_fd);
+	if (!supported)
+		return -EIO;
+	ret = x86_vcpu_init(vm->kvm_fd, c->fd, supported, id, vm->nr_cpus);
+	free(supported);
+	return ret;
+}
+
+void vcpu_dump_regs(struct vcpu *c)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(c->fd, KVM_GET_SREGS, &s) < 0) {
+		pr_err("vCPU %u: cannot read registers: %s", c->id,
+		       strerror(errno));
+		return;
+	}
+	fprintf(stderr,
+		"minivmm: vCPU %u registers:\n"
+		"  rip %016llx  rflags %016llx\n"
+		"  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx\n"
+		"  rsi %016llx  rdi %016llx  rsp %016llx  rbp %016llx\n"
+		"  r8  %016llx  r9  %016llx  r10 %016llx  r11 %016llx\n"
+		"  r12 %016llx  r13 %016llx  r14 %016llx  r15 %016llx\n"
+		"  cs %04x base %llx  ss %04x  ds %04x  es %04x\n"
+		"  cr0 %llx  cr2 %llx  cr3 %llx  cr4 %llx  efer %llx\n"
+		"  gdt %llx/%x  idt %llx/%x\n",
+		c->id, r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
+		r.rdi, r.rsp, r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
+		r.r14, r.r15, s.cs.selector, s.cs.base, s.ss.selector,
+		s.ds.selector, s.es.selector, s.cr0, s.cr2, s.cr3, s.cr4,
+		s.efer, s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
+}
+
+static void handle_io(struct vcpu *c)
+{
+	struct kvm_run *run = c->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* A string instruction (rep outsb) arrives as count accesses. The
+	 * data area lies inside the kvm_run mapping, set up by KVM. */
+	for (uint32_t i = 0; i < run->io.count; i++) {
+		if (!bus_access(&c->vm->pio, run->io.port, data, run->io.size, out))
+			stat_inc(&c->vm->stats, STAT_PIO_UNHANDLED);
+		data += run->io.size;
+	}
+	pr_trace("vcpu%u: io %s port 0x%x size %u count %u", c->id,
+		 out ? "out" : "in", run->io.port, run->io.size, run->io.count);
+}
+
+static void handle_mmio(struct vcpu *c)
+{
+	struct kvm_run *run = c->run;
+	unsigned len = run->mmio.len <= 8 ? run->mmio.len : 8;
+
+	if (!bus_access(&c->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
+			run->mmio.is_write))
+		stat_inc(&c->vm->stats, STAT_MMIO_UNHANDLED);
+	pr_trace("vcpu%u: mmio %s 0x%llx len %u", c->id,
+		 run->mmio.is_write ? "write" : "read", run->mmio.phys_addr, len);
+}
+
+/* Returns false when the vCPU must stop. */
+static bool handle_exit(struct vcpu *c)
+{
+	struct kvm_run *run = c->run;
+	struct vm *vm = c->vm;
+
+	stat_inc(&vm->stats, STAT_EXITS);
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		stat_inc(&vm->stats, STAT_EXIT_IO);
+		handle_io(c);
+		return true;
+	case KVM_EXIT_MMIO:
+		stat_inc(&vm->stats, STAT_EXIT_MMIO);
+		handle_mmio(c);
+		return true;
+	case KVM_EXIT_INTR:
+		stat_inc(&vm->stats, STAT_EXIT_INTR);
+		return true;
+	case KVM_EXIT_HLT:
+		/* With the in-kernel LAPIC, HLT waits in the kernel; a HLT
+		 * exit means the guest stopped for good. */
+		stat_inc(&vm->stats, STAT_EXIT_HLT);
+		pr_info("vCPU %u halted", c->id);
+		vm_request_stop(vm, VM_EXIT_OK);
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		pr_err("vCPU %u: triple fault (KVM_EXIT_SHUTDOWN)", c->id);
+		vcpu_dump_regs(c);
+		vm_request_stop(vm, VM_EXIT_TRIPLE_FAULT);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		pr_err("vCPU %u: VM entry failed, hardware reason 0x%llx",
+		       c->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		vcpu_dump_regs(c);
+		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		pr_err("vCPU %u: KVM internal error, suberror %u%s", c->id,
+		       run->internal.suberror,
+		       run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+			       " (instruction emulation failed)" : "");
+		vcpu_dump_regs(c);
+		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		switch (run->system_event.type) {
+		case KVM_SYSTEM_EVENT_SHUTDOWN:
+			vm_request_stop(vm, VM_EXIT_OK);
+			break;
+		case KVM_SYSTEM_EVENT_RESET:
+			vm_request_reboot(vm);
+			break;
+		case KVM_SYSTEM_EVENT_CRASH:
+			pr_err("guest reported a crash");
+			vm_request_stop(vm, VM_EXIT_GUEST_PANIC);
+			break;
+		default:
+			pr_err("vCPU %u: unknown system event %u", c->id,
+			       run->system_event.type);
+			vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
+		}
+		return false;
+	default:
+		stat_inc(&vm->stats, STAT_EXIT_OTHER);
+		pr_err("vCPU %u: unexpected exit reason %u", c->id,
+		       run->exit_reason);
+		vcpu_dump_regs(c);
+		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *c = arg;
+	sigset_t set;
+
+	/* Only the kick signal reaches vCPU threads; the main thread takes
+	 * SIGTERM/SIGINT through a signalfd. */
+	sigemptyset(&set);
+	sigaddset(&set, vcpu_kick_signal);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (!vm_stopping(c->vm)) {
+		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				/* kicked: immediate_exit stays set until we
+				 * have seen the stop request */
+				stat_inc(&c->vm->stats, STAT_EXIT_INTR);
+				continue;
+			}
+			pr_err("vCPU %u: KVM_RUN: %s", c->id, strerror(errno));
+			vm_request_stop(c->vm, VM_EXIT_KVM_FAILURE);
+			break;
+		}
+		if (!handle_exit(c))
+			break;
+	}
+	return NULL;
+}
+
+int vcpu_start(struct vcpu *c)
+{
+	char name[16];
+	int e = pthread_create(&c->thread, NULL, vcpu_thread, c);
+
+	if (e) {
+		pr_err("vCPU %u: cannot start thread: %s", c->id, strerror(e));
+		return -e;
+	}
+	snprintf(name, sizeof(name), "vcpu%u", c->id);
+	pthread_setname_np(c->thread, name);
+	c->started = true;
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *c)
+{
+	if (!c->run)
+		return;
+	/* immediate_exit makes the next KVM_RUN return at once, closing the
+	 * window between the stop check and entering the guest. */
+	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (c->started)
+		pthread_kill(c->thread, vcpu_kick_signal);
+}
+
+void vcpu_destroy(struct vcpu *c)
+{
+	if (c->started) {
+		vcpu_kick(c);
+		pthread_join(c->thread, NULL);
+		c->started = false;
+	}
+	if (c->run)
+		munmap(c->run, (size_t)c->vm->vcpu_mmap_size);
+	if (c->fd > 0)
+		close(c->fd);
+	c->run = NULL;
+	c->fd = -1;
+}

@@ -59,7 +59,8 @@ struct vm {
 	int stop_requested;
 	int exit_status;
 	int reboot_requested;
-	int paused;
+	enum vm_reboot_policy on_reboot;
+	int stop_efd; /* written when a stop is requested: wakes the main loop */
 
 	struct vm_stats stats;
 };
@@ -94,5 +95,20 @@ void vm_request_stop(struct vm *vm, int status);
 /* A guest reset: stop with 0, or restart under --on-reboot=restart. */
 void vm_request_reboot(struct vm *vm);
 bool vm_stopping(const struct vm *vm);
+
+/* ---- creation (vmm/kvm.c) ---- */
+/* Zero vm, set up the buses and allocate guest RAM (anonymous memory, a
+ * 32-bit PCI hole for guests over 3 GiB). No KVM yet: the kernel, initrd
+ * and firmware tables can be loaded and checked before /dev/kvm is opened.
+ * 0 or -errno with a one-line message printed. */
+int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus);
+/* Open /dev/kvm, check the API version and every capability minivmm relies
+ * on, create the VM with its in-kernel irqchip and PIT, register guest RAM
+ * and set up GSI routing. 0 or -errno with a one-line message printed. */
+int vm_create(struct vm *vm);
+/* Release what vm_create made (vCPUs and devices are torn down first). */
+void vm_destroy(struct vm *vm);
+/* True when this /dev/kvm is PVM (software KVM that cannot run Linux). */
+bool kvm_is_pvm(void);
 
 #endif

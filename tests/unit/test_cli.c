@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests: size parsing and `minivmm run` option checks. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmm/cli.h"
+#include "vmm/log.h"
+
+static void test_sizes(void **state)
+{
+	(void)state;
+	uint64_t v;
+	assert_int_equal(parse_size("256M", 1, &v), 0);
+	assert_int_equal(v, 256ULL << 20);
+	assert_int_equal(parse_size("4G", 1, &v), 0);
+	assert_int_equal(v, 4ULL << 30);
+	assert_int_equal(parse_size("4g", 1, &v), 0);
+	assert_int_equal(v, 4ULL << 30);
+	assert_int_equal(parse_size("1024K", 1, &v), 0);
+	assert_int_equal(v, 1ULL << 20);
+	assert_int_equal(parse_size("512MiB", 1, &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(parse_size("512MB", 1, &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(parse_size("2T", 1, &v), 0);
+	assert_int_equal(v, 2ULL << 40);
+	/* a bare number takes the default unit */
+	assert_int_equal(parse_size("512", 1ULL << 20, &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(parse_size("4096", 1, &v), 0);
+	assert_int_equal(v, 4096);
+	/* junk */
+	assert_int_equal(parse_size("", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("M", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("-5M", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("12Q", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("1.5G", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("0", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("5MX", 1, &v), -EINVAL);
+	/* overflow */
+	assert_int_equal(parse_size("99999999999999999999", 1, &v), -EINVAL);
+	assert_int_equal(parse_size("20000000T", 1, &v), -EINVAL);
+}
+
+static int parse(struct machine_cfg *cfg, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, cfg);
+	argv[argc++] = "run";
+	for (char *a; (a = va_arg(ap, char *));)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cli_parse_run(argc, argv, cfg);
+}
+
+static void test_run_options(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+	char d1[] = "disk.img,format=raw,readonly=on,cache=none,serial=abc";
+	char n1[] = "tap=tap0,bridge=br0,mac=52:54:00:12:34:56";
+	log_quiet = true;
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G", "--cpus", "4",
+			       "--disk", d1, "--net", n1, "--rng", NULL), 0);
+	assert_string_equal(c.kernel, "k");
+	assert_int_equal(c.mem_size, 1ULL << 30);
+	assert_int_equal(c.nr_cpus, 4);
+	assert_string_equal(c.cmdline, "console=ttyS0");
+	assert_int_equal(c.nr_disks, 1);
+	assert_string_equal(c.disks[0].path, "disk.img");
+	assert_string_equal(c.disks[0].format, "raw");
+	assert_true(c.disks[0].readonly);
+	assert_int_equal(c.disks[0].cache, BLOCKDEV_CACHE_NONE);
+	assert_string_equal(c.disks[0].serial, "abc");
+	assert_int_equal(c.nr_nets, 1);
+	assert_string_equal(c.nets[0].tap, "tap0");
+	assert_string_equal(c.nets[0].bridge, "br0");
+	assert_true(c.nets[0].mac_set);
+	assert_int_equal(c.nets[0].mac[5], 0x56);
+	assert_true(c.rng);
+	/* defaults */
+	assert_int_equal(parse(&c, "--kernel", "k", NULL), 0);
+	assert_int_equal(c.mem_size, 256ULL << 20);
+	assert_int_equal(c.nr_cpus, 1);
+	/* a bare --memory number is MiB, like QEMU's -m */
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "512", NULL), 0);
+	assert_int_equal(c.mem_size, 512ULL << 20);
+	log_quiet = false;
+}
+
+static void test_run_errors(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+	char bad_fmt[] = "d.img,format=vmdk";
+	char bad_key[] = "d.img,colour=red";
+	char bad_mac[] = "tap=t0,mac=01:02:03:04:05:06"; /* multicast */
+	char bad_mac2[] = "tap=t0,mac=zz:02:03:04:05:06";
+	char no_tap[] = "bridge=br0";
+	char long_serial[] = "d.img,serial=012345678901234567890";
+	log_quiet = true;
+	assert_int_equal(parse(&c, NULL), VM_EXIT_USAGE); /* no kernel */
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "12Q", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1M", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "2000T", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--cpus", "0", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--cpus", "x", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--cpus", "1000", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--bogus", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "extra", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--firmware", "f", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_fmt, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_key, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", long_serial, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_mac, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_mac2, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--net", no_tap, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--on-reboot=maybe", NULL), VM_EXIT_USAGE);
+	log_quiet = false;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_run_options),
+		cmocka_unit_test(test_run_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

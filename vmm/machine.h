@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT
+ * machine.h - what `minivmm run` builds: the configuration the command line
+ * produces, and the function that assembles and runs the machine.
+ */
+#ifndef MINIVMM_MACHINE_H
+#define MINIVMM_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/disk/blockdev.h"
+#include "vm.h"
+
+#define MACHINE_MAX_DISKS 8
+#define MACHINE_MAX_NETS 4
+
+struct disk_opt {
+	const char *path;
+	const char *format;   /* NULL: detect */
+	bool readonly;
+	enum blockdev_cache cache;
+	const char *serial;   /* NULL: derived from the index */
+};
+
+struct net_opt {
+	const char *tap;
+	const char *bridge;
+	bool bridge_create;
+	bool mac_set;
+	uint8_t mac[6];
+};
+
+struct machine_cfg {
+	const char *kernel, *initrd, *cmdline, *firmware;
+	uint64_t mem_size;
+	unsigned nr_cpus;
+	struct disk_opt disks[MACHINE_MAX_DISKS];
+	unsigned nr_disks;
+	struct net_opt nets[MACHINE_MAX_NETS];
+	unsigned nr_nets;
+	bool rng;
+	bool stats;
+	enum vm_reboot_policy on_reboot;
+	const char *api_socket;
+};
+
+/* Build the machine, run it until it stops, tear it down. Returns the
+ * exit status (enum vm_exit_status). */
+int machine_run(const struct machine_cfg *cfg);
+
+#endif
