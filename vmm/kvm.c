@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Where KVM keeps the TSS and identity map it needs for real mode on VMX:
@@ -268,6 +269,10 @@ void vm_request_stop(struct vm *vm, int status)
 	vm->exit_status = status;
 	for (unsigned i = 0; i < vm->nr_cpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
+	/* parked vCPUs wake up and see the stop */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	r = write(vm->stop_efd, &one, sizeof(one));
 	(void)r;
 }
@@ -284,6 +289,39 @@ bool vm_stopping(const struct vm *vm)
 	return __atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE);
 }
 
+void vm_pause(struct vm *vm)
+{
+	unsigned running = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = 1;
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (unsigned i = 0; i < vm->nr_cpus; i++) {
+		if (vm->vcpus[i].started)
+			running++;
+		vcpu_kick(&vm->vcpus[i]);
+	}
+	/* Wait (bounded: a vCPU may be inside a device call that needs the
+	 * caller's thread) until every running vCPU has parked. */
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 1;
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < running && !vm_stopping(vm))
+		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
+					   &deadline))
+			break;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->paused = 0;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 /* ---- creation ---- */
 
 int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
@@ -293,6 +331,8 @@ int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	bus_init(&vm->pio, "pio");
 	bus_init(&vm->mmio, "mmio");
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -383,4 +423,6 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->irq_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
 }

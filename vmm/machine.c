@@ -13,6 +13,7 @@
  *      everything down in reverse order
  */
 #include "machine.h"
+#include "api.h"
 #include "evloop.h"
 #include "log.h"
 #include "term.h"
@@ -45,6 +46,7 @@ struct machine {
 	struct rtc rtc;
 	struct console con;
 	bool have_console;
+	struct api api;
 	/* things to undo at teardown, in reverse order */
 	struct { void (*fn)(void *); void *opaque; } exit_hooks[32];
 	unsigned nr_exit_hooks;
@@ -154,8 +156,10 @@ static __attribute__((unused)) void add_exit_hook(struct machine *m, void (*fn)(
 /* ---- power management ---- */
 
 /* Press the ACPI power button. False when the machine has none. */
-static bool machine_power_button(struct machine *m)
+static bool machine_power_button(void *opaque)
 {
+	struct machine *m = opaque;
+
 	(void)m;
 	return false;
 }
@@ -247,6 +251,7 @@ static void teardown(struct machine *m)
 			vcpu_destroy(&vm->vcpus[i]);
 	if (m->have_console)
 		console_stop(&m->con);
+	api_stop(&m->api);
 	while (m->nr_exit_hooks) {
 		m->nr_exit_hooks--;
 		m->exit_hooks[m->nr_exit_hooks].fn(m->exit_hooks[m->nr_exit_hooks].opaque);
@@ -267,6 +272,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 
 	*restart = false;
 	memset(m, 0, sizeof(*m));
+	m->api.listen_fd = -1;
 	if ((ret = vm_init_memory(vm, cfg->mem_size, cfg->nr_cpus)) ||
 	    (ret = load_guest(m, cfg, &entry)) ||
 	    (ret = check_pvm(cfg)) ||
@@ -285,6 +291,11 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	if ((ret = console_start(&m->con, vm, &m->com1, vm->io)))
 		goto fail;
 	m->have_console = true;
+	m->api.listen_fd = -1;
+	if (cfg->api_socket &&
+	    (ret = api_start(&m->api, vm, vm->io, cfg->api_socket,
+			     machine_power_button, m)))
+		goto fail;
 	if ((ret = start_vcpus(m, &entry)))
 		goto fail;
 

@@ -129,6 +129,8 @@ static bool handle_exit(struct vcpu *c)
 	struct vm *vm = c->vm;
 
 	stat_inc(&vm->stats, STAT_EXITS);
+	if (run->exit_reason != KVM_EXIT_IO && run->exit_reason != KVM_EXIT_MMIO)
+		pr_trace("vcpu%u: exit reason %u", c->id, run->exit_reason);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		stat_inc(&vm->stats, STAT_EXIT_IO);
@@ -195,6 +197,22 @@ static bool handle_exit(struct vcpu *c)
 	}
 }
 
+/* Paused: wait outside KVM_RUN until resumed or stopped. */
+static void park(struct vcpu *c)
+{
+	struct vm *vm = c->vm;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused && !vm_stopping(vm)) {
+		vm->parked++;
+		pthread_cond_broadcast(&vm->pause_cond);
+		while (vm->paused && !vm_stopping(vm))
+			pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+		vm->parked--;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
@@ -209,9 +227,13 @@ static void *vcpu_thread(void *arg)
 	while (!vm_stopping(c->vm)) {
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
-				/* kicked: immediate_exit stays set until we
-				 * have seen the stop request */
+				/* Kicked. Whoever kicked set its flag (stop or
+				 * pause) before immediate_exit, so clearing it
+				 * here cannot lose a request. */
 				stat_inc(&c->vm->stats, STAT_EXIT_INTR);
+				__atomic_store_n(&c->run->immediate_exit, 0,
+						 __ATOMIC_SEQ_CST);
+				park(c);
 				continue;
 			}
 			pr_err("vCPU %u: KVM_RUN: %s", c->id, strerror(errno));

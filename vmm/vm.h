@@ -62,6 +62,12 @@ struct vm {
 	enum vm_reboot_policy on_reboot;
 	int stop_efd; /* written when a stop is requested: wakes the main loop */
 
+	/* pause/resume: vCPUs park on pause_cond while paused is set */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	int paused;
+	unsigned parked;
+
 	struct vm_stats stats;
 };
 
@@ -95,6 +101,10 @@ void vm_request_stop(struct vm *vm, int status);
 /* A guest reset: stop with 0, or restart under --on-reboot=restart. */
 void vm_request_reboot(struct vm *vm);
 bool vm_stopping(const struct vm *vm);
+/* Stop every vCPU outside KVM_RUN (devices keep running) and return once
+ * all are parked; vm_resume lets them go on. Not from a vCPU thread. */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
 
 /* ---- creation (vmm/kvm.c) ---- */
 /* Zero vm, set up the buses and allocate guest RAM (anonymous memory, a

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT
+ * api.h - the control socket (--api-socket PATH): a Unix stream socket that
+ * takes one command per line and answers one JSON object per line.
+ *
+ *   pause      stop the vCPUs (devices keep their state)
+ *   resume     let them run again
+ *   info       state, vCPUs, memory, uptime and exit counters
+ *   shutdown   press the ACPI power button (the guest powers off)
+ *   stop       end the VM at once
+ *
+ * Example: echo pause | socat - UNIX-CONNECT:/tmp/vm.sock
+ *          {"ok":true,"state":"paused"}
+ */
+#ifndef MINIVMM_API_H
+#define MINIVMM_API_H
+
+#include <stdbool.h>
+#include <time.h>
+
+struct evloop;
+struct vm;
+
+struct api {
+	struct vm *vm;
+	struct evloop *loop;
+	int listen_fd;
+	char *path;
+	time_t started;
+	bool (*power_button)(void *opaque);
+	void *opaque;
+};
+
+/* Listen on path (which must not exist yet: a stale socket file left by a
+ * dead minivmm is replaced). 0 or -errno with a message printed. */
+int api_start(struct api *a, struct vm *vm, struct evloop *loop,
+	      const char *path, bool (*power_button)(void *), void *opaque);
+void api_stop(struct api *a);
+/* Run one command line; writes the JSON answer (with '\n') into out.
+ * Exposed for tests. */
+void api_command(struct api *a, const char *line, char *out, size_t outlen);
+
+#endif
