@@ -4,7 +4,7 @@
  *
  * Status register (port 0x64 read): bit 0 output buffer full, bit 1 input
  * buffer full (never: we take bytes at once), bit 2 system flag, bit 3 last
- * write was a command. The output buffer is a small queue; keyboard
+ * write was a command, bit 4 keyboard not locked. The output buffer is a small queue; keyboard
  * interrupts go out on IRQ 1 while bytes wait and CTR bit 0 allows it.
  * There is no auxiliary (mouse) port: its loopback test fails, so Linux
  * registers only the keyboard. Command 0xFE (or clearing output-port bit 0)
@@ -17,6 +17,7 @@
 #define STS_OBF 0x01
 #define STS_SYS 0x04
 #define STS_A2 0x08
+#define STS_UNLOCKED 0x10 /* keyboard not inhibited by the key lock */
 
 #define CTR_KBDINT 0x01
 #define CTR_SYS 0x04
@@ -204,7 +205,7 @@ void i8042_cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 		k->last_was_cmd = true;
 		write_cmd(k, *p);
 	} else {
-		*p = (k->q_count ? STS_OBF : 0) | STS_SYS |
+		*p = (k->q_count ? STS_OBF : 0) | STS_SYS | STS_UNLOCKED |
 		     (k->last_was_cmd ? STS_A2 : 0);
 	}
 	update_irq(k);
