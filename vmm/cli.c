@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "log.h"
+#include "virtio/net.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -164,56 +165,6 @@ static int disk_kv(void *ctx, const char *opt, const char *k, const char *v)
 	return 0;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned v[6];
-	char end;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &end) != 6 || strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	if (mac[0] & 1)
-		return -EINVAL; /* a multicast address cannot be a NIC's */
-	return 0;
-}
-
-static int net_kv(void *ctx, const char *opt, const char *k, const char *v)
-{
-	struct net_opt *n = ctx;
-
-	if (!strcmp(k, "tap")) {
-		if (!*v || strlen(v) >= 16) {
-			pr_err("%s: tap name '%s' must be 1-15 characters", opt, v);
-			return -1;
-		}
-		n->tap = v;
-	} else if (!strcmp(k, "bridge")) {
-		if (!*v || strlen(v) >= 16) {
-			pr_err("%s: bridge name '%s' must be 1-15 characters", opt, v);
-			return -1;
-		}
-		n->bridge = v;
-	} else if (!strcmp(k, "bridge-create")) {
-		if (!opt_bool(v, &n->bridge_create)) {
-			pr_err("%s: bridge-create='%s' is not on or off", opt, v);
-			return -1;
-		}
-	} else if (!strcmp(k, "mac")) {
-		if (parse_mac(v, n->mac)) {
-			pr_err("%s: '%s' is not a unicast MAC address "
-			       "(XX:XX:XX:XX:XX:XX)", opt, v);
-			return -1;
-		}
-		n->mac_set = true;
-	} else {
-		pr_err("%s: unknown key '%s' (tap, bridge, bridge-create, mac)", opt, k);
-		return -1;
-	}
-	return 0;
-}
-
 static int parse_disk(struct machine_cfg *cfg, char *spec)
 {
 	struct disk_opt *d;
@@ -236,27 +187,13 @@ static int parse_disk(struct machine_cfg *cfg, char *spec)
 	return rest ? parse_kv(rest, "--disk", d, disk_kv) : 0;
 }
 
-static int parse_net(struct machine_cfg *cfg, char *spec)
+static int parse_net(struct machine_cfg *cfg, const char *spec)
 {
-	struct net_opt *n;
-
 	if (cfg->nr_nets == MACHINE_MAX_NETS) {
 		pr_err("--net: at most %d network devices", MACHINE_MAX_NETS);
 		return -EINVAL;
 	}
-	n = &cfg->nets[cfg->nr_nets++];
-	memset(n, 0, sizeof(*n));
-	if (parse_kv(spec, "--net", n, net_kv))
-		return -EINVAL;
-	if (!n->tap) {
-		pr_err("--net: tap=NAME is required");
-		return -EINVAL;
-	}
-	if (n->bridge_create && !n->bridge) {
-		pr_err("--net: bridge-create=on needs bridge=NAME");
-		return -EINVAL;
-	}
-	return 0;
+	return net_cfg_parse(spec, &cfg->nets[cfg->nr_nets++]);
 }
 
 enum {

@@ -19,10 +19,19 @@
 #include "term.h"
 #include "vcpu.h"
 #include "x86/layout.h"
+#include "boot/x86/acpi.h"
 #include "boot/x86/boot.h"
+#include "boot/x86/mptable.h"
+#include "devices/acpi_pm.h"
 #include "devices/i8042.h"
+#include "devices/pci.h"
+#include "devices/pvpanic.h"
 #include "devices/rtc.h"
 #include "devices/uart16550.h"
+#include "virtio/blk.h"
+#include "virtio/net.h"
+#include "virtio/rng.h"
+#include "virtio/virtio_pci.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +56,10 @@ struct machine {
 	struct console con;
 	bool have_console;
 	struct api api;
+	struct pci_bus pci;
+	struct acpi_pm *pm;
+	struct blockdev *disks[MACHINE_MAX_DISKS]; /* opened, not yet handed over */
+	struct virtio_blk *blk[MACHINE_MAX_DISKS];
 	/* things to undo at teardown, in reverse order */
 	struct { void (*fn)(void *); void *opaque; } exit_hooks[32];
 	unsigned nr_exit_hooks;
@@ -160,8 +173,10 @@ static bool machine_power_button(void *opaque)
 {
 	struct machine *m = opaque;
 
-	(void)m;
-	return false;
+	if (!m->pm)
+		return false;
+	acpi_pm_power_button(m->pm);
+	return true;
 }
 
 /* ---- the main thread's wait ---- */
@@ -214,12 +229,81 @@ static int load_guest(struct machine *m, const struct machine_cfg *cfg,
 		.low_size = m->vm.low_size,
 		.high_size = m->vm.high_size,
 	};
+	struct acpi_cfg acpi = { .nr_cpus = m->vm.nr_cpus };
 	char err[512] = "";
-	int ret = x86_boot_load(&m->vm.mem, &bc, entry, err, sizeof(err));
+	int ret;
 
+	/* Firmware tables: the MP table for kernels without ACPI, ACPI (its
+	 * RSDP address goes into boot_params) for everything else. */
+	if ((ret = mptable_build(&m->vm.mem, m->vm.nr_cpus)) ||
+	    (ret = acpi_build(&m->vm.mem, &acpi, &bc.acpi_rsdp))) {
+		pr_err("cannot build the firmware tables: %s", strerror(-ret));
+		return ret;
+	}
+	ret = x86_boot_load(&m->vm.mem, &bc, entry, err, sizeof(err));
 	if (ret)
 		pr_err("%s", err[0] ? err : strerror(-ret));
 	return ret;
+}
+
+/* Open every disk image before KVM is touched: a bad image is a user
+ * error, reported as such. */
+static int open_disks(struct machine *m, const struct machine_cfg *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		const struct disk_opt *d = &cfg->disks[i];
+		struct blockdev_opts o = { .path = d->path, .format = d->format,
+					   .readonly = d->readonly, .cache = d->cache };
+		char err[512] = "";
+		int ret = blockdev_open(&o, &m->disks[i], err, sizeof(err));
+
+		if (ret) {
+			pr_err("--disk: %s", err[0] ? err : strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* The PCI root bus and what sits on it, in slot order: virtio disks, the
+ * network devices, the entropy device, pvpanic. */
+static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
+{
+	struct vm *vm = &m->vm;
+	int ret;
+
+	if ((ret = pci_bus_init(&m->pci, vm)))
+		return ret;
+	vm->pci = &m->pci;
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		char serial[21];
+		const char *sn = cfg->disks[i].serial;
+
+		if (!sn) { /* a stable default: the disk's index */
+			snprintf(serial, sizeof(serial), "minivmm-disk%u", i);
+			sn = serial;
+		}
+		ret = virtio_blk_new(vm, m->disks[i], sn, vm->nr_cpus, true,
+				     &m->blk[i]);
+		if (ret) {
+			pr_err("--disk %s: cannot create the virtio-blk device: %s",
+			       cfg->disks[i].path, strerror(-ret));
+			return ret;
+		}
+		m->disks[i] = NULL; /* owned by the device now */
+	}
+	for (unsigned i = 0; i < cfg->nr_nets; i++)
+		if ((ret = virtio_net_create(vm, &cfg->nets[i])))
+			return ret;
+	if (cfg->rng && (ret = virtio_rng_create(vm))) {
+		pr_err("--rng: cannot create the virtio-rng device: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = pvpanic_create(vm))) {
+		pr_err("cannot create the pvpanic device: %s", strerror(-ret));
+		return ret;
+	}
+	return 0;
 }
 
 static int start_vcpus(struct machine *m, const struct x86_boot_entry *entry)
@@ -252,6 +336,24 @@ static void teardown(struct machine *m)
 	if (m->have_console)
 		console_stop(&m->con);
 	api_stop(&m->api);
+	/* Devices' I/O threads stop first, then the bus releases BARs and
+	 * interrupts, then device memory is freed: nothing may run on guest
+	 * RAM or on a freed device after this. */
+	virtio_net_destroy_all(vm);
+	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++)
+		if (m->blk[i])
+			virtio_pci_destroy(virtio_blk_dev(m->blk[i]));
+	if (vm->pci)
+		pci_bus_destroy(vm->pci);
+	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++) {
+		virtio_blk_destroy(m->blk[i]);
+		m->blk[i] = NULL;
+		blockdev_close(m->disks[i]);
+		m->disks[i] = NULL;
+	}
+	if (m->pm)
+		acpi_pm_destroy(m->pm);
+	m->pm = NULL;
 	while (m->nr_exit_hooks) {
 		m->nr_exit_hooks--;
 		m->exit_hooks[m->nr_exit_hooks].fn(m->exit_hooks[m->nr_exit_hooks].opaque);
@@ -275,6 +377,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	m->api.listen_fd = -1;
 	if ((ret = vm_init_memory(vm, cfg->mem_size, cfg->nr_cpus)) ||
 	    (ret = load_guest(m, cfg, &entry)) ||
+	    (ret = open_disks(m, cfg)) ||
 	    (ret = check_pvm(cfg)) ||
 	    (ret = vm_create(vm)))
 		goto fail;
@@ -285,6 +388,13 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		goto fail;
 	}
 	if ((ret = add_legacy_devices(m)))
+		goto fail;
+	m->pm = acpi_pm_create(vm);
+	if (!m->pm) {
+		ret = -EIO;
+		goto fail;
+	}
+	if ((ret = add_pci_devices(m, cfg)))
 		goto fail;
 	if ((ret = evloop_start(vm->io)))
 		goto fail;

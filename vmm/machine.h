@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "devices/disk/blockdev.h"
+#include "virtio/net.h"
 #include "vm.h"
 
 #define MACHINE_MAX_DISKS 8
@@ -22,21 +23,13 @@ struct disk_opt {
 	const char *serial;   /* NULL: derived from the index */
 };
 
-struct net_opt {
-	const char *tap;
-	const char *bridge;
-	bool bridge_create;
-	bool mac_set;
-	uint8_t mac[6];
-};
-
 struct machine_cfg {
 	const char *kernel, *initrd, *cmdline, *firmware;
 	uint64_t mem_size;
 	unsigned nr_cpus;
 	struct disk_opt disks[MACHINE_MAX_DISKS];
 	unsigned nr_disks;
-	struct net_opt nets[MACHINE_MAX_NETS];
+	struct net_cfg nets[MACHINE_MAX_NETS];
 	unsigned nr_nets;
 	bool rng;
 	bool stats;

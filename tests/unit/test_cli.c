@@ -83,6 +83,7 @@ static void test_run_options(void **state)
 	assert_string_equal(c.disks[0].serial, "abc");
 	assert_int_equal(c.nr_nets, 1);
 	assert_string_equal(c.nets[0].tap, "tap0");
+	assert_false(c.nets[0].bridge_create);
 	assert_string_equal(c.nets[0].bridge, "br0");
 	assert_true(c.nets[0].mac_set);
 	assert_int_equal(c.nets[0].mac[5], 0x56);
