@@ -234,9 +234,11 @@ static int load_guest(struct machine *m, const struct machine_cfg *cfg,
 	int ret;
 
 	/* Firmware tables: the MP table for kernels without ACPI, ACPI (its
-	 * RSDP address goes into boot_params) for everything else. */
-	if ((ret = mptable_build(&m->vm.mem, m->vm.nr_cpus)) ||
-	    (ret = acpi_build(&m->vm.mem, &acpi, &bc.acpi_rsdp))) {
+	 * RSDP address goes into boot_params) for everything else. A
+	 * --firmware image occupies the BIOS area and brings its own. */
+	if (!cfg->firmware &&
+	    ((ret = mptable_build(&m->vm.mem, m->vm.nr_cpus)) ||
+	     (ret = acpi_build(&m->vm.mem, &acpi, &bc.acpi_rsdp)))) {
 		pr_err("cannot build the firmware tables: %s", strerror(-ret));
 		return ret;
 	}
