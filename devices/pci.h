@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vmm/bus.h"
+#include "vmm/x86/layout.h"
 
 struct vm;
 struct pci_dev;
@@ -26,6 +27,15 @@ struct pci_dev;
 #define PCI_CFG_SIZE 256
 #define PCI_MAX_SLOTS 32
 #define PCI_NUM_BARS 6
+
+/* INTx wiring (the one place that defines it; the ACPI _PRT and the MP
+ * table's interrupt entries must describe exactly this): INTA# of the
+ * device in slot s, bus 0, is IOAPIC pin X86_IRQ_PCI_FIRST + s % 8, i.e.
+ * GSI 16..23, level-triggered. Describe them active-low, the PCI
+ * convention (KVM's in-kernel IOAPIC ignores the programmed polarity;
+ * vm_irq_line(gsi, 1) means asserted). Only INTA# is used (interrupt pin
+ * register = 1); the interrupt line register holds the same number. */
+#define PCI_SLOT_INTX_GSI(s) (X86_IRQ_PCI_FIRST + ((s) % X86_IRQ_PCI_COUNT))
 
 enum pci_bar_type {
 	PCI_BAR_NONE = 0,
@@ -42,6 +52,7 @@ struct pci_bar {
 	bool mapped;   /* registered on the bus right now */
 	bus_io_fn fn;
 	void *opaque;
+	bool warned;   /* an unusable guest address was reported once */
 };
 
 struct msix_vector {
@@ -50,6 +61,9 @@ struct msix_vector {
 	uint32_t ctrl; /* bit 0: masked */
 	int gsi;       /* KVM GSI routed to this vector, -1 if none */
 	int efd;       /* irqfd eventfd for gsi, -1 if none */
+	bool routed;   /* gsi currently routed to routed_addr/routed_data */
+	uint64_t routed_addr;
+	uint32_t routed_data;
 };
 
 struct pci_msix {
@@ -74,11 +88,18 @@ struct pci_dev {
 	unsigned slot;                 /* device number on bus 0 */
 	unsigned intx_gsi;             /* IOAPIC pin for INTA# */
 	bool intx_level;
+	bool intx_driven;              /* level last sent to the irqchip */
+	bool intx_disabled;            /* copy of command bit 10 */
+	pthread_mutex_t intx_lock;     /* INTx state; not the bus lock, so
+					* pci_intx_set never waits for a
+					* config cycle (or its hooks) */
 	struct pci_msix msix;          /* nvec 0 if the device has none */
 	struct pci_bus *bus;
 	void *opaque;                  /* the device model's state */
 
-	/* Optional hooks, called on the vCPU thread. */
+	/* Optional hooks, called on the vCPU thread (bar_moved also from
+	 * pci_bus_add) with the bus lock held; the lock is recursive, so a
+	 * hook may call pci_cfg_read/pci_cfg_write on its own device. */
 	/* After a config write has been applied (offset, length, value). */
 	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned len);
 	/* After BAR n moved or was (un)mapped: new address and state. */
@@ -104,6 +125,9 @@ void pci_dev_init(struct pci_dev *d, const char *name, uint16_t vendor,
 /* Declare BAR n. For PCI_BAR_MEM64, n and n+1 are used. 0 or -EINVAL. */
 int pci_dev_set_bar(struct pci_dev *d, int n, enum pci_bar_type type,
 		    uint64_t size, bus_io_fn fn, void *opaque);
+/* (A prefetchable memory BAR: set d->bars[n].prefetch = true after
+ * pci_dev_set_bar and before pci_bus_add, which renders the type bits.
+ * Sizes: IO 4..256 bytes, memory >= 16 bytes, all powers of two.) */
 /* Append a capability (body[0] = cap ID; body[1], the next pointer, is
  * filled in). Returns its config-space offset or -ENOSPC. The bytes are
  * read-only to the guest unless the caller opens wmask afterwards. */
@@ -122,6 +146,10 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm);
  * enable decoding, choose its INTx pin. 0 or -errno. */
 int pci_bus_add(struct pci_bus *bus, struct pci_dev *d);
 void pci_bus_destroy(struct pci_bus *bus);
+/* Release what pci_msix_init / pci_bus_add allocated for d (MSI-X table,
+ * irqfds, eventfds). pci_bus_destroy does this for every device on the
+ * bus; call it yourself only for a device that never got onto a bus. */
+void pci_dev_release(struct pci_dev *d);
 
 /* Config space as the guest sees it (used by the 0xCFC handler and tests).
  * Off-range or unaligned accesses read as all ones / are ignored. */

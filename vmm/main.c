@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "devices/disk/img.h"
 #include "log.h"
 #include "machine.h"
 
@@ -42,6 +43,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "img"))
+		return img_main(argc - 1, argv + 1);
 	pr_err("unknown command '%s' (use run or img; see minivmm --help)", argv[1]);
 	return VM_EXIT_USAGE;
 }
