@@ -1,1 +1,65 @@
-/* placeholder: to be written */
+/* SPDX-License-Identifier: MIT
+ * pvpanic.c - PCI pvpanic device (QEMU docs/specs/pvpanic.txt: "pvpanic
+ * device" and its PCI form 1b36:0011, BAR 0 memory).
+ *
+ * Reading byte 0 of BAR 0 returns the supported events; the guest writes
+ * an event there: bit 0 PANICKED (the kernel panicked: stop the VM with
+ * exit status 4), bit 1 CRASH_LOADED (a kdump kernel took over: logged,
+ * the VM keeps running). Other bytes read 0 and ignore writes.
+ */
+#include "pvpanic.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+void pvpanic_bar_io(void *opaque, uint64_t offset, void *data, unsigned len,
+		    bool is_write)
+{
+	struct pvpanic *p = opaque;
+	uint8_t *d = data;
+
+	if (!is_write) {
+		memset(d, 0, len);
+		if (offset == 0 && len > 0)
+			d[0] = PVPANIC_EVENTS;
+		return;
+	}
+	if (offset != 0 || len == 0)
+		return;
+	if (d[0] & PVPANIC_PANICKED) {
+		pr_err("guest kernel panicked");
+		vm_request_stop(p->vm, VM_EXIT_GUEST_PANIC);
+	} else if (d[0] & PVPANIC_CRASH_LOADED) {
+		pr_info("guest crash kernel loaded");
+	}
+}
+
+int pvpanic_create(struct vm *vm)
+{
+	struct pvpanic *p;
+	int r;
+
+	if (!vm->pci)
+		return -ENODEV;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->vm = vm;
+	pci_dev_init(&p->pci, "pvpanic", PVPANIC_VENDOR, PVPANIC_DEVICE,
+		     PVPANIC_CLASS, 1, 0x1af4, 0x1100);
+	p->pci.opaque = p;
+	r = pci_dev_set_bar(&p->pci, 0, PCI_BAR_MEM32, PVPANIC_BAR_SIZE,
+			    pvpanic_bar_io, p);
+	if (r == 0)
+		r = pci_bus_add(vm->pci, &p->pci);
+	if (r) {
+		pr_err("pvpanic: cannot add the PCI device: %s", strerror(-r));
+		free(p);
+		return r;
+	}
+	return 0;
+}
