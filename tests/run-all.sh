@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# run-all.sh - minivmm's whole test suite (what CI runs):
+#   1. installs missing Debian packages (scripts/install-deps.sh)
+#   2. builds build/ (optimised) and build-asan/ (ASan + UBSan)
+#   3. unit tests (cmocka) in both builds, and the disk-image tests against
+#      qemu-img as a peer
+#   4. a bounded libFuzzer run over the qcow2 parser
+#   5. the integration suite: real Debian kernels and tiny guests in a KVM
+#      that can run them (tests/harness/kvm-run picks /dev/kvm or the
+#      emulated KVM host)
+# Ends with one line "N passed, N failed"; exit status 0 only if nothing
+# failed. Options: --quick skips steps 4 and 5.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+
+pass=0 fail=0
+LOG=$(mktemp -d /tmp/minivmm-tests.XXXXXX)
+count() { # NAME PASSED FAILED
+	pass=$((pass + $2)); fail=$((fail + $3))
+	printf '== %-28s %4d passed, %4d failed\n' "$1" "$2" "$3"
+}
+# meson test's summary: "Ok: N", "Fail: N", "Timeout: N", "Unexpected Pass: N"
+meson_counts() {
+	local ok f t u
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$1" | tail -1)
+	f=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$1" | tail -1)
+	t=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$1" | tail -1)
+	u=$(sed -n 's/^Unexpected Pass: *\([0-9]*\).*/\1/p' "$1" | tail -1)
+	echo "${ok:-0} $(( ${f:-0} + ${t:-0} + ${u:-0} ))"
+}
+
+bash scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
+
+build() { # DIR [meson options]
+	local dir=$1; shift
+	{ [ -f "$dir/build.ninja" ] || meson setup "$dir" "$@"; } >"$LOG/setup-$dir.log" 2>&1 &&
+		ninja -C "$dir" >"$LOG/ninja-$dir.log" 2>&1
+}
+if build build; then count "build" 1 0; else count "build" 0 1; tail -30 "$LOG/setup-build.log" "$LOG/ninja-build.log"; fi
+if build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug; then
+	count "build (asan+ubsan)" 1 0
+else
+	count "build (asan+ubsan)" 0 1; tail -30 "$LOG/ninja-build-asan.log"
+fi
+
+meson test -C build --suite unit --suite disk --print-errorlogs >"$LOG/unit.log" 2>&1
+grep -E '^ *[0-9]+/[0-9]+ ' "$LOG/unit.log" | grep -v ' OK ' || true
+count "unit + disk tests" $(meson_counts "$LOG/unit.log")
+
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --suite unit --print-errorlogs >"$LOG/asan.log" 2>&1
+grep -E '^ *[0-9]+/[0-9]+ ' "$LOG/asan.log" | grep -v ' OK ' || true
+count "unit tests (asan+ubsan)" $(meson_counts "$LOG/asan.log")
+
+if [ $QUICK = 0 ]; then
+	if bash tests/fuzz/run-fuzz-qcow2.sh "${FUZZ_SECONDS:-60}" >"$LOG/fuzz.log" 2>&1; then
+		count "fuzz qcow2 (${FUZZ_SECONDS:-60} s)" 1 0
+	else
+		count "fuzz qcow2" 0 1; tail -30 "$LOG/fuzz.log"
+	fi
+	MINIVMM_BUILD=$REPO/build bash tests/integration/run.sh 2>&1 | tee "$LOG/integration.log" |
+		grep -E '^(not ok|# case)' || true
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG/integration.log" | tail -1)
+	if [ -n "$line" ]; then
+		count "integration" "${line%% passed*}" "$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')"
+	else
+		count "integration (did not finish)" 0 1; tail -30 "$LOG/integration.log"
+	fi
+fi
+echo "logs: $LOG"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
