@@ -163,10 +163,10 @@ static void write_cmd(struct i8042 *k, uint8_t v)
 	}
 }
 
-void i8042_data_io(void *opaque, uint64_t off, void *data, unsigned len,
-		   bool is_write)
+/* One access to port 0x60 (data) or 0x64 (status/command). */
+static void port_io(struct i8042 *k, bool cmd_port, uint64_t off, void *data,
+		    unsigned len, bool is_write)
 {
-	struct i8042 *k = opaque;
 	uint8_t *p = data;
 
 	if (off || len != 1) {
@@ -176,38 +176,33 @@ void i8042_data_io(void *opaque, uint64_t off, void *data, unsigned len,
 	}
 	pthread_mutex_lock(&k->lock);
 	if (is_write) {
-		k->last_was_cmd = false;
-		write_data(k, *p);
+		k->last_was_cmd = cmd_port;
+		if (cmd_port)
+			write_cmd(k, *p);
+		else
+			write_data(k, *p);
+	} else if (cmd_port) {
+		*p = (k->q_count ? STS_OBF : 0) | STS_SYS | STS_UNLOCKED |
+		     (k->last_was_cmd ? STS_A2 : 0);
 	} else if (k->q_count) {
 		*p = k->q[k->q_head];
 		k->q_head = (k->q_head + 1) % I8042_QUEUE;
 		k->q_count--;
 	} else {
-		*p = 0; /* reading an empty buffer returns the last byte */
+		*p = 0; /* nothing waiting */
 	}
 	update_irq(k);
 	pthread_mutex_unlock(&k->lock);
 }
 
+void i8042_data_io(void *opaque, uint64_t off, void *data, unsigned len,
+		   bool is_write)
+{
+	port_io(opaque, false, off, data, len, is_write);
+}
+
 void i8042_cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 		  bool is_write)
 {
-	struct i8042 *k = opaque;
-	uint8_t *p = data;
-
-	if (off || len != 1) {
-		if (!is_write)
-			memset(data, 0xff, len);
-		return;
-	}
-	pthread_mutex_lock(&k->lock);
-	if (is_write) {
-		k->last_was_cmd = true;
-		write_cmd(k, *p);
-	} else {
-		*p = (k->q_count ? STS_OBF : 0) | STS_SYS | STS_UNLOCKED |
-		     (k->last_was_cmd ? STS_A2 : 0);
-	}
-	update_irq(k);
-	pthread_mutex_unlock(&k->lock);
+	port_io(opaque, true, off, data, len, is_write);
 }
