@@ -1,0 +1,541 @@
+/* SPDX-License-Identifier: MIT
+ * img.c - `minivmm img create|info|check` (usage in img.h). The output is
+ * laid out like qemu-img's so that its users read it at a glance.
+ *
+ * A new qcow2 image is version 3 (compat 1.1), refcount_order 4 (16-bit
+ * refcounts) unless -o refcount_bits says otherwise, 64 KiB clusters by
+ * default; it holds the header (+ backing format and feature name
+ * extensions and the backing file name) in cluster 0, then the refcount
+ * table, the refcount blocks and the L1 table; no data cluster is
+ * allocated.
+ */
+#include "devices/disk/img.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "devices/disk/disk_int.h"
+#include "devices/disk/qcow2_int.h"
+#include "vmm/log.h"
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: minivmm img create [-f raw|qcow2] [-b BACKING [-F FMT]] [-o cluster_size=N[,refcount_bits=N]] FILE [SIZE]\n"
+		"       minivmm img info [-f FMT] FILE\n"
+		"       minivmm img check [-f FMT] [-r leaks|all] FILE\n"
+		"SIZE takes a K, M, G or T suffix (powers of 1024).\n");
+	return 1;
+}
+
+/* "10G" -> bytes; -EINVAL on junk or overflow. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'b': case 'B': shift = 0; end++; break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static void human(uint64_t v, char *buf, size_t len)
+{
+	static const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB",
+				   "EiB" };
+	double d = (double)v;
+	int i = 0;
+	while (d >= 1024 && i < 6) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(buf, len, "%.3g %s", d, u[i]);
+}
+
+/* ---- create ---- */
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static void rc_set(uint8_t *b, uint32_t order, uint64_t i, uint64_t val)
+{
+	uint32_t bits = 1u << order;
+	if (bits < 8) {
+		uint64_t bit = i * bits;
+		b[bit / 8] |= (uint8_t)(val << (bit % 8));
+		return;
+	}
+	for (uint32_t k = 0; k < bits / 8; k++)
+		b[i * (bits / 8) + k] =
+			(uint8_t)(val >> (8 * (bits / 8 - 1 - k)));
+}
+
+static int write_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static const struct { uint8_t type, bit; const char *name; } features[] = {
+	{ 0, 0, "dirty bit" },     { 0, 1, "corrupt bit" },
+	{ 0, 2, "external data file" }, { 0, 3, "compression type" },
+	{ 0, 4, "extended L2 entries" }, { 1, 0, "lazy refcounts" },
+	{ 2, 0, "bitmaps" },       { 2, 1, "raw external data" },
+};
+
+static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
+			uint32_t order, const char *backing,
+			const char *backing_fmt)
+{
+	uint32_t cbits = (uint32_t)__builtin_ctz(cs);
+	uint64_t per_l1 = (uint64_t)cs * (cs / 8);
+	uint64_t l1_size = (size + per_l1 - 1) / per_l1;
+	uint64_t l1_cl = (l1_size * 8 + cs - 1) / cs;
+	uint64_t per_rb = (uint64_t)cs * 8 >> order;
+	uint64_t rt_cl = 1, rb_n = 1;
+	int ret;
+
+	if (l1_size * 8 > QCOW2_MAX_L1_BYTES) {
+		pr_err("%s: size too large for cluster size %u", path, cs);
+		return -EFBIG;
+	}
+	for (int it = 0; it < 64; it++) {
+		uint64_t n = 1 + rt_cl + rb_n + l1_cl;
+		uint64_t need_rb = (n + per_rb - 1) / per_rb;
+		uint64_t need_rt = (need_rb * 8 + cs - 1) / cs;
+		if (need_rb == rb_n && need_rt == rt_cl)
+			break;
+		rb_n = need_rb;
+		rt_cl = need_rt;
+	}
+	uint64_t rt_off = cs, rb_off = rt_off + rt_cl * cs;
+	uint64_t l1_off = rb_off + rb_n * cs;
+	uint64_t total = l1_off + l1_cl * cs;
+	uint64_t used = total / cs;
+
+	uint8_t *buf = calloc(1, total);
+	if (!buf)
+		return -ENOMEM;
+	uint8_t *h = buf;
+	put32(h, QCOW2_MAGIC);
+	put32(h + 4, 3);
+	put32(h + 20, cbits);
+	put64(h + 24, size);
+	put32(h + 36, (uint32_t)l1_size);
+	put64(h + 40, l1_off);
+	put64(h + 48, rt_off);
+	put32(h + 56, (uint32_t)rt_cl);
+	put32(h + 96, order);
+	put32(h + 100, 112);
+	uint32_t pos = 112;
+	if (backing && backing_fmt) {
+		uint32_t l = (uint32_t)strlen(backing_fmt);
+		put32(h + pos, QCOW2_EXT_BACKING_FMT);
+		put32(h + pos + 4, l);
+		memcpy(h + pos + 8, backing_fmt, l);
+		pos += 8 + ((l + 7) & ~7u);
+	}
+	uint32_t nf = sizeof(features) / sizeof(features[0]);
+	if (pos + 8 + nf * 48 + 8 + 1024 <= cs) {
+		put32(h + pos, QCOW2_EXT_FEATURES);
+		put32(h + pos + 4, nf * 48);
+		for (uint32_t i = 0; i < nf; i++) {
+			h[pos + 8 + i * 48] = features[i].type;
+			h[pos + 8 + i * 48 + 1] = features[i].bit;
+			memcpy(h + pos + 8 + i * 48 + 2, features[i].name,
+			       strlen(features[i].name));
+		}
+		pos += 8 + nf * 48;
+	}
+	pos += 8; /* end of extensions */
+	if (backing) {
+		size_t l = strlen(backing);
+		if (l > 1023 || pos + l > cs) {
+			free(buf);
+			pr_err("%s: backing file name too long", path);
+			return -ENAMETOOLONG;
+		}
+		put64(h + 8, pos);
+		put32(h + 16, (uint32_t)l);
+		memcpy(h + pos, backing, l);
+	}
+	for (uint64_t i = 0; i < rb_n; i++)
+		put64(buf + rt_off + i * 8, rb_off + i * cs);
+	for (uint64_t c = 0; c < used; c++)
+		rc_set(buf + rb_off + (c / per_rb) * cs, order, c % per_rb, 1);
+
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot create: %s", path, strerror(errno));
+		free(buf);
+		return ret;
+	}
+	ret = write_all(fd, buf, total, 0);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	free(buf);
+	if (ret)
+		pr_err("%s: write failed: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	const char *fmt = "qcow2", *backing = NULL, *bfmt = NULL;
+	uint32_t cs = 65536, order = 4;
+	int c;
+
+	while ((c = getopt(argc, argv, "f:b:F:o:h")) != -1) {
+		switch (c) {
+		case 'f': fmt = optarg; break;
+		case 'b': backing = optarg; break;
+		case 'F': bfmt = optarg; break;
+		case 'o': {
+			char *opts = strdup(optarg), *save = NULL;
+			for (char *t = strtok_r(opts, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save)) {
+				uint64_t v;
+				char *eq = strchr(t, '=');
+				if (!eq || parse_size(eq + 1, &v)) {
+					pr_err("bad option '%s'", t);
+					free(opts);
+					return 1;
+				}
+				*eq = 0;
+				if (!strcmp(t, "cluster_size")) {
+					if (v < 512 || v > (2u << 20) ||
+					    (v & (v - 1))) {
+						pr_err("cluster_size must be a power of two from 512 to 2M");
+						free(opts);
+						return 1;
+					}
+					cs = (uint32_t)v;
+				} else if (!strcmp(t, "refcount_bits")) {
+					if (!v || v > 64 || (v & (v - 1))) {
+						pr_err("refcount_bits must be 1, 2, 4, ..., 64");
+						free(opts);
+						return 1;
+					}
+					order = (uint32_t)__builtin_ctzll(v);
+				} else {
+					pr_err("unknown option '%s' (cluster_size, refcount_bits)",
+					       t);
+					free(opts);
+					return 1;
+				}
+			}
+			free(opts);
+			break;
+		}
+		default: return usage();
+		}
+	}
+	if (optind >= argc || argc - optind > 2)
+		return usage();
+	const char *path = argv[optind];
+	const char *sz = argc - optind == 2 ? argv[optind + 1] : NULL;
+	uint64_t size = 0;
+	if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2")) {
+		pr_err("unknown format '%s' (raw or qcow2)", fmt);
+		return 1;
+	}
+	if (bfmt && !backing) {
+		pr_err("-F needs -b");
+		return 1;
+	}
+	if (backing && strcmp(fmt, "qcow2")) {
+		pr_err("a backing file needs -f qcow2");
+		return 1;
+	}
+	if (sz && parse_size(sz, &size)) {
+		pr_err("bad size '%s' (a number with an optional K, M, G or T suffix)",
+		       sz);
+		return 1;
+	}
+	if (backing) {
+		/* open it to check it and learn its format and size */
+		char full[4096], dirbuf[4096], err[512];
+		if (backing[0] == '/') {
+			snprintf(full, sizeof(full), "%s", backing);
+		} else {
+			snprintf(dirbuf, sizeof(dirbuf), "%s", path);
+			snprintf(full, sizeof(full), "%s/%s", dirname(dirbuf),
+				 backing);
+		}
+		struct blockdev_opts o = { .path = full, .format = bfmt,
+					   .readonly = true };
+		struct blockdev *b;
+		bool q = log_quiet;
+		log_quiet = true;
+		int ret = blockdev_open(&o, &b, err, sizeof(err));
+		log_quiet = q;
+		if (ret) {
+			pr_err("backing file: %s", err);
+			return 1;
+		}
+		struct stat st1, st2;
+		if (stat(full, &st1) == 0 && stat(path, &st2) == 0 &&
+		    st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino) {
+			blockdev_close(b);
+			pr_err("%s: the image cannot be its own backing file",
+			       path);
+			return 1;
+		}
+		if (!bfmt)
+			bfmt = b->format;
+		if (!sz)
+			size = b->size;
+		blockdev_close(b);
+	} else if (!sz) {
+		pr_err("a SIZE is needed (or -b BACKING to take its size)");
+		return 1;
+	}
+	size = (size + 511) & ~511ull;
+	int ret;
+	if (!strcmp(fmt, "raw")) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			      0644);
+		if (fd < 0) {
+			pr_err("%s: cannot create: %s", path, strerror(errno));
+			return 1;
+		}
+		ret = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+		close(fd);
+		if (ret) {
+			pr_err("%s: cannot set the size: %s", path,
+			       strerror(-ret));
+			return 1;
+		}
+	} else {
+		ret = create_qcow2(path, size, cs, order, backing, bfmt);
+		if (ret)
+			return 1;
+	}
+	char hs[32];
+	human(size, hs, sizeof(hs));
+	printf("Formatting '%s', fmt=%s size=%llu (%s)", path, fmt,
+	       (unsigned long long)size, hs);
+	if (!strcmp(fmt, "qcow2"))
+		printf(" cluster_size=%u refcount_bits=%u", cs, 1u << order);
+	if (backing)
+		printf(" backing_file=%s backing_fmt=%s", backing, bfmt);
+	printf("\n");
+	return 0;
+}
+
+/* ---- info ---- */
+
+static int open_img(const char *path, const char *fmt, bool ro,
+		    struct blockdev **bd)
+{
+	char err[600];
+	struct blockdev_opts o = { .path = path, .format = fmt,
+				   .readonly = ro };
+	bool q = log_quiet;
+	log_quiet = true; /* format detection is normal here */
+	int ret = blockdev_open(&o, bd, err, sizeof(err));
+	log_quiet = q;
+	if (ret)
+		pr_err("%s", err);
+	return ret;
+}
+
+static void print_info(struct blockdev *bd)
+{
+	struct stat st;
+	char hs[32], ds[32];
+	uint64_t disk = 0;
+	if (stat(bd->path, &st) == 0)
+		disk = (uint64_t)st.st_blocks * 512;
+	human(bd->size, hs, sizeof(hs));
+	human(disk, ds, sizeof(ds));
+	printf("image: %s\nfile format: %s\nvirtual size: %s (%llu bytes)\ndisk size: %s\n",
+	       bd->path, bd->format, hs, (unsigned long long)bd->size, ds);
+	struct qcow2_info qi;
+	if (qcow2_get_info(bd, &qi))
+		return;
+	printf("cluster_size: %u\n", qi.cluster_size);
+	if (qi.backing_file[0]) {
+		printf("backing file: %s", qi.backing_file);
+		if (qi.backing && strcmp(qi.backing->path, qi.backing_file))
+			printf(" (actual path: %s)", qi.backing->path);
+		printf("\n");
+		if (qi.backing_format[0])
+			printf("backing file format: %s\n", qi.backing_format);
+	}
+	if (qi.nb_snapshots)
+		printf("snapshots: %u (internal)\n", qi.nb_snapshots);
+	printf("Format specific information:\n"
+	       "    compat: %s\n    compression type: %s\n"
+	       "    lazy refcounts: %s\n    refcount bits: %u\n"
+	       "    corrupt: %s\n    dirty: %s\n",
+	       qi.version >= 3 ? "1.1" : "0.10", qi.compression,
+	       qi.lazy_refcounts ? "true" : "false", qi.refcount_bits,
+	       qi.corrupt ? "true" : "false", qi.dirty ? "true" : "false");
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	const char *fmt = NULL;
+	int c;
+	while ((c = getopt(argc, argv, "f:h")) != -1) {
+		if (c == 'f')
+			fmt = optarg;
+		else
+			return usage();
+	}
+	if (optind != argc - 1)
+		return usage();
+	struct blockdev *bd;
+	if (open_img(argv[optind], fmt, true, &bd))
+		return 1;
+	print_info(bd);
+	struct blockdev *b = blockdev_backing(bd);
+	if (b) {
+		printf("backing chain: %s (%s)", bd->path, bd->format);
+		for (; b; b = blockdev_backing(b))
+			printf(" -> %s (%s)", b->path, b->format);
+		printf("\n");
+	}
+	blockdev_close(bd);
+	return 0;
+}
+
+/* ---- check ---- */
+
+static void print_line(void *opaque, const char *line)
+{
+	(void)opaque;
+	printf("%s\n", line);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	const char *fmt = NULL, *repair = NULL;
+	int c;
+	while ((c = getopt(argc, argv, "f:r:h")) != -1) {
+		if (c == 'f')
+			fmt = optarg;
+		else if (c == 'r')
+			repair = optarg;
+		else
+			return usage();
+	}
+	if (optind != argc - 1)
+		return usage();
+	if (repair && strcmp(repair, "leaks") && strcmp(repair, "all")) {
+		pr_err("-r takes leaks or all");
+		return 1;
+	}
+	struct blockdev *bd;
+	if (open_img(argv[optind], fmt, !repair, &bd))
+		return 1;
+	if (strcmp(bd->format, "qcow2")) {
+		printf("This image format does not support checks\n");
+		blockdev_close(bd);
+		return 63;
+	}
+	struct qcow2_check_result r;
+	int ret = qcow2_check(bd, repair != NULL, &r, print_line, NULL);
+	blockdev_close(bd);
+	if (ret) {
+		pr_err("%s: check could not be completed: %s", argv[optind],
+		       strerror(-ret));
+		return 1;
+	}
+	if (r.leaks_fixed)
+		printf("The following inconsistencies were found and repaired:\n\n    %llu leaked clusters\n    0 corruptions\n\n",
+		       (unsigned long long)r.leaks_fixed);
+	if (r.corruptions) {
+		printf("\n%llu errors were found on the image.\n"
+		       "Data may be corrupted, or further writes to the image may corrupt it.\n",
+		       (unsigned long long)r.corruptions);
+	}
+	if (r.leaks) {
+		printf("\n%llu leaked clusters were found on the image.\n"
+		       "This means waste of disk space, but no harm to data.\n",
+		       (unsigned long long)r.leaks);
+	}
+	if (!r.corruptions && !r.leaks)
+		printf("No errors were found on the image.\n");
+	if (r.total_clusters)
+		printf("%llu/%llu = %.2f%% allocated\n",
+		       (unsigned long long)r.allocated_clusters,
+		       (unsigned long long)r.total_clusters,
+		       100.0 * (double)r.allocated_clusters /
+			       (double)r.total_clusters);
+	printf("Image end offset: %llu\n", (unsigned long long)r.image_end);
+	if (r.corruptions)
+		return 2;
+	if (r.leaks)
+		return 3;
+	return 0;
+}
+
+int img_main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	const char *cmd = argv[1];
+	optind = 1; /* getopt over argv[1..]: argv[1] is the command */
+	if (!strcmp(cmd, "create"))
+		return cmd_create(argc - 1, argv + 1);
+	if (!strcmp(cmd, "info"))
+		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "--help")) {
+		usage();
+		return 0;
+	}
+	pr_err("img: unknown command '%s' (create, info, check)", cmd);
+	return usage();
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT
+ * qcow2_int.h - the in-memory state of an open qcow2 image, shared by
+ * qcow2.c (header, mapping, read/write), qcow2_refcount.c (metadata cache,
+ * refcounts, cluster allocation) and qcow2_check.c (consistency check).
+ * Format reference: /work/shared/specs/qcow2.rst (QEMU's docs/interop).
+ */
+#ifndef MINIVMM_QCOW2_INT_H
+#define MINIVMM_QCOW2_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/disk/disk_int.h"
+
+#define QCOW2_MAGIC 0x514649fbu /* "QFI\xfb" */
+
+#define QCOW2_INCOMPAT_DIRTY (1ull << 0)
+#define QCOW2_INCOMPAT_CORRUPT (1ull << 1)
+#define QCOW2_INCOMPAT_DATA_FILE (1ull << 2)
+#define QCOW2_INCOMPAT_COMPRESSION (1ull << 3)
+#define QCOW2_INCOMPAT_EXTL2 (1ull << 4)
+#define QCOW2_COMPAT_LAZY_REFCOUNTS (1ull << 0)
+
+#define QCOW2_OFLAG_COPIED (1ull << 63)    /* refcount is exactly one */
+#define QCOW2_OFLAG_COMPRESSED (1ull << 62)
+#define QCOW2_OFLAG_ZERO (1ull << 0)       /* v3: reads as zeroes */
+#define QCOW2_OFFSET_MASK 0x00fffffffffffe00ull /* bits 9..55 */
+
+#define QCOW2_EXT_END 0x00000000u
+#define QCOW2_EXT_BACKING_FMT 0xe2792acau
+#define QCOW2_EXT_FEATURES 0x6803f857u
+
+#define QCOW2_MAX_L1_BYTES (32u << 20)  /* QEMU's limit, kept for safety */
+#define QCOW2_MAX_RT_BYTES (8u << 20)
+
+/* A small write-back cache of one-cluster metadata tables (L2 tables or
+ * refcount blocks), least recently used replaced first. */
+struct qcache_entry {
+	uint64_t off;     /* file offset of the table; 0 = empty slot */
+	uint8_t *data;
+	uint64_t lru;
+	bool dirty;
+};
+struct qcache {
+	int n;
+	int last;         /* slot of the last hit */
+	uint64_t tick;
+	struct qcache_entry *e;
+};
+
+/* A cluster whose refcount drops once the L2 change that stopped using
+ * it is durable (see the ordering comment in qcow2_refcount.c). */
+struct qfree {
+	uint64_t off, len;
+};
+
+struct qcow2 {
+	struct blockdev bd;
+	struct bdfile f;
+	pthread_mutex_t lock;          /* one lock for the whole image */
+
+	/* header */
+	uint32_t version;
+	uint32_t cluster_bits, cluster_size;
+	uint32_t l2_bits, l2_entries;  /* entries per L2 table */
+	uint32_t l1_size;
+	uint64_t l1_offset;
+	uint64_t rt_offset;
+	uint32_t rt_clusters;
+	uint32_t nb_snapshots;
+	uint64_t snapshots_offset;
+	uint64_t incompat, compat, autoclear;
+	uint32_t refcount_order, refcount_bits;
+	uint64_t refcount_max;
+	uint32_t rb_bits;              /* log2(refcounts per block) */
+	uint32_t header_length;
+	uint8_t compression_type;      /* 0 deflate, 1 zstd */
+	uint32_t csize_shift;          /* compressed descriptor layout */
+	uint64_t csize_mask, coffset_mask;
+
+	uint64_t *l1;                  /* host byte order */
+	uint32_t l1_dirty_lo, l1_dirty_hi; /* dirty index range, lo > hi: none */
+	uint64_t *rt;                  /* refcount table, host byte order */
+	uint64_t rt_entries;
+
+	struct qcache l2c, rbc;
+	uint64_t free_hint;            /* first cluster index worth scanning */
+	uint64_t end_cl;               /* clusters in use up to here (file end) */
+	struct qfree *pend;            /* frees waiting for the next flush */
+	size_t npend, cappend;
+
+	char backing_name[1024];
+	char backing_fmt[32];
+	struct blockdev *backing;
+
+	uint8_t *cbuf;                 /* cluster-sized scratch */
+	uint8_t *zbuf;                 /* compressed input (2 clusters) */
+	uint64_t cbuf_entry;           /* compressed L2 entry now in dbuf, or 0 */
+	uint8_t *dbuf;                 /* last decompressed cluster */
+	void *zstd;                    /* ZSTD_DCtx */
+};
+
+static inline struct qcow2 *to_qcow2(struct blockdev *bd)
+{
+	return (struct qcow2 *)bd;
+}
+
+/* metadata cache (qcow2_refcount.c) */
+int qcache_init(struct qcache *c, int n, uint32_t csize);
+void qcache_free(struct qcache *c);
+/* Get table at off (loaded from the file unless fresh, then zeroed).
+ * Evicting a dirty L2 table flushes the image first. Returns the slot
+ * or -errno. The pointer stays valid until the next get on this cache. */
+int qcache_get(struct qcow2 *s, struct qcache *c, uint64_t off, bool fresh);
+int qcache_write_dirty(struct qcow2 *s, struct qcache *c);
+void qcache_drop(struct qcache *c, uint64_t off);
+
+/* refcounts (qcow2_refcount.c) */
+int qcow2_get_refcount(struct qcow2 *s, uint64_t cl, uint64_t *rc);
+int qcow2_update_refcount(struct qcow2 *s, uint64_t cl, int64_t delta);
+/* Allocate one free cluster (refcount 0 -> 1); *off = its file offset. */
+int qcow2_alloc_cluster(struct qcow2 *s, uint64_t *off);
+/* Queue a decrement of every cluster in [off, off+len) for after the
+ * next metadata write-back. */
+int qcow2_free_later(struct qcow2 *s, uint64_t off, uint64_t len);
+/* Write back everything in crash-safe order and fdatasync. */
+int qcow2_flush_locked(struct qcow2 *s);
+
+/* mapping helpers (qcow2.c) */
+bool qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len);
+int qcow2_l2_entry(struct qcow2 *s, uint64_t gcl, uint64_t *entry);
+
+#endif
