@@ -1,1 +1,443 @@
-/* placeholder: to be written */
+/* SPDX-License-Identifier: MIT
+ * blk.c - virtio-blk (VIRTIO 1.x section 5.2 "Block Device") over a
+ * struct blockdev (raw or qcow2 image).
+ *
+ * A request is one descriptor chain: a 16-byte header (type, ioprio,
+ * sector) in the device-readable part, then data (readable for writes,
+ * writable for reads), then one status byte: the last byte of the
+ * writable part (5.2.6). The device must not assume any framing, so the
+ * header and the discard segments are copied out of the iovecs and data
+ * iovecs are sliced around them.
+ *
+ * Each queue has its own I/O thread (virtio_pci.c) and handles its
+ * requests synchronously with the blockdev calls; parallelism comes from
+ * several queues (VIRTIO_BLK_F_MQ).
+ */
+#include "virtio/blk.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_ids.h>
+
+#include "devices/disk/blockdev.h"
+#include "virtio/virtio_pci.h"
+#include "virtio/virtqueue.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define SECTOR 512ULL
+#define MAX_DISCARD_SEG 32
+#define MAX_DISCARD_SECTORS 0x3fffffU  /* per segment: ~2 GiB */
+#define SIZE_MAX_SEG (4U << 20)        /* largest segment we announce */
+
+struct blk_queue {
+	struct virtq_req req;             /* the chain being handled */
+	struct iovec data[VIRTQ_MAX_SIZE];/* its data part, sliced */
+};
+
+struct virtio_blk {
+	struct virtio_dev dev;
+	struct blockdev *bd;
+	uint64_t sectors;                 /* capacity in 512-byte sectors */
+	char serial[VIRTIO_BLK_ID_BYTES];
+	unsigned nr_queues;
+	struct virtio_blk_config cfg;     /* little-endian, as the guest sees */
+	struct blk_queue *q[VIRTIO_BLK_MAX_QUEUES];
+};
+
+/* ---- iovec helpers ---- */
+
+/* Copy len bytes starting at byte off of iov[0..n) into dst. 0 if all of
+ * them were there, -1 otherwise. */
+static int iov_read(const struct iovec *iov, unsigned n, uint64_t off,
+		    void *dst, size_t len)
+{
+	uint8_t *p = dst;
+	unsigned i;
+
+	for (i = 0; i < n && len; i++) {
+		size_t take;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		take = iov[i].iov_len - off;
+		if (take > len)
+			take = len;
+		memcpy(p, (uint8_t *)iov[i].iov_base + off, take);
+		p += take;
+		len -= take;
+		off = 0;
+	}
+	return len ? -1 : 0;
+}
+
+/* Write len bytes from src at byte off of iov[0..n). Returns bytes
+ * written (stops at the end of the iovecs). */
+static size_t iov_write(const struct iovec *iov, unsigned n, uint64_t off,
+			const void *src, size_t len)
+{
+	const uint8_t *p = src;
+	size_t done = 0;
+	unsigned i;
+
+	for (i = 0; i < n && done < len; i++) {
+		size_t take;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		take = iov[i].iov_len - off;
+		if (take > len - done)
+			take = len - done;
+		memcpy((uint8_t *)iov[i].iov_base + off, p + done, take);
+		done += take;
+		off = 0;
+	}
+	return done;
+}
+
+/* dst = the bytes [off, off + len) of iov[0..n). Returns the number of
+ * iovecs in dst (at most n). The caller made sure the range exists. */
+static unsigned iov_slice(const struct iovec *iov, unsigned n, uint64_t off,
+			  uint64_t len, struct iovec *dst)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < n && len; i++) {
+		uint64_t take;
+
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		take = iov[i].iov_len - off;
+		if (take > len)
+			take = len;
+		dst[k].iov_base = (uint8_t *)iov[i].iov_base + off;
+		dst[k].iov_len = take;
+		k++;
+		len -= take;
+		off = 0;
+	}
+	return k;
+}
+
+/* ---- requests ---- */
+
+/* [sector, sector + bytes/512) inside the disk? Overflow-safe. */
+static bool range_ok(struct virtio_blk *b, uint64_t sector, uint64_t bytes)
+{
+	return sector <= b->sectors && bytes / SECTOR <= b->sectors - sector;
+}
+
+static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
+		     uint64_t sector, bool write, uint32_t *written)
+{
+	struct virtq_req *r = &bq->req;
+	uint64_t len;
+	unsigned n;
+	int ret;
+
+	if (write) {
+		len = r->out_len - sizeof(struct virtio_blk_outhdr);
+		n = iov_slice(r->iov, r->out_num,
+			      sizeof(struct virtio_blk_outhdr), len, bq->data);
+	} else {
+		/* everything writable except the status byte */
+		len = r->in_len - 1;
+		n = iov_slice(r->iov + r->out_num, r->in_num, 0, len,
+			      bq->data);
+	}
+	/* 5.2.6.1: data length a multiple of 512, inside the disk */
+	if (len % SECTOR || !range_ok(b, sector, len))
+		return VIRTIO_BLK_S_IOERR;
+	if (write && b->bd->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	if (len == 0)
+		return VIRTIO_BLK_S_OK;
+	if (write)
+		ret = blockdev_pwritev(b->bd, bq->data, (int)n, sector * SECTOR);
+	else
+		ret = blockdev_preadv(b->bd, bq->data, (int)n, sector * SECTOR);
+	if (ret)
+		return VIRTIO_BLK_S_IOERR;
+	if (!write)
+		*written += (uint32_t)len;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* DISCARD and WRITE_ZEROES: an array of 16-byte segments after the header
+ * (5.2.6, struct virtio_blk_discard_write_zeroes). */
+static uint8_t do_segments(struct virtio_blk *b, struct virtq_req *r,
+			   uint32_t type)
+{
+	uint64_t len = r->out_len - sizeof(struct virtio_blk_outhdr);
+	uint64_t nseg = len / sizeof(struct virtio_blk_discard_write_zeroes);
+	bool discard = type == VIRTIO_BLK_T_DISCARD;
+	uint64_t i;
+
+	if (len == 0 || len % sizeof(struct virtio_blk_discard_write_zeroes) ||
+	    nseg > MAX_DISCARD_SEG)
+		return VIRTIO_BLK_S_UNSUPP;
+	if (b->bd->readonly)
+		return VIRTIO_BLK_S_IOERR;
+	for (i = 0; i < nseg; i++) {
+		struct virtio_blk_discard_write_zeroes s;
+		uint64_t bytes;
+		int ret;
+
+		if (iov_read(r->iov, r->out_num,
+			     sizeof(struct virtio_blk_outhdr) + i * sizeof(s),
+			     &s, sizeof(s)))
+			return VIRTIO_BLK_S_IOERR;
+		/* 5.2.6.2: unknown flags, or UNMAP on a discard: UNSUPP */
+		if (s.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
+		    (discard && s.flags))
+			return VIRTIO_BLK_S_UNSUPP;
+		if (s.num_sectors > MAX_DISCARD_SECTORS)
+			return VIRTIO_BLK_S_IOERR;
+		bytes = (uint64_t)s.num_sectors * SECTOR;
+		if (!range_ok(b, s.sector, bytes))
+			return VIRTIO_BLK_S_IOERR;
+		if (bytes == 0)
+			continue;
+		ret = discard ? blockdev_discard(b->bd, s.sector * SECTOR, bytes)
+			      : blockdev_write_zeroes(
+					b->bd, s.sector * SECTOR, bytes,
+					s.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+		if (ret)
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Handle one popped chain; returns the used length (bytes written into
+ * the writable part, status byte included). */
+static uint32_t handle_req(struct virtio_blk *b, struct blk_queue *bq)
+{
+	struct virtq_req *r = &bq->req;
+	struct virtio_blk_outhdr h;
+	struct iovec *last;
+	uint8_t *status, st;
+	uint32_t written = 1;
+
+	/* The status byte is the last byte of the last writable buffer. A
+	 * chain without one cannot be answered: complete it empty. */
+	if (r->in_num == 0)
+		return 0;
+	last = &r->iov[r->out_num + r->in_num - 1];
+	status = (uint8_t *)last->iov_base + last->iov_len - 1;
+
+	if (iov_read(r->iov, r->out_num, 0, &h, sizeof(h))) {
+		st = VIRTIO_BLK_S_IOERR;
+		goto done;
+	}
+	switch (h.type) {
+	case VIRTIO_BLK_T_IN:
+		st = do_rw(b, bq, h.sector, false, &written);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		st = do_rw(b, bq, h.sector, true, &written);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		st = blockdev_flush(b->bd) ? VIRTIO_BLK_S_IOERR
+					   : VIRTIO_BLK_S_OK;
+		break;
+	case VIRTIO_BLK_T_GET_ID: {
+		/* up to 20 bytes; no NUL if the serial fills them all */
+		size_t room = r->in_len - 1;
+		size_t n = room < sizeof(b->serial) ? room : sizeof(b->serial);
+
+		written += iov_write(r->iov + r->out_num, r->in_num, 0,
+				     b->serial, n);
+		st = VIRTIO_BLK_S_OK;
+		break;
+	}
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		st = do_segments(b, r, h.type);
+		break;
+	default:
+		st = VIRTIO_BLK_S_UNSUPP;
+		break;
+	}
+done:
+	*status = st;
+	return written;
+}
+
+static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
+{
+	struct virtio_blk *b = d->opaque;
+	struct virtq *q = &d->vqs[qidx];
+	struct blk_queue *bq = b->q[qidx];
+	int ret;
+
+	for (;;) {
+		virtq_disable_notify(q);
+		while ((ret = virtq_pop(q, &bq->req)) == 1) {
+			uint32_t written = handle_req(b, bq);
+
+			virtq_push(q, bq->req.head, written);
+			stat_inc(&d->vm->stats, STAT_VQ_REQUESTS);
+		}
+		if (ret < 0) {
+			pr_warn("virtio-blk: queue %u: %s", qidx,
+				virtq_strerror(q->error));
+			virtio_pci_set_needs_reset(d);
+		}
+		if (virtq_need_notify(q))
+			virtio_pci_notify_queue(d, qidx);
+		if (ret < 0 || !virtq_enable_notify(q))
+			break;
+	}
+}
+
+static void blk_cfg_read(struct virtio_dev *d, unsigned off, void *data,
+			 unsigned len)
+{
+	struct virtio_blk *b = d->opaque;
+
+	if (off + len <= sizeof(b->cfg))
+		memcpy(data, (uint8_t *)&b->cfg + off, len);
+	else
+		memset(data, 0, len);
+}
+
+static const struct virtio_dev_ops blk_ops = {
+	.cfg_read = blk_cfg_read,
+	.queue_notify = blk_queue_notify,
+};
+
+static void fill_config(struct virtio_blk *b, uint64_t *features)
+{
+	struct virtio_blk_config *c = &b->cfg;
+	uint32_t bsz = 512;
+	uint64_t f;
+
+	if (b->bd->align > 512 && b->bd->align <= 4096 &&
+	    !(b->bd->align & (b->bd->align - 1)))
+		bsz = b->bd->align; /* O_DIRECT on a 4K-sector host disk */
+
+	memset(c, 0, sizeof(*c));
+	c->capacity = b->sectors;
+	c->size_max = SIZE_MAX_SEG;
+	c->seg_max = VIRTIO_BLK_QUEUE_SIZE - 2; /* + header + status */
+	c->blk_size = bsz;
+	c->physical_block_exp = 0;
+	c->alignment_offset = 0;
+	c->min_io_size = 1;
+	c->opt_io_size = 0;
+	c->num_queues = b->nr_queues;
+	c->max_discard_sectors = MAX_DISCARD_SECTORS;
+	c->max_discard_seg = MAX_DISCARD_SEG;
+	c->discard_sector_alignment = 4096 / 512;
+	c->max_write_zeroes_sectors = MAX_DISCARD_SECTORS;
+	c->max_write_zeroes_seg = MAX_DISCARD_SEG;
+	c->write_zeroes_may_unmap = 1;
+
+	f = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
+	    (1ULL << VIRTIO_BLK_F_BLK_SIZE) | (1ULL << VIRTIO_BLK_F_FLUSH) |
+	    (1ULL << VIRTIO_BLK_F_TOPOLOGY);
+	if (b->bd->readonly)
+		f |= 1ULL << VIRTIO_BLK_F_RO;
+	else
+		f |= (1ULL << VIRTIO_BLK_F_DISCARD) |
+		     (1ULL << VIRTIO_BLK_F_WRITE_ZEROES);
+	if (b->nr_queues > 1)
+		f |= 1ULL << VIRTIO_BLK_F_MQ;
+	*features = f;
+}
+
+int virtio_blk_new(struct vm *vm, struct blockdev *bd, const char *serial,
+		   unsigned nr_queues, bool start, struct virtio_blk **out)
+{
+	struct virtio_dev_desc desc = {
+		.name = "virtio-blk",
+		.device_id = VIRTIO_ID_BLOCK,
+		.class_code = 0x018000, /* mass storage, other */
+		.nr_queues = nr_queues,
+		.queue_size = VIRTIO_BLK_QUEUE_SIZE,
+		.queues_per_thread = 1,
+		.cfg_size = sizeof(struct virtio_blk_config),
+		.ops = &blk_ops,
+	};
+	struct virtio_blk *b;
+	unsigned i;
+	int ret;
+
+	if (!bd || nr_queues == 0)
+		return -EINVAL;
+	if (nr_queues > VIRTIO_BLK_MAX_QUEUES) /* e.g. one per vCPU */
+		nr_queues = VIRTIO_BLK_MAX_QUEUES;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->bd = bd;
+	b->sectors = bd->size / SECTOR;
+	b->nr_queues = nr_queues;
+	if (serial) /* not NUL-terminated when it is 20 bytes long */
+		memcpy(b->serial, serial,
+		       strnlen(serial, sizeof(b->serial)));
+	fill_config(b, &desc.features);
+	for (i = 0; i < nr_queues; i++) {
+		b->q[i] = calloc(1, sizeof(*b->q[i]));
+		if (!b->q[i]) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+	}
+	ret = virtio_pci_init(&b->dev, vm, &desc, b);
+	if (ret)
+		goto fail;
+	if (start) {
+		ret = virtio_pci_start(&b->dev);
+		if (ret) {
+			virtio_pci_destroy(&b->dev);
+			goto fail;
+		}
+	}
+	*out = b;
+	return 0;
+fail:
+	for (i = 0; i < nr_queues; i++)
+		free(b->q[i]);
+	free(b);
+	return ret;
+}
+
+struct virtio_dev *virtio_blk_dev(struct virtio_blk *b)
+{
+	return &b->dev;
+}
+
+void virtio_blk_destroy(struct virtio_blk *b)
+{
+	unsigned i;
+
+	if (!b)
+		return;
+	virtio_pci_destroy(&b->dev);
+	blockdev_close(b->bd);
+	for (i = 0; i < b->nr_queues; i++)
+		free(b->q[i]);
+	free(b);
+}
+
+int virtio_blk_create(struct vm *vm, struct blockdev *bd, const char *serial,
+		      unsigned nr_queues)
+{
+	struct virtio_blk *b;
+	int ret = virtio_blk_new(vm, bd, serial, nr_queues, true, &b);
+
+	if (ret)
+		pr_err("virtio-blk %s: cannot create device: %s", bd->path,
+		       strerror(-ret));
+	return ret;
+}

@@ -1,0 +1,50 @@
+#!/bin/sh
+# blk-devmodel.sh - run the virtio-blk device-model bench (no guest, no KVM)
+# and count instructions per 4 KiB request with callgrind.
+#
+#   tests/bench/blk-devmodel.sh [BUILD_DIR] [IMAGE]
+#
+# BUILD_DIR defaults to ./build (target tests/blk-devmodel is built if
+# needed); IMAGE defaults to /tmp/blk-devmodel.img (256 MiB, created).
+set -eu
+build=${1:-build}
+image=${2:-/tmp/blk-devmodel.img}
+ninja -C "$build" tests/blk-devmodel >/dev/null
+bench=$build/tests/blk-devmodel
+
+echo "== throughput, cache=writeback (page cache: measures the model's overhead)"
+"$bench" --image "$image" --cache writeback --seconds 1
+echo
+echo "== throughput, cache=none (O_DIRECT)"
+"$bench" --image "$image" --cache none --seconds 1 || echo "(cache=none not supported here)"
+
+if command -v valgrind >/dev/null 2>&1; then
+	echo
+	echo "== instructions per 4 KiB random read (callgrind, user space only)"
+	ops=20000
+	tmp=$(mktemp -d)
+	for side in dev ceil; do
+		fn=dev_batch
+		[ $side = ceil ] && fn=ceil_batch
+		valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$side" \
+			--toggle-collect=$fn "$bench" --image "$image" \
+			--only rand-read-4k:$side --ops $ops >/dev/null 2>&1
+		# with --toggle-collect, the total is exactly the cost inside fn
+		ir=$(callgrind_annotate "$tmp/cg.$side" 2>/dev/null |
+			awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+		echo "$side $ir" >>"$tmp/ir"
+	done
+	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.model" \
+		--toggle-collect=blk_queue_notify "$bench" --image "$image" \
+		--only rand-read-4k:dev --ops $ops >/dev/null 2>&1
+	model=$(callgrind_annotate "$tmp/cg.model" 2>/dev/null |
+		awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
+	awk -v ops=$ops -v model="$model" '
+		{ ir[$1] = $2 }
+		END {
+			printf "%-44s %8.0f\n", "driver + device, per request (dev_batch):", ir["dev"] / ops
+			printf "%-44s %8.0f\n", "device model only (blk_queue_notify):", model / ops
+			printf "%-44s %8.0f\n", "direct preadv, per request (ceil_batch):", ir["ceil"] / ops
+		}' "$tmp/ir"
+	rm -rf "$tmp"
+fi

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# boot.sh — boot-time benchmark: minivmm vs QEMU (-M microvm and -M pc, -accel kvm) booting
+# Debian's cloud kernel with 256 MiB and the shared test initramfs, RUNS times each
+# (default 5), all inside ONE tests/harness/kvm-run session; then minivmm's own cost with
+# the hello64 tiny guest (exec -> first KVM_RUN, reset -> exit, RSS beyond guest RAM).
+#
+#   tests/bench/boot.sh [RUNS]
+#
+# Prints a min/median/max table and minivmm's ratio to each peer. Under the emulated KVM
+# host everything is TCG-emulated: compare the VMMs side by side, not with real hardware.
+set -euo pipefail
+# The whole script is one { } block: bash reads it completely before running it, so
+# editing this file while a run is in progress cannot derail that run.
+{
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+RUNS=${1:-5}
+BUILD=${MINIVMM_BUILD:-$REPO/build}
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
+ninja -C "$BUILD" minivmm guests/hello64.bzimage >/dev/null
+KC=$("$REPO/guests/fetch-kernels.sh" cloud | tail -1)
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench.XXXXXX"); trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/assets/cloud" "$T/assets/tiny"
+cp -L "$KC/vmlinuz" "$T/assets/cloud/vmlinuz"
+cp "$BUILD/guests/hello64.bzimage" "$T/assets/tiny/"
+"$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/assets/cloud/initramfs.cpio.gz" 2>/dev/null
+
+ARGS=(-b "$BUILD/minivmm" -f "$T/assets:/vm/assets" -f "$HERE/boot-inner.sh:/vm/boot-inner.sh")
+if command -v qemu-system-x86_64 >/dev/null; then
+  # QEMU and its firmware (SeaBIOS for -M pc, qboot for -M microvm, option ROMs)
+  ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios)
+fi
+command -v strace >/dev/null && ARGS+=(-b "$(command -v strace)")
+"$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" "${ARGS[@]}" \
+  -- "sh boot-inner.sh '$BUILD/minivmm' $RUNS" 2>&1 | sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
+exit
+}

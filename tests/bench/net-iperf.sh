@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# net-iperf.sh - iperf3 throughput of a guest's virtio-net: minivmm versus
+# qemu-system-x86_64 -netdev tap,vhost=off -device virtio-net-pci, on the
+# same KVM host, same kernel/initramfs, same bridge in a private namespace.
+#
+# Runs where a Linux-capable /dev/kvm exists (inside the emulated KVM host:
+#   tests/harness/kvm-run -m 4096 -t 1200 -b build/minivmm -b /usr/sbin/ip \
+#     -b "$(command -v iperf3)" -b "$(command -v qemu-system-x86_64)" \
+#     -f /usr/share/qemu -f /usr/share/seabios -f /usr/lib/ipxe \
+#     -f tests -f "$ASSETS" -- \
+#     'MINIVMM=$PWD/build/minivmm ASSETS=... sh tests/bench/net-iperf.sh'
+# ), with MINIVMM, KERNEL (default $ASSETS/cloud/vmlinuz) and INITRD (an
+# initramfs made by guests/mkinitramfs.sh with -b iperf3, holding
+# /tests/net-iperf.sh) in the environment. Prints one line per VMM.
+set -u
+: "${MINIVMM:?set MINIVMM}"
+KERNEL=${KERNEL:-$ASSETS/cloud/vmlinuz}
+INITRD=${INITRD:-$ASSETS/cloud/initramfs.cpio.gz}
+MEM=${MEM:-512}
+SECS=${SECS:-10}
+NS=mvnet-iperf
+QEMU=${QEMU:-qemu-system-x86_64}
+CMDLINE="console=ttyS0 reboot=k panic=-1 minivmm.modules=virtio_pci,virtio_net minivmm.run=net-iperf minivmm.net_ip=10.77.0.2/24 minivmm.net_peer=10.77.0.1 minivmm.net_secs=$SECS"
+W=$(mktemp -d)
+
+ip netns del $NS 2>/dev/null
+ip netns add $NS
+ip -n $NS link set lo up
+ip -n $NS link add mvbr0 type bridge
+ip -n $NS addr add 10.77.0.1/24 dev mvbr0
+ip -n $NS link set mvbr0 up
+ip netns exec $NS iperf3 -s -D --logfile "$W/iperf3.log"
+sleep 1
+
+result() { # result NAME LOG
+	tx=$(tr -d '\r' < "$2" | sed -n 's/^NET-IPERF-TX //p')
+	rx=$(tr -d '\r' < "$2" | sed -n 's/^NET-IPERF-RX //p')
+	echo "$1: guest->host ${tx:-?} Mbit/s, host->guest ${rx:-?} Mbit/s"
+}
+
+timeout $((SECS * 2 + 240)) ip netns exec $NS "$MINIVMM" run --kernel "$KERNEL" \
+	--initrd "$INITRD" --memory "${MEM}M" --cmdline "$CMDLINE" \
+	--net tap=mvtapi,bridge=mvbr0 > "$W/minivmm.log" 2>&1
+result minivmm "$W/minivmm.log"
+
+ip -n $NS tuntap add dev mvtapq mode tap vnet_hdr
+ip -n $NS link set mvtapq master mvbr0 up
+timeout $((SECS * 2 + 240)) ip netns exec $NS "$QEMU" -accel kvm -cpu host \
+	-m "$MEM" -nographic -no-reboot -kernel "$KERNEL" -initrd "$INITRD" \
+	-append "$CMDLINE" \
+	-netdev tap,id=n0,ifname=mvtapq,script=no,downscript=no,vhost=off \
+	-device virtio-net-pci,netdev=n0,disable-legacy=on > "$W/qemu.log" 2>&1
+result "qemu (vhost=off)" "$W/qemu.log"
+
+for p in $(ip netns pids $NS); do kill "$p"; done
+ip netns del $NS
+rm -rf "$W"

@@ -1,0 +1,23 @@
+# blk-two-disks: two virtio-blk devices at once: a read-only ext4 disk and a
+# blank raw scratch disk; the guest sees both with their serials and sizes,
+# reads the first while writing and verifying a pattern on the second. With
+# 2 vCPUs the machine gives each disk 2 request queues (VIRTIO_BLK_F_MQ):
+# the guest's blk-mq shows 2 hardware queues.
+. "$TESTS/lib.sh"
+GUEST_MODULES=virtio_pci,virtio_blk,crc32c_generic,ext4
+truncate -s 64M "$WORK/scratch.img"
+boot_linux "$WORK/boot.log" generic blk-two-disks \
+  --disk "$ASSETS/blk/ext4.img,format=raw,readonly=on,serial=first" \
+  --disk "$WORK/scratch.img,format=raw,serial=second" --memory 512M --cpus 2; rc=$?
+if boot_ok blk-two-disks-boot "$WORK/boot.log" $rc; then
+  expect_line "$WORK/boot.log" '^BLK-DISKS first 65536 second 131072$' && ok blk-two-disks-seen ||
+    { not_ok blk-two-disks-seen "serials/sizes wrong"; tr -d '\r' < "$WORK/boot.log" | grep '^BLK-DISKS' | sed 's/^/    | /'; }
+  expect_line "$WORK/boot.log" '^BLK-MQ 2 2$' && ok blk-two-disks-multiqueue ||
+    { not_ok blk-two-disks-multiqueue "expected 2 hardware queues per disk"; tr -d '\r' < "$WORK/boot.log" | grep '^BLK-MQ' | sed 's/^/    | /'; }
+  expect_line "$WORK/boot.log" '^BLK-TWO OK$' && ok blk-two-disks-io ||
+    { not_ok blk-two-disks-io "parallel I/O failed"; show_tail "$WORK/boot.log"; }
+fi
+# the pattern really is on the scratch image
+s=$(dd if="$WORK/scratch.img" bs=1M skip=10 count=1 2>/dev/null | md5sum | cut -d' ' -f1)
+p=$(tr -d '\r' < "$WORK/boot.log" | sed -n 's/^BLK-PATTERN-MD5 //p')
+[ -n "$p" ] && [ "$s" = "$p" ] && ok blk-two-disks-on-host || not_ok blk-two-disks-on-host "host md5 $s, guest $p"

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# run.sh — build everything and run minivmm's integration tests (see README.md here).
+#
+#   tests/integration/run.sh [-k] [FILTER]
+#
+#   FILTER  extended regex on case names (e.g. "blk", "core-(tiny|time)")
+#   -k      keep the run folder (assets, logs, returned outputs) and print its path
+# Prints every ok / not ok line and, last, exactly "N passed, N failed".
+# Exit status: 0 only when something ran and nothing failed.
+set -uo pipefail
+# The whole script is one { } block: bash reads it completely before running it, so
+# editing this file while a run is in progress cannot derail that run.
+{
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+KEEP=0
+while getopts "kh" o; do
+  case $o in k) KEEP=1;; *) sed -n '2,10p' "$0"; exit 2;; esac
+done
+shift $((OPTIND-1))
+FILTER=${1:-.}
+BUILD=${MINIVMM_BUILD:-$REPO/build}
+CASE_TIMEOUT=${MINIVMM_CASE_TIMEOUT:-300}
+SESSION_TIMEOUT=${MINIVMM_SESSION_TIMEOUT:-3600}
+say() { echo "run.sh: $*" >&2; }
+
+# --- build --------------------------------------------------------------------------------
+if [ ! -f "$BUILD/build.ninja" ]; then
+  meson setup "$BUILD" "$REPO" >/dev/null || { say "meson setup $BUILD failed"; exit 1; }
+fi
+# only what the tests need (a unit test someone is editing must not stop the integration run)
+TARGETS=(minivmm guests/hello16.bin guests/hello64.bzimage guests/triplefault64.bzimage guests/hello-pvh.elf)
+ninja -C "$BUILD" "${TARGETS[@]}" >/dev/null || { ninja -C "$BUILD" "${TARGETS[@]}" 2>&1 | tail -30; say "build failed"; exit 1; }
+MINIVMM=$BUILD/minivmm
+[ -x "$MINIVMM" ] || { say "no $MINIVMM after the build"; exit 1; }
+
+# --- assets ---------------------------------------------------------------------------------
+KCACHE=$("$REPO/guests/fetch-kernels.sh" --print-dir)
+"$REPO/guests/fetch-kernels.sh" >/dev/null || { say "fetching the Debian kernels failed"; exit 1; }
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-it.XXXXXX")
+[ $KEEP = 1 ] || trap 'rm -rf "$RUN"' EXIT
+ASSETS=$RUN/assets RESULTS=$RUN/results.txt
+mkdir -p "$ASSETS/tiny" "$RUN/out"
+: > "$RESULTS"
+for g in hello16.bin hello64.bzimage triplefault64.bzimage hello-pvh.elf; do
+  cp "$BUILD/guests/$g" "$ASSETS/tiny/" || { say "tiny guest $g missing"; exit 1; }
+done
+EXTRA_BINS=()
+for p in iperf3; do command -v $p >/dev/null && EXTRA_BINS+=(-b "$(command -v $p)"); done
+for fl in generic cloud; do
+  mkdir -p "$ASSETS/$fl"
+  cp -L "$KCACHE/$fl/vmlinuz" "$ASSETS/$fl/vmlinuz"
+  [ $fl = cloud ] && cp "$KCACHE/cloud/vmlinux" "$ASSETS/cloud/vmlinux"
+  "$REPO/guests/mkinitramfs.sh" -k "$KCACHE/$fl/modules" -o "$ASSETS/$fl/initramfs.cpio.gz" \
+    ${EXTRA_BINS[@]+"${EXTRA_BINS[@]}"} 2>/dev/null || { say "mkinitramfs ($fl) failed"; exit 1; }
+  # a bigger variant with fio (its libraries are ~90 MiB unpacked: boot it with >= 1G)
+  if command -v fio >/dev/null && grep -lqs initramfs-tools "$HERE"/cases/*.sh; then
+    "$REPO/guests/mkinitramfs.sh" -k "$KCACHE/$fl/modules" -o "$ASSETS/$fl/initramfs-tools.cpio.gz" \
+      ${EXTRA_BINS[@]+"${EXTRA_BINS[@]}"} -b "$(command -v fio)" 2>/dev/null
+  fi
+done
+
+# --- cases ------------------------------------------------------------------------------------
+CASES=()
+for f in "$HERE"/cases/*.sh; do
+  [ -e "$f" ] || continue
+  c=$(basename "$f" .sh)
+  echo "$c" | grep -Eq -- "$FILTER" && CASES+=("$c")
+done
+export ASSETS TESTS=$HERE REPO MINIVMM HOST_TIME=$(date +%s)
+
+# bad command-line input: needs no KVM, runs here
+if echo cli-errors | grep -Eq -- "$FILTER"; then
+  bash "$HERE/cli-errors.sh" 2>&1 | tee -a "$RESULTS"
+fi
+
+# the tiny bzImage guests' boot-protocol header fields (the loader itself is tested by core-tiny)
+if echo core-tiny | grep -Eq -- "$FILTER"; then
+  for g in hello64 triplefault64; do
+    if out=$(sh "$REPO/guests/tiny/check-bzimage.sh" "$ASSETS/tiny/$g.bzimage"); then
+      echo "ok core-tiny-$g-header" | tee -a "$RESULTS"
+    else
+      echo "not ok core-tiny-$g-header - $(echo "$out" | grep '^not ok' | head -3 | tr '\n' ';')" | tee -a "$RESULTS"
+    fi
+  done
+fi
+
+RUNCASES=()
+for c in ${CASES[@]+"${CASES[@]}"}; do
+  if [ -f "$HERE/cases/$c.prep" ]; then
+    CASE=$c OUT=$RUN/out/$c bash "$HERE/cases/$c.prep" > "$RUN/$c.prep.log" 2>&1
+    rc=$?
+    grep -E '^(ok|not ok) ' "$RUN/$c.prep.log" | tee -a "$RESULTS"
+    if [ $rc != 0 ]; then
+      echo "not ok $c - .prep failed with status $rc" | tee -a "$RESULTS"
+      sed 's/^/    | /' "$RUN/$c.prep.log" | tail -10
+      continue
+    fi
+  fi
+  RUNCASES+=("$c")
+done
+
+if [ ${#RUNCASES[@]} -gt 0 ]; then
+  say "running ${#RUNCASES[@]} case(s) in one kvm-run session: ${RUNCASES[*]}"
+  BINS=(-b "$MINIVMM")
+  for p in /usr/sbin/ip /usr/bin/qemu-img; do [ -x "$p" ] && BINS+=(-b "$p"); done
+  for p in fio iperf3; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
+  # assets ride in the RAM cpio unless big (prepared disk images...): then on an ext4 disk
+  if [ "$(du -sm "$ASSETS" | cut -f1)" -gt "${KVMRUN_CPIO_MAX_MB:-200}" ]; then
+    BINS+=(-d "$ASSETS:/vm/assets")
+  else
+    BINS+=(-f "$ASSETS:/vm/assets")
+  fi
+  "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$SESSION_TIMEOUT" -o "$RUN/out" \
+    "${BINS[@]}" -f "$HERE:/vm/tests" -f "$REPO/tests/harness/session.sh:/vm/session.sh" \
+    -- "HOST_TIME=$HOST_TIME sh session.sh '$MINIVMM' $CASE_TIMEOUT ${RUNCASES[*]}" 2>&1 \
+    | sed -u 's/\r$//' | tee "$RUN/session.log" | grep --line-buffered -E '^(ok|not ok|#) |^    \||^kvm-run:'
+  src=${PIPESTATUS[0]}
+  grep -E '^(ok|not ok) ' "$RUN/session.log" >> "$RESULTS"
+  for c in "${RUNCASES[@]}"; do
+    grep -q "^# case $c: status" "$RUN/session.log" ||
+      echo "not ok $c - never finished in the KVM session (kvm-run status $src)" | tee -a "$RESULTS"
+  done
+  [ "$src" = 0 ] || { say "kvm-run exited with status $src; its output:"; tail -20 "$RUN/session.log" | sed 's/^/    | /'; }
+
+  for c in "${RUNCASES[@]}"; do
+    [ -f "$HERE/cases/$c.post" ] || continue
+    CASE=$c OUT=$RUN/out/$c bash "$HERE/cases/$c.post" > "$RUN/$c.post.log" 2>&1
+    rc=$?
+    grep -E '^(ok|not ok) ' "$RUN/$c.post.log" | tee -a "$RESULTS"
+    [ $rc = 0 ] || grep -q '^not ok ' "$RUN/$c.post.log" ||
+      echo "not ok $c - .post failed with status $rc" | tee -a "$RESULTS"
+  done
+fi
+
+pass=$(grep -c '^ok ' "$RESULTS"); fail=$(grep -c '^not ok ' "$RESULTS")
+[ $KEEP = 1 ] && say "run folder kept: $RUN"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
+exit
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT
+ * net.h - virtio-net over a tap device (VIRTIO 1.x section 5.1 "Network
+ * Device"; /work/shared/specs/virtio/device-types/net/description.tex).
+ *
+ * One receive queue (0), one transmit queue (1) and the control queue (2).
+ * Queues 0 and 1 share one I/O thread, which also watches the tap fd: frames
+ * the host sends to the tap are copied into the guest's receive buffers
+ * (spread over several buffers with MRG_RXBUF), frames the guest transmits
+ * are written to the tap with writev(). Checksum and segmentation offloads
+ * pass through untouched in the 12-byte virtio_net_hdr_v1 that the tap
+ * carries in front of every frame (IFF_VNET_HDR).
+ *
+ * Command line (wired by the lead):
+ *   --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=52:54:00:12:34:56]
+ */
+#ifndef MINIVMM_VIRTIO_NET_H
+#define MINIVMM_VIRTIO_NET_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include <linux/virtio_net.h>
+
+#include "devices/tap.h"
+#include "virtio/virtio_pci.h"
+
+struct vm;
+
+struct net_cfg {
+	char tap[IFNAMSIZ];     /* tap to use or create (required) */
+	char bridge[IFNAMSIZ];  /* "" = do not attach to a bridge */
+	bool bridge_create;     /* create the bridge when it is missing */
+	uint8_t mac[6];         /* guest MAC when mac_set */
+	bool mac_set;
+};
+
+/* Create a virtio-net PCI device on vm->pci backed by tap cfg->tap. Without
+ * cfg->mac_set the MAC is net_default_mac(cfg->tap, n) for the n-th device
+ * created. Prints the reason of a failure. 0 or -errno. */
+int virtio_net_create(struct vm *vm, const struct net_cfg *cfg);
+
+/* Stop every net device of vm and close its tap (a tap we created is
+ * removed, a pre-existing one is restored). Call at VM teardown. */
+void virtio_net_destroy_all(struct vm *vm);
+
+/* "52:54:00:12:34:56" (hex, case-insensitive, ':' or '-') -> mac. Refuses
+ * multicast and all-zero addresses. 0 or -EINVAL (message printed). */
+int net_parse_mac(const char *s, uint8_t mac[6]);
+
+/* A stable locally administered unicast MAC derived from the tap name and
+ * the device index (FNV-1a hash): same VM command line, same MAC. */
+void net_default_mac(const char *tap, unsigned index, uint8_t mac[6]);
+
+/* Parse "tap=NAME[,bridge=BR][,bridge-create=on|off][,mac=MAC]" into cfg
+ * (zeroed first). 0 or -EINVAL with a message naming the bad part. */
+int net_cfg_parse(const char *s, struct net_cfg *cfg);
+
+/* ------------------------------------------------------------------------
+ * The device core, exposed for unit tests and the bench: it only needs
+ * three virtqueues, a tap-like fd and three callbacks, so tests can drive
+ * it with their own rings and a socketpair instead of virtio-pci + tap.
+ */
+enum { NET_RXQ = 0, NET_TXQ = 1, NET_CTRLQ = 2, NET_NR_QUEUES = 3 };
+
+#define NET_HDR_LEN 12           /* struct virtio_net_hdr_v1 */
+#define NET_MAX_FRAME (65536 + 64) /* largest frame (GSO super-frame) */
+#define NET_RX_BUF (128 * 1024)  /* bounce buffer for one tap read */
+#define NET_MAC_TABLE 64         /* filter entries; more = all-uni/multi */
+#define NET_RX_BUDGET 64         /* frames per RX run before yielding */
+#define NET_TX_BUDGET 256        /* chains per TX run before yielding */
+/* the receive offloads, VIRTIO_NET_F_GUEST_{CSUM,TSO4,TSO6,ECN,UFO} */
+#define NET_GUEST_OFFLOADS                                                \
+	((1ULL << 1) | (1ULL << 7) | (1ULL << 8) | (1ULL << 9) | (1ULL << 10))
+
+/* Device counters (relaxed atomics; read by the bench and --stats). */
+struct net_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t rx_filtered;   /* dropped by the MAC / mode filter */
+	uint64_t rx_dropped;    /* no room / too big for a buffer / runt */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t tx_bad_hdr;    /* malformed virtio_net_hdr: dropped */
+	uint64_t tx_errors;     /* tap refused the frame */
+	uint64_t ctrl_ok, ctrl_err;
+};
+
+/* Why net_tx_hdr_check() refused a header (0 = valid). */
+enum net_hdr_err {
+	NET_HDR_OK = 0,
+	NET_HDR_SHORT,      /* chain shorter than the header + Ethernet hdr */
+	NET_HDR_TOO_BIG,    /* frame longer than NET_MAX_FRAME */
+	NET_HDR_FLAGS,      /* unknown flag bits */
+	NET_HDR_CSUM,       /* NEEDS_CSUM without CSUM, or outside frame */
+	NET_HDR_GSO_TYPE,   /* unknown or not negotiated gso_type / ECN */
+	NET_HDR_GSO_SIZE,   /* gso_size 0, or gso fields exceed the frame */
+};
+
+struct net_rx_held {
+	uint16_t head;
+	uint32_t len;
+};
+
+struct net_dev {
+	struct virtio_dev vdev;     /* the transport (unused by tests) */
+	struct vm *vm;
+	unsigned index;
+	struct tap tap;
+	int fd;                     /* frames in and out: tap.fd, or a test fd */
+
+	/* glue, set by virtio_net_create() or by a test */
+	struct virtq *vq[NET_NR_QUEUES];
+	struct evloop *loop;        /* the RX/TX thread; NULL in tests */
+	void (*notify)(struct net_dev *n, unsigned qidx);
+	void (*needs_reset)(struct net_dev *n);
+	void (*kick)(struct net_dev *n, unsigned qidx);
+	bool (*running)(struct net_dev *n); /* optional: DRIVER_OK, no
+					     * NEEDS_RESET */
+	void *test_opaque;
+
+	uint64_t features;          /* negotiated (atomic) */
+	uint64_t guest_offloads;    /* GUEST_* receive offloads in force:
+				     * negotiated, or CTRL_GUEST_OFFLOADS */
+	bool mrg_rxbuf;
+
+	/* RX/TX state: RX/TX thread only */
+	uint32_t tap_events;        /* EPOLLIN unless rx_blocked; EPOLLOUT
+				     * while tx_blocked */
+	bool rx_blocked, tx_blocked;
+	bool tap_dead;              /* tap fd failed; no longer watched */
+	uint8_t *rx_buf;            /* NET_RX_BUF bytes */
+	uint32_t rx_len, rx_done;   /* pending frame (incl. header), copied */
+	unsigned nheld;             /* chains holding the pending frame */
+	struct net_rx_held *held;   /* VIRTQ_MAX_SIZE entries */
+	struct iovec hdr_iov[NET_HDR_LEN]; /* first chain's header bytes */
+	unsigned hdr_niov;
+	struct virtq_req *rxreq, *txreq, *ctrlreq;
+	struct iovec *txiov;        /* VIRTQ_MAX_SIZE + 1 entries */
+
+	/* MAC and receive filter: ctrl thread writes, RX thread and the
+	 * config-space reader read, under lock */
+	pthread_mutex_t lock;
+	uint8_t cfg_mac[6];         /* from the command line */
+	uint8_t mac[6];             /* current (ADDR_SET) */
+	bool promisc, allmulti, alluni, nomulti, nouni, nobcast;
+	unsigned n_uni, n_multi;
+	bool uni_overflow, multi_overflow;
+	uint8_t uni[NET_MAC_TABLE][6], multi[NET_MAC_TABLE][6];
+
+	struct net_stats st;
+	struct net_dev *next;       /* list of devices */
+};
+
+/* Allocate the buffers and set the reset state; fd is where frames are
+ * read and written. 0 or -ENOMEM. */
+int net_core_init(struct net_dev *n, int fd, const uint8_t mac[6]);
+void net_core_free(struct net_dev *n);
+/* Device reset: forget any pending frame and filter state. RX/TX thread. */
+void net_core_reset(struct net_dev *n);
+/* The driver's accepted features (sets MRG_RXBUF handling). */
+void net_set_features(struct net_dev *n, uint64_t features);
+/* Offered device features for a tap that accepts `offload_ok` (TAP_F_*). */
+uint64_t net_device_features(unsigned offload_ok);
+/* 0 if the driver's feature set respects 5.1.3.1 (e.g. GUEST_TSO4 needs
+ * GUEST_CSUM, CTRL_RX needs CTRL_VQ), else -EINVAL: FEATURES_OK refused. */
+int net_check_features(uint64_t features);
+/* TAP_F_* bits matching the guest's GUEST_* features. */
+unsigned net_tap_offloads(uint64_t features);
+
+/* Event handlers (RX/TX thread; ctrl thread for net_ctrl_process). */
+void net_rx_process(struct net_dev *n);   /* tap readable / RX kick */
+void net_rx_kick(struct net_dev *n);      /* driver added RX buffers */
+void net_tx_process(struct net_dev *n);   /* TX kick */
+void net_tap_event(void *opaque, uint32_t events);
+void net_ctrl_process(struct net_dev *n);
+
+/* Validate a transmit header for a frame of frame_len bytes (after the
+ * header) under the negotiated features; may clear harmless bits in h. */
+enum net_hdr_err net_tx_hdr_check(struct virtio_net_hdr_v1 *h,
+				  uint32_t frame_len, uint64_t features);
+/* Would the receive filter pass a frame with this destination MAC? */
+bool net_rx_accept(struct net_dev *n, const uint8_t dst[6]);
+
+#endif

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT
+ * rng.h - virtio-rng / entropy device (VIRTIO 1.x section 5.4): one
+ * request queue whose writable buffers are filled with getrandom() bytes.
+ */
+#ifndef MINIVMM_VIRTIO_RNG_H
+#define MINIVMM_VIRTIO_RNG_H
+
+struct vm;
+
+/* Create the device on vm->pci and start its I/O thread. 0 or -errno. */
+int virtio_rng_create(struct vm *vm);
+
+#endif

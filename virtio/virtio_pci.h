@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT
+ * virtio_pci.h - a generic modern (VIRTIO 1.x) virtio-pci device
+ * (VIRTIO 1.x section 4.1 "Virtio Over PCI Bus"; non-transitional only).
+ *
+ * A device model (blk, net, rng) embeds or points to a struct virtio_dev,
+ * fills a struct virtio_dev_desc and implements struct virtio_dev_ops; this
+ * file provides everything else: PCI IDs, the capabilities, one 64-bit
+ * memory BAR with the common/ISR/device/notify regions and the MSI-X table,
+ * feature negotiation, the device status state machine, queue
+ * configuration, ioeventfd-driven notifications on per-queue I/O threads,
+ * and interrupts (MSI-X, or INTx + ISR).
+ *
+ * BAR 0 layout (VIRTIO_PCI_BAR_SIZE bytes, 64-bit, non-prefetchable):
+ *	0x0000	common configuration (struct virtio_pci_common_cfg)
+ *	0x1000	ISR status (1 byte; reading clears it and lowers INTx)
+ *	0x2000	device-specific configuration (desc->cfg_size bytes)
+ *	0x3000	notifications: queue q at 0x3000 + 4 * q
+ *		(queue_notify_off = q, notify_off_multiplier = 4)
+ *	0x4000	MSI-X table (nr_queues + 1 vectors)
+ *	0x6000	MSI-X PBA
+ *
+ * Threads: BAR and config-space accesses run on vCPU threads; each queue's
+ * notifications run ops->queue_notify on that queue's I/O thread. Queue
+ * configuration changes and resets are handed to the I/O threads with
+ * evloop_call(), so the queue_notify callback never races with them.
+ */
+#ifndef MINIVMM_VIRTIO_PCI_H
+#define MINIVMM_VIRTIO_PCI_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/pci.h"
+#include "virtio/virtqueue.h"
+
+struct vm;
+struct evloop;
+struct virtio_dev;
+
+#define VIRTIO_PCI_VENDOR_ID 0x1af4
+#define VIRTIO_PCI_DEVICE_ID_BASE 0x1040 /* + virtio device id */
+#define VIRTIO_PCI_MAX_QUEUES 64
+#define VIRTIO_PCI_NO_VECTOR 0xffff
+
+#define VIRTIO_PCI_BAR_SIZE 0x8000
+#define VIRTIO_PCI_COMMON_OFF 0x0000
+#define VIRTIO_PCI_COMMON_LEN 0x0038 /* sizeof(virtio_pci_common_cfg) */
+#define VIRTIO_PCI_ISR_OFF 0x1000
+#define VIRTIO_PCI_ISR_LEN 0x0004
+#define VIRTIO_PCI_DEVICE_OFF 0x2000
+#define VIRTIO_PCI_DEVICE_MAX 0x1000
+#define VIRTIO_PCI_NOTIFY_OFF 0x3000
+#define VIRTIO_PCI_NOTIFY_MULT 4
+#define VIRTIO_PCI_MSIX_TABLE_OFF 0x4000
+#define VIRTIO_PCI_MSIX_PBA_OFF 0x6000
+
+/* Feature bits every device gets from the transport. */
+#define VIRTIO_PCI_BASE_FEATURES                                            \
+	((1ULL << 32 /* VIRTIO_F_VERSION_1 */) |                            \
+	 (1ULL << 28 /* VIRTIO_F_RING_INDIRECT_DESC */) |                   \
+	 (1ULL << 29 /* VIRTIO_F_RING_EVENT_IDX */))
+
+struct virtio_dev_ops {
+	/* Device-specific configuration space access; off + len <=
+	 * desc->cfg_size is guaranteed, len is 1, 2, 4 or 8. vCPU thread.
+	 * Reads fill data (little-endian, as the guest sees it). */
+	void (*cfg_read)(struct virtio_dev *d, unsigned off, void *data,
+			 unsigned len);
+	/* Optional; writes to read-only fields should simply be ignored. */
+	void (*cfg_write)(struct virtio_dev *d, unsigned off, const void *data,
+			  unsigned len);
+	/* The driver kicked queue qidx (or the device asked for a re-run
+	 * with virtio_pci_kick_queue). Runs on that queue's I/O thread;
+	 * process d->vqs[qidx] until empty. */
+	void (*queue_notify)(struct virtio_dev *d, unsigned qidx);
+	/* Optional: the driver set FEATURES_OK with d->driver_features.
+	 * Return 0 to accept, -EINVAL to refuse (FEATURES_OK stays clear).
+	 * The transport already refused unoffered bits and a missing
+	 * VERSION_1. vCPU thread. */
+	int (*features_ok)(struct virtio_dev *d, uint64_t features);
+	/* Optional: the driver set DRIVER_OK (queues are ready). vCPU. */
+	void (*driver_ok)(struct virtio_dev *d);
+	/* Optional: device reset (status 0 written). Every queue has been
+	 * reset on its I/O thread already; forget per-driver state. vCPU. */
+	void (*reset)(struct virtio_dev *d);
+};
+
+struct virtio_dev_desc {
+	const char *name;          /* "virtio-blk", for logs and the bus */
+	uint16_t device_id;        /* VIRTIO_ID_BLOCK, ... */
+	uint32_t class_code;       /* base << 16 | sub << 8 | prog-if */
+	uint64_t features;         /* device-specific bits; the base
+				    * transport bits are added */
+	unsigned nr_queues;        /* 1 .. VIRTIO_PCI_MAX_QUEUES */
+	uint16_t queue_size;       /* max size, power of 2 <= VIRTQ_MAX_SIZE */
+	unsigned queues_per_thread;/* 0/1: one I/O thread per queue; 2: queues
+				    * 2k and 2k+1 share a thread (net pairs) */
+	unsigned cfg_size;         /* device config bytes (<= 0x1000) */
+	const struct virtio_dev_ops *ops;
+};
+
+/* Per-queue transport state. */
+struct virtio_pci_queue {
+	struct virtio_dev *dev;
+	unsigned idx;
+	uint16_t msix_vector;
+	int efd;                 /* ioeventfd on the notify address */
+	bool efd_registered;     /* currently assigned with KVM */
+	uint64_t efd_addr;       /* guest address it is assigned to */
+	struct evloop *loop;     /* shared by queues_per_thread queues */
+};
+
+struct virtio_dev {
+	struct pci_dev pci;
+	struct vm *vm;
+	struct virtio_dev_desc desc;
+	void *opaque;              /* the device model's state */
+
+	/* Locks. cfg_lock serialises guest accesses to the common
+	 * configuration (vCPU threads only; held across evloop_call to the
+	 * I/O threads). lock guards status and ISR, is held only briefly and
+	 * never around a call out. intx_lock makes "read ISR, set INTx level"
+	 * atomic; it is the only one held while calling into pci.c (whose
+	 * bus lock is held around config-space hooks, so the PCI-config
+	 * access window never takes cfg_lock or intx_lock).
+	 * Order: cfg_lock -> intx_lock -> (pci bus lock); lock is a leaf. */
+	pthread_mutex_t cfg_lock;
+	pthread_mutex_t intx_lock;
+	pthread_mutex_t lock;      /* status, ISR */
+	uint64_t device_features;  /* offered = desc.features | base */
+	uint64_t driver_features;  /* accepted by the driver */
+	uint32_t device_feature_sel, driver_feature_sel;
+	uint8_t status;
+	uint8_t config_generation;
+	uint8_t isr;               /* bit 0 queue, bit 1 config change */
+	uint16_t queue_sel;
+	uint16_t config_msix_vector;
+
+	unsigned nr_loops;
+	struct evloop *loops[VIRTIO_PCI_MAX_QUEUES];
+	struct virtq vqs[VIRTIO_PCI_MAX_QUEUES];
+	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
+	uint8_t pci_cfg_cap;       /* offset of VIRTIO_PCI_CAP_PCI_CFG */
+	bool started;
+};
+
+/* Set up d (caller-allocated, zeroed or not): PCI header and IDs
+ * (vendor 0x1af4, device 0x1040 + id, revision 1, subsystem 0x1af4/id),
+ * capabilities, BAR 0, MSI-X with nr_queues + 1 vectors, queues at their
+ * reset state, one eventfd per queue and the I/O threads (created, not
+ * started). Does not touch the bus. 0 or -errno. */
+int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
+		    const struct virtio_dev_desc *desc, void *opaque);
+
+/* Add d to vm->pci (pci_bus_add, which maps the BAR), register the
+ * ioeventfds and start the I/O threads. 0 or -errno. */
+int virtio_pci_start(struct virtio_dev *d);
+
+/* Stop the threads, deassign and close the eventfds; release the MSI-X
+ * table if d is on no bus (pci_bus_destroy does it otherwise). Idempotent.
+ * Does not free d. */
+void virtio_pci_destroy(struct virtio_dev *d);
+
+/* The I/O thread running queue qidx (e.g. to add a tap fd to the same
+ * thread as the receive queue). */
+struct evloop *virtio_pci_queue_loop(struct virtio_dev *d, unsigned qidx);
+
+/* ---- called by device models ---- */
+/* Interrupt the driver for queue qidx: MSI-X on the queue's vector when
+ * MSI-X is enabled (nothing if that vector is NO_VECTOR), else ISR bit 0 +
+ * INTx. Unconditional: check virtq_need_notify() first. Any thread. */
+void virtio_pci_notify_queue(struct virtio_dev *d, unsigned qidx);
+/* The device configuration changed: bump config_generation, ISR bit 1 /
+ * config vector. Any thread. */
+void virtio_pci_config_changed(struct virtio_dev *d);
+/* Something the driver did makes the device unusable (malformed ring): set
+ * DEVICE_NEEDS_RESET (0x40) and send a config-change interrupt. The device
+ * ignores its queues until the driver resets it. Any thread. */
+void virtio_pci_set_needs_reset(struct virtio_dev *d);
+/* Make ops->queue_notify(d, qidx) run on the queue's thread as if the
+ * driver had kicked it (e.g. after a backend became writable). Any
+ * thread. */
+void virtio_pci_kick_queue(struct virtio_dev *d, unsigned qidx);
+/* True once DRIVER_OK is set and DEVICE_NEEDS_RESET is not. */
+bool virtio_pci_running(struct virtio_dev *d);
+
+/* ---- for unit tests and the bench (the bus calls this for BAR 0) ---- */
+void virtio_pci_bar_access(void *opaque, uint64_t off, void *data,
+			   unsigned len, bool is_write);
+
+#endif
