@@ -92,7 +92,7 @@ static const struct virtio_dev_ops rng_ops = {
 	.queue_notify = rng_queue_notify,
 };
 
-int virtio_rng_create(struct vm *vm)
+int virtio_rng_create(struct vm *vm, struct virtio_rng **out)
 {
 	struct virtio_dev_desc desc = {
 		.name = "virtio-rng",
@@ -116,9 +116,24 @@ int virtio_rng_create(struct vm *vm)
 		virtio_pci_destroy(&rng->dev);
 		goto fail;
 	}
-	return 0; /* lives as long as the VM */
+	*out = rng;
+	return 0;
 fail:
 	pr_err("virtio-rng: cannot create device: %s", strerror(-ret));
 	free(rng);
 	return ret;
+}
+
+void virtio_rng_stop(struct virtio_rng *rng)
+{
+	if (rng)
+		virtio_pci_destroy(&rng->dev);
+}
+
+void virtio_rng_destroy(struct virtio_rng *rng)
+{
+	if (!rng)
+		return;
+	virtio_pci_destroy(&rng->dev); /* safe twice: releases what is left */
+	free(rng);
 }

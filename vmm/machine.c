@@ -60,6 +60,7 @@ struct machine {
 	struct acpi_pm *pm;
 	struct blockdev *disks[MACHINE_MAX_DISKS]; /* opened, not yet handed over */
 	struct virtio_blk *blk[MACHINE_MAX_DISKS];
+	struct virtio_rng *rng;
 	/* things to undo at teardown, in reverse order */
 	struct { void (*fn)(void *); void *opaque; } exit_hooks[32];
 	unsigned nr_exit_hooks;
@@ -297,7 +298,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 	for (unsigned i = 0; i < cfg->nr_nets; i++)
 		if ((ret = virtio_net_create(vm, &cfg->nets[i])))
 			return ret;
-	if (cfg->rng && (ret = virtio_rng_create(vm))) {
+	if (cfg->rng && (ret = virtio_rng_create(vm, &m->rng))) {
 		pr_err("--rng: cannot create the virtio-rng device: %s", strerror(-ret));
 		return ret;
 	}
@@ -345,8 +346,11 @@ static void teardown(struct machine *m)
 	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++)
 		if (m->blk[i])
 			virtio_pci_destroy(virtio_blk_dev(m->blk[i]));
+	virtio_rng_stop(m->rng);
 	if (vm->pci)
 		pci_bus_destroy(vm->pci);
+	virtio_rng_destroy(m->rng);
+	m->rng = NULL;
 	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++) {
 		virtio_blk_destroy(m->blk[i]);
 		m->blk[i] = NULL;
