@@ -283,7 +283,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		const char *sn = cfg->disks[i].serial;
 
 		if (!sn) { /* a stable default: the disk's index */
-			snprintf(serial, sizeof(serial), "minivmm-disk%u", i);
+			snprintf(serial, sizeof(serial), "minivmm-disk%u", i % MACHINE_MAX_DISKS);
 			sn = serial;
 		}
 		ret = virtio_blk_new(vm, m->disks[i], sn, vm->nr_cpus, true,
