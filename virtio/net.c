@@ -1015,20 +1015,33 @@ fail:
 
 void virtio_net_destroy_all(struct vm *vm)
 {
+	pthread_mutex_lock(&devices_lock);
+	for (struct net_dev *n = devices; n; n = n->next) {
+		if (n->vm != vm || n->stopped)
+			continue;
+		virtio_pci_destroy(&n->vdev); /* stops the I/O threads */
+		tap_close(&n->tap);
+		net_core_free(n);
+		/* n->vdev.pci stays referenced by the PCI bus until the bus
+		 * is destroyed: virtio_net_free_all frees n after that. */
+		n->stopped = true;
+	}
+	pthread_mutex_unlock(&devices_lock);
+}
+
+void virtio_net_free_all(struct vm *vm)
+{
 	struct net_dev **pn, *n;
 
 	pthread_mutex_lock(&devices_lock);
 	for (pn = &devices; (n = *pn);) {
-		if (n->vm != vm) {
+		if (n->vm != vm || !n->stopped) {
 			pn = &n->next;
 			continue;
 		}
 		*pn = n->next;
-		virtio_pci_destroy(&n->vdev); /* stops the I/O threads */
-		tap_close(&n->tap);
-		net_core_free(n);
-		/* n->vdev.pci stays referenced by the PCI bus until the
-		 * bus is destroyed: do not free n itself. */
+		virtio_pci_destroy(&n->vdev); /* releases what the bus left */
+		free(n);
 	}
 	pthread_mutex_unlock(&devices_lock);
 }

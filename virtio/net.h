@@ -45,6 +45,8 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg);
 /* Stop every net device of vm and close its tap (a tap we created is
  * removed, a pre-existing one is restored). Call at VM teardown. */
 void virtio_net_destroy_all(struct vm *vm);
+/* Free the devices destroy_all stopped; call after pci_bus_destroy. */
+void virtio_net_free_all(struct vm *vm);
 
 /* "52:54:00:12:34:56" (hex, case-insensitive, ':' or '-') -> mac. Refuses
  * multicast and all-zero addresses. 0 or -EINVAL (message printed). */
@@ -106,6 +108,7 @@ struct net_dev {
 	struct virtio_dev vdev;     /* the transport (unused by tests) */
 	struct vm *vm;
 	unsigned index;
+	bool stopped;               /* destroy_all ran; freed by free_all */
 	struct tap tap;
 	int fd;                     /* frames in and out: tap.fd, or a test fd */
 

@@ -351,6 +351,7 @@ static void teardown(struct machine *m)
 		pci_bus_destroy(vm->pci);
 	virtio_rng_destroy(m->rng);
 	m->rng = NULL;
+	virtio_net_free_all(vm);
 	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++) {
 		virtio_blk_destroy(m->blk[i]);
 		m->blk[i] = NULL;

@@ -134,6 +134,7 @@ static int teardown(void **state)
 	/* the tap was ours: it is gone with the device */
 	assert_int_equal(if_nametoindex("mvt0"), 0);
 	pci_bus_destroy(&pbus);
+	virtio_net_free_all(&vm);
 	bus_destroy(&vm.pio);
 	bus_destroy(&vm.mmio);
 	free(ram);
