@@ -37,11 +37,17 @@ result() { # result NAME LOG
 	tx=$(tr -d '\r' < "$2" | sed -n 's/^NET-IPERF-TX //p')
 	rx=$(tr -d '\r' < "$2" | sed -n 's/^NET-IPERF-RX //p')
 	echo "$1: guest->host ${tx:-?} Mbit/s, host->guest ${rx:-?} Mbit/s"
+	# minivmm --stats: VM exits per MiB moved in both directions
+	exits=$(sed -n 's/^ *vm exits *\([0-9]*\)/\1/p' "$2")
+	if [ -n "$exits" ] && [ -n "$tx" ] && [ -n "$rx" ]; then
+		echo "$1: $exits VM exits in all, $(echo "$exits $tx $rx $SECS" |
+			awk '{ mib = ($2 + $3) * $4 / 8 * 1e6 / 1048576; printf "%.0f", mib ? $1 / mib : 0 }') per MiB moved (boot included)"
+	fi
 }
 
 timeout $((SECS * 2 + 240)) ip netns exec $NS "$MINIVMM" run --kernel "$KERNEL" \
 	--initrd "$INITRD" --memory "${MEM}M" --cmdline "$CMDLINE" \
-	--net tap=mvtapi,bridge=mvbr0 > "$W/minivmm.log" 2>&1
+	--net tap=mvtapi,bridge=mvbr0 --stats > "$W/minivmm.log" 2>&1
 result minivmm "$W/minivmm.log"
 
 ip -n $NS tuntap add dev mvtapq mode tap vnet_hdr
