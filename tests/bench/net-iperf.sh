@@ -20,6 +20,10 @@ INITRD=${INITRD:-$ASSETS/cloud/initramfs.cpio.gz}
 MEM=${MEM:-512}
 SECS=${SECS:-10}
 NS=mvnet-iperf
+# iproute2's ip, not the busybox applet that busybox sh would prefer
+IP=/usr/sbin/ip
+[ -x "$IP" ] || IP=/sbin/ip
+ip() { "$IP" "$@"; }
 QEMU=${QEMU:-qemu-system-x86_64}
 CMDLINE="console=ttyS0 reboot=k panic=-1 minivmm.modules=virtio_pci,virtio_net minivmm.run=net-iperf minivmm.net_ip=10.77.0.2/24 minivmm.net_peer=10.77.0.1 minivmm.net_secs=$SECS"
 W=$(mktemp -d)

@@ -20,14 +20,14 @@ run_vmm "$WORK/nobr.log" --kernel "$ASSETS/cloud/vmlinuz" --net tap=mvtap2,bridg
 if [ $rc != 0 ] && expect_line "$WORK/nobr.log" "bridge 'nosuchbr' does not exist"; then
   ok net-life-missing-bridge
 else not_ok net-life-missing-bridge "status $rc"; show_tail "$WORK/nobr.log" 5; fi
-check net-life-missing-bridge-no-tap-left sh -c "! ip -n $NS link show mvtap2 >/dev/null 2>&1"
+check net-life-missing-bridge-no-tap-left sh -c "! $IP -n $NS link show mvtap2 >/dev/null 2>&1"
 
 run_vmm "$WORK/badmac.log" --kernel "$ASSETS/cloud/vmlinuz" --net tap=mvtap2,mac=01:02:03; rc=$?
 if [ $rc != 0 ] && expect_line "$WORK/badmac.log" "MAC"; then ok net-life-bad-mac
 else not_ok net-life-bad-mac "status $rc"; show_tail "$WORK/badmac.log" 5; fi
 
 GUEST_CMDLINE="minivmm.net_ip=10.77.1.2/24 minivmm.net_peer=10.77.1.1 minivmm.net_role=ping"
-ip netns exec "$NS" sh -c 'sleep 8; ip addr add 10.77.1.1/24 dev mvbrnew' &
+ip netns exec "$NS" sh -c "sleep 8; $IP addr add 10.77.1.1/24 dev mvbrnew" &
 boot_linux "$WORK/newbr.log" cloud net-xfer --net tap=mvtap3,bridge=mvbrnew,bridge-create=on; rc=$?
 boot_ok net-life-bridge-create-boot "$WORK/newbr.log" $rc
 check net-life-bridge-created ip -n "$NS" link show mvbrnew
