@@ -49,14 +49,14 @@ result() { # result NAME LOG
 	fi
 }
 
-timeout $((SECS * 2 + 240)) ip netns exec $NS "$MINIVMM" run --kernel "$KERNEL" \
+timeout $((SECS * 2 + 240)) "$IP" netns exec $NS "$MINIVMM" run --kernel "$KERNEL" \
 	--initrd "$INITRD" --memory "${MEM}M" --cmdline "$CMDLINE" \
 	--net tap=mvtapi,bridge=mvbr0 --stats > "$W/minivmm.log" 2>&1
 result minivmm "$W/minivmm.log"
 
 ip -n $NS tuntap add dev mvtapq mode tap vnet_hdr
 ip -n $NS link set mvtapq master mvbr0 up
-timeout $((SECS * 2 + 240)) ip netns exec $NS "$QEMU" -accel kvm -cpu host \
+timeout $((SECS * 2 + 240)) "$IP" netns exec $NS "$QEMU" -accel kvm -cpu host \
 	-m "$MEM" -nographic -no-reboot -kernel "$KERNEL" -initrd "$INITRD" \
 	-append "$CMDLINE" \
 	-netdev tap,id=n0,ifname=mvtapq,script=no,downscript=no,vhost=off \
