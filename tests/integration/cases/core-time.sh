@@ -3,6 +3,7 @@
 . "$TESTS/lib.sh"
 GUEST_CMDLINE="minivmm.hosttime=$(date +%s)"
 boot_linux "$WORK/boot.log" cloud core-time; rc=$?
+cp "$WORK/boot.log" "$OUT/"
 if boot_ok core-time-boot "$WORK/boot.log" $rc; then
   ok core-time "guest-host difference $(tr -d '\r' < "$WORK/boot.log" | sed -n 's/^GUEST-TIME-DIFF //p') s"
 else
