@@ -115,6 +115,7 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
   # MINIVMM_STALL_TIMEOUT s; session.sh prints a heartbeat every 30 s), the case that was
   # running is failed and a new session runs the cases that had not started yet.
   REMAIN=("${RUNCASES[@]}") attempt=0
+  declare -A RETRIED=()
   while [ ${#REMAIN[@]} -gt 0 ]; do
     attempt=$((attempt + 1)); SLOG=$RUN/session.$attempt.log
     [ $attempt = 1 ] || say "starting session $attempt for: ${REMAIN[*]}"
@@ -125,16 +126,29 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
       | sed -u 's/\r$//' | tee "$SLOG" | grep --line-buffered -E '^(ok|not ok|#) |^    \||^kvm-run:'
     src=${PIPESTATUS[0]}
     cat "$SLOG" >> "$RUN/session.log"
-    grep -E '^(ok|not ok) ' "$SLOG" >> "$RESULTS"
     [ "$src" = 0 ] || { say "kvm-run exited with status $src; its last output:"; tail -8 "$SLOG" | sed 's/^/    | /'; }
-    NEXT=()
+    # The case that was running when the session died (a wedged emulated host: its own
+    # watchdog silent, both vCPUs spinning) gets one more try in a fresh session; its
+    # partial results are dropped. A second death of the same case counts as a failure.
+    dead=
     for c in "${REMAIN[@]}"; do
-      if grep -q "^# case $c: status" "$SLOG"; then :
-      elif grep -q "^# case $c\$" "$SLOG"; then
-        echo "not ok $c - never finished: the KVM session died during it (kvm-run status $src)" | tee -a "$RESULTS"
-      else NEXT+=("$c"); fi
+      grep -q "^# case $c: status" "$SLOG" || { grep -q "^# case $c\$" "$SLOG" && dead=$c; }
     done
-    if [ ${#NEXT[@]} = ${#REMAIN[@]} ]; then   # no progress at all: give up
+    if [ -n "$dead" ] && [ -z "${RETRIED[$dead]:-}" ]; then
+      RETRIED[$dead]=1
+      sed "/^# case $dead\$/,\$d" "$SLOG" | grep -E '^(ok|not ok) ' >> "$RESULTS"
+      say "the KVM session died during $dead (kvm-run status $src): running it again"
+      NEXT=("$dead") retrying=1
+    else
+      retrying=0
+      grep -E '^(ok|not ok) ' "$SLOG" >> "$RESULTS"
+      [ -n "$dead" ] && echo "not ok $dead - never finished: the KVM session died during it twice (kvm-run status $src)" | tee -a "$RESULTS"
+      NEXT=()
+    fi
+    for c in "${REMAIN[@]}"; do
+      grep -q "^# case $c\(: status.*\)\?\$" "$SLOG" || NEXT+=("$c")
+    done
+    if [ ${#NEXT[@]} = ${#REMAIN[@]} ] && [ $retrying = 0 ]; then   # no progress at all: give up
       for c in "${NEXT[@]}"; do echo "not ok $c - never ran (kvm-run status $src)" | tee -a "$RESULTS"; done
       break
     fi

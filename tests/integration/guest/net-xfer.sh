@@ -79,8 +79,11 @@ send)
   done
   ;;
 recv)
-  echo "GUEST-RECV-MD5 $(nc -l -p 5004 <>/tmp/hold | md5sum | cut -d' ' -f1)"
+  # listen first, then ping while the sender is still up (it exits once sent)
+  (nc -l -p 5004 <>/tmp/hold | md5sum | cut -d' ' -f1 > /tmp/recv.md5) &
   ping_peer || rc=1
+  wait
+  echo "GUEST-RECV-MD5 $(cat /tmp/recv.md5)"
   ;;
 ping)
   ping_peer || rc=1
