@@ -50,30 +50,49 @@ struct virtio_blk {
 
 /* ---- iovec helpers ---- */
 
+/* A walk over the bytes [off, off + left) of iov[0..n), one piece (the
+ * part inside one iovec) at a time. */
+struct iov_walk {
+	const struct iovec *iov;
+	unsigned n, i;
+	uint64_t off, left;
+};
+
+/* The next piece: *p, *take. False when the range or the iovecs end. */
+static bool iov_next(struct iov_walk *w, uint8_t **p, size_t *take)
+{
+	while (w->i < w->n && w->left) {
+		const struct iovec *v = &w->iov[w->i++];
+
+		if (w->off >= v->iov_len) {
+			w->off -= v->iov_len;
+			continue;
+		}
+		*take = v->iov_len - w->off;
+		if (*take > w->left)
+			*take = w->left;
+		*p = (uint8_t *)v->iov_base + w->off;
+		w->left -= *take;
+		w->off = 0;
+		return true;
+	}
+	return false;
+}
+
 /* Copy len bytes starting at byte off of iov[0..n) into dst. 0 if all of
  * them were there, -1 otherwise. */
 static int iov_read(const struct iovec *iov, unsigned n, uint64_t off,
 		    void *dst, size_t len)
 {
-	uint8_t *p = dst;
-	unsigned i;
+	struct iov_walk w = { iov, n, 0, off, len };
+	uint8_t *d = dst, *p;
+	size_t take;
 
-	for (i = 0; i < n && len; i++) {
-		size_t take;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		take = iov[i].iov_len - off;
-		if (take > len)
-			take = len;
-		memcpy(p, (uint8_t *)iov[i].iov_base + off, take);
-		p += take;
-		len -= take;
-		off = 0;
+	while (iov_next(&w, &p, &take)) {
+		memcpy(d, p, take);
+		d += take;
 	}
-	return len ? -1 : 0;
+	return w.left ? -1 : 0;
 }
 
 /* Write len bytes from src at byte off of iov[0..n). Returns bytes
@@ -81,25 +100,16 @@ static int iov_read(const struct iovec *iov, unsigned n, uint64_t off,
 static size_t iov_write(const struct iovec *iov, unsigned n, uint64_t off,
 			const void *src, size_t len)
 {
-	const uint8_t *p = src;
-	size_t done = 0;
-	unsigned i;
+	struct iov_walk w = { iov, n, 0, off, len };
+	const uint8_t *s = src;
+	uint8_t *p;
+	size_t take;
 
-	for (i = 0; i < n && done < len; i++) {
-		size_t take;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		take = iov[i].iov_len - off;
-		if (take > len - done)
-			take = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off, p + done, take);
-		done += take;
-		off = 0;
+	while (iov_next(&w, &p, &take)) {
+		memcpy(p, s, take);
+		s += take;
 	}
-	return done;
+	return len - w.left;
 }
 
 /* dst = the bytes [off, off + len) of iov[0..n). Returns the number of
@@ -107,23 +117,15 @@ static size_t iov_write(const struct iovec *iov, unsigned n, uint64_t off,
 static unsigned iov_slice(const struct iovec *iov, unsigned n, uint64_t off,
 			  uint64_t len, struct iovec *dst)
 {
-	unsigned i, k = 0;
+	struct iov_walk w = { iov, n, 0, off, len };
+	unsigned k = 0;
+	uint8_t *p;
+	size_t take;
 
-	for (i = 0; i < n && len; i++) {
-		uint64_t take;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		take = iov[i].iov_len - off;
-		if (take > len)
-			take = len;
-		dst[k].iov_base = (uint8_t *)iov[i].iov_base + off;
+	while (iov_next(&w, &p, &take)) {
+		dst[k].iov_base = p;
 		dst[k].iov_len = take;
 		k++;
-		len -= take;
-		off = 0;
 	}
 	return k;
 }

@@ -120,6 +120,11 @@ unsigned net_tap_offloads(uint64_t f)
 	return o;
 }
 
+/* The negotiated features are written on the vCPU thread (FEATURES_OK) and
+ * read on the I/O thread. release/acquire: each value is one whole store
+ * (no tearing); they are all written before DRIVER_OK, whose release store
+ * of the status (virtio_pci.c) pairs with the acquire load the I/O thread
+ * does before it touches a queue, so no queue work sees older ones. */
 void net_set_features(struct net_dev *n, uint64_t features)
 {
 	__atomic_store_n(&n->features, features, __ATOMIC_RELEASE);
@@ -138,8 +143,11 @@ static uint64_t feats(struct net_dev *n)
 /* ---- iovec copies (the iovecs come from the virtqueue layer: each one
  * is a checked host range inside guest RAM) ---- */
 
-static size_t iov_copy_from(const struct iovec *iov, unsigned n, size_t off,
-			    void *buf, size_t len)
+/* Copy up to len bytes between buf and iov[0..n) starting at byte off of
+ * the iovecs: out of the iovecs into buf when into_buf, else the other
+ * way. Returns the bytes copied (fewer when the iovecs end first). */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off,
+		       uint8_t *buf, size_t len, bool into_buf)
 {
 	size_t done = 0;
 
@@ -151,33 +159,28 @@ static size_t iov_copy_from(const struct iovec *iov, unsigned n, size_t off,
 		size_t c = iov[i].iov_len - off;
 		if (c > len - done)
 			c = len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off,
-		       c);
+		uint8_t *v = (uint8_t *)iov[i].iov_base + off;
+		if (into_buf)
+			memcpy(buf + done, v, c);
+		else
+			memcpy(v, buf + done, c);
 		done += c;
 		off = 0;
 	}
 	return done;
 }
 
+static size_t iov_copy_from(const struct iovec *iov, unsigned n, size_t off,
+			    void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, true);
+}
+
 static size_t iov_copy_to(const struct iovec *iov, unsigned n, size_t off,
 			  const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t c = iov[i].iov_len - off;
-		if (c > len - done)
-			c = len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off,
-		       (const uint8_t *)buf + done, c);
-		done += c;
-		off = 0;
-	}
-	return done;
+	/* buf is only read on this path */
+	return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, false);
 }
 
 /* ---- tap fd interest ---- */

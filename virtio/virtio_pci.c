@@ -31,6 +31,9 @@
 
 static uint8_t status_get(struct virtio_dev *d)
 {
+	/* acquire: pairs with the release stores of the status; a thread
+	 * that sees DRIVER_OK also sees the features and queue setup that
+	 * the driver completed before setting it */
 	return __atomic_load_n(&d->status, __ATOMIC_ACQUIRE);
 }
 
@@ -471,6 +474,11 @@ static void common_field_write(struct virtio_dev *d, unsigned foff,
 
 /* Field boundaries of struct virtio_pci_common_cfg (64-bit addresses are
  * two 32-bit fields, which is how drivers write them). */
+/* common_access() copies up to VIRTIO_PCI_COMMON_LEN bytes at a guest
+ * offset into this structure: it must be at least that long. */
+_Static_assert(sizeof(struct virtio_pci_common_cfg) >= VIRTIO_PCI_COMMON_LEN,
+	       "common configuration structure shorter than its BAR window");
+
 static const uint8_t field_off[] = { 0x00, 0x04, 0x08, 0x0c, 0x10, 0x12,
 				     0x14, 0x15, 0x16, 0x18, 0x1a, 0x1c,
 				     0x1e, 0x20, 0x24, 0x28, 0x2c, 0x30,

@@ -165,6 +165,8 @@ static void *loop_thread(void *arg)
 	struct evloop *l = arg;
 	struct epoll_event evs[32];
 
+	/* acquire: pairs with the release in evloop_free(); everything done
+	 * before the stop request is visible to the loop's last round */
 	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
 		int n = epoll_wait(l->epfd, evs, 32, -1);
 		if (n < 0) {
@@ -182,6 +184,8 @@ static void *loop_thread(void *arg)
 				run_pending_call(l);
 				continue;
 			}
+			/* acquire: pairs with the release in evloop_del();
+			 * a NULL cb means w was removed meanwhile */
 			ev_cb cb = __atomic_load_n(&w->cb, __ATOMIC_ACQUIRE);
 			if (cb)
 				cb(w->opaque, evs[i].events);

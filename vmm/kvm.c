@@ -262,11 +262,18 @@ void vm_request_stop(struct vm *vm, int status)
 	uint64_t one = 1;
 	ssize_t r;
 
-	if (!__atomic_compare_exchange_n(&vm->stop_requested, &expected, 1,
+	/* Two steps, so that nobody sees the stop before its status: claim
+	 * (0 -> -1; the first reason to stop wins), write exit_status, then
+	 * publish (-1 -> 1). vm_stopping() is true only once published. */
+	if (!__atomic_compare_exchange_n(&vm->stop_requested, &expected, -1,
 					 false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST))
-		return; /* the first reason to stop wins */
+		return;
 	vm->exit_status = status;
+	/* release: pairs with the acquire in vm_stopping(); a thread that
+	 * sees the stop (the main loop reads exit_status next) sees the
+	 * status written above */
+	__atomic_store_n(&vm->stop_requested, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < vm->nr_cpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
 	/* parked vCPUs wake up and see the stop */
@@ -286,7 +293,9 @@ void vm_request_reboot(struct vm *vm)
 
 bool vm_stopping(const struct vm *vm)
 {
-	return __atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE);
+	/* acquire: pairs with the release in vm_request_stop() (see there);
+	 * -1 is a stop still being recorded, not yet visible */
+	return __atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE) > 0;
 }
 
 void vm_pause(struct vm *vm)

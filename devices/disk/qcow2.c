@@ -182,6 +182,38 @@ static int decompress(struct qcow2 *s, uint64_t e)
 	return 0;
 }
 
+/* The sub-vector [skip, skip+len) of a request's iovec: on the stack for
+ * up to 64 entries, else on the heap. Release it with iov_part_put. */
+struct iov_part {
+	struct iovec sub[64], *v;
+	int n;
+};
+
+static void iov_part_put(struct iov_part *p)
+{
+	if (p->v != p->sub)
+		free(p->v);
+	p->v = p->sub;
+}
+
+static int iov_part_get(struct iov_part *p, const struct iovec *iov,
+			int iovcnt, size_t skip, size_t len)
+{
+	p->v = p->sub;
+	if (iovcnt > 64) {
+		p->v = malloc(sizeof(*p->v) * (size_t)iovcnt);
+		if (!p->v)
+			return -ENOMEM;
+	}
+	p->n = iov_slice(iov, iovcnt, skip, len, p->v, iovcnt);
+	if (p->n < 0) {
+		int ret = p->n;
+		iov_part_put(p);
+		return ret;
+	}
+	return 0;
+}
+
 /* Read [goff, goff+len) of the backing image into iov at skip; the part
  * past the end of a shorter backing image reads as zeroes. */
 static int read_backing(struct qcow2 *s, const struct iovec *iov, int iovcnt,
@@ -192,17 +224,12 @@ static int read_backing(struct qcow2 *s, const struct iovec *iov, int iovcnt,
 	if (b && goff < b->size)
 		have = b->size - goff < len ? b->size - goff : len;
 	if (have) {
-		struct iovec sub[64], *v = sub;
-		int n = iovcnt;
-		if (n > 64) {
-			v = malloc(sizeof(*v) * (size_t)n);
-			if (!v)
-				return -ENOMEM;
-		}
-		n = iov_slice(iov, iovcnt, skip, have, v, iovcnt);
-		int ret = n < 0 ? n : blockdev_preadv(b, v, n, goff);
-		if (v != sub)
-			free(v);
+		struct iov_part p;
+		int ret = iov_part_get(&p, iov, iovcnt, skip, have);
+		if (ret)
+			return ret;
+		ret = blockdev_preadv(b, p.v, p.n, goff);
+		iov_part_put(&p);
 		if (ret)
 			return ret;
 	}
@@ -222,23 +249,61 @@ static int run_io(struct qcow2 *s, const struct iovec *iov, int iovcnt,
 {
 	if (!r->len)
 		return 0;
-	struct iovec sub[64], *v = sub;
-	int n = iovcnt, ret;
-	if (n > 64) {
-		v = malloc(sizeof(*v) * (size_t)n);
-		if (!v)
-			return -ENOMEM;
+	struct iov_part p;
+	int ret = iov_part_get(&p, iov, iovcnt, r->skip, r->len);
+	if (!ret) {
+		if (write)
+			ret = bdfile_pwritev(&s->f, p.v, p.n, r->host);
+		else
+			ret = bdfile_preadv(&s->f, p.v, p.n, r->host);
+		iov_part_put(&p);
 	}
-	n = iov_slice(iov, iovcnt, r->skip, r->len, v, iovcnt);
-	if (n < 0)
-		ret = n;
-	else if (write)
-		ret = bdfile_pwritev(&s->f, v, n, r->host);
-	else
-		ret = bdfile_preadv(&s->f, v, n, r->host);
-	if (v != sub)
-		free(v);
 	r->len = 0;
+	return ret;
+}
+
+/* Add n bytes at host offset host (request bytes from skip) to the run:
+ * appended when contiguous, else the run so far is issued and a new one
+ * starts here. */
+static int run_add(struct qcow2 *s, const struct iovec *iov, int iovcnt,
+		   struct run *r, uint64_t host, size_t skip, size_t n,
+		   bool write)
+{
+	int ret;
+
+	if (r->len && r->host + r->len == host) {
+		r->len += n;
+		return 0;
+	}
+	ret = run_io(s, iov, iovcnt, r, write);
+	r->host = host;
+	r->skip = skip;
+	r->len = n;
+	return ret;
+}
+
+/* One step of a walk over guest clusters: the part of [g, g+left) inside
+ * the cluster holding g, with that cluster's checked L2 entry. */
+struct cstep {
+	uint64_t gcl;   /* guest cluster index */
+	uint32_t in;    /* offset of g inside it */
+	size_t n;       /* bytes of the walk inside it */
+	uint64_t e;     /* its L2 entry */
+	uint64_t host;  /* host offset, as classify() gives it */
+	enum ctype t;
+};
+
+static int cluster_step(struct qcow2 *s, uint64_t g, uint64_t left,
+			struct cstep *c)
+{
+	c->gcl = g >> s->cluster_bits;
+	c->in = (uint32_t)(g & (s->cluster_size - 1));
+	c->n = s->cluster_size - c->in;
+	if (c->n > left)
+		c->n = (size_t)left;
+	int ret = qcow2_l2_entry(s, c->gcl, &c->e);
+	if (!ret)
+		ret = classify(s, c->e, &c->t, &c->host);
 	return ret;
 }
 
@@ -255,43 +320,30 @@ static int qcow2_preadv(struct blockdev *bd, const struct iovec *iov,
 	pthread_mutex_lock(&s->lock);
 	while (done < len && !ret) {
 		uint64_t g = off + done;
-		uint64_t gcl = g >> s->cluster_bits;
-		uint32_t in = (uint32_t)(g & (s->cluster_size - 1));
-		size_t n = s->cluster_size - in;
-		if (n > len - done)
-			n = len - done;
-		uint64_t e, host;
-		enum ctype t;
-		ret = qcow2_l2_entry(s, gcl, &e);
-		if (!ret)
-			ret = classify(s, e, &t, &host);
+		struct cstep c;
+		ret = cluster_step(s, g, len - done, &c);
 		if (ret)
 			break;
-		if (t == C_NORMAL) {
-			if (r.len && r.host + r.len == host + in) {
-				r.len += n;
-			} else {
-				ret = run_io(s, iov, iovcnt, &r, false);
-				r.host = host + in;
-				r.skip = done;
-				r.len = n;
-			}
-			done += n;
+		if (c.t == C_NORMAL) {
+			ret = run_add(s, iov, iovcnt, &r, c.host + c.in, done,
+				      c.n, false);
+			done += c.n;
 			continue;
 		}
 		ret = run_io(s, iov, iovcnt, &r, false);
 		if (ret)
 			break;
-		if (t == C_ZERO || (t == C_UNALLOC && !s->backing)) {
-			iov_memset(iov, iovcnt, done, 0, n);
-		} else if (t == C_UNALLOC) {
-			ret = read_backing(s, iov, iovcnt, done, g, n);
+		if (c.t == C_ZERO || (c.t == C_UNALLOC && !s->backing)) {
+			iov_memset(iov, iovcnt, done, 0, c.n);
+		} else if (c.t == C_UNALLOC) {
+			ret = read_backing(s, iov, iovcnt, done, g, c.n);
 		} else {
-			ret = decompress(s, e);
+			ret = decompress(s, c.e);
 			if (!ret)
-				iov_from_buf(iov, iovcnt, done, s->dbuf + in, n);
+				iov_from_buf(iov, iovcnt, done, s->dbuf + c.in,
+					     c.n);
 		}
-		done += n;
+		done += c.n;
 	}
 	if (!ret)
 		ret = run_io(s, iov, iovcnt, &r, false);
@@ -471,53 +523,38 @@ static int pwritev_locked(struct qcow2 *s, const struct iovec *iov,
 		return -ENOMEM;
 	p->n = 0;
 	while (done < len && !ret) {
-		uint64_t g = off + done;
-		uint64_t gcl = g >> s->cluster_bits;
-		uint32_t in = (uint32_t)(g & (s->cluster_size - 1));
-		size_t n = s->cluster_size - in;
-		if (n > len - done)
-			n = len - done;
-		uint64_t e, host;
-		enum ctype t;
-		ret = qcow2_l2_entry(s, gcl, &e);
-		if (!ret)
-			ret = classify(s, e, &t, &host);
+		struct cstep c;
+		ret = cluster_step(s, off + done, len - done, &c);
 		if (ret)
 			break;
-		bool fresh = n == s->cluster_size && !host &&
-			     (t == C_UNALLOC || t == C_ZERO);
+		bool fresh = c.n == s->cluster_size && !c.host &&
+			     (c.t == C_UNALLOC || c.t == C_ZERO);
 		if (fresh && p->n == PEND_MAX)
 			ret = run_flush(s, iov, iovcnt, &r, p);
 		if (!ret && fresh) {
 			/* whole new cluster, nothing to copy: join the run */
-			ret = qcow2_alloc_cluster(s, &host);
+			ret = qcow2_alloc_cluster(s, &c.host);
 			if (ret)
 				break;
-			e = QCOW2_OFLAG_COPIED;
-			p->gcl[p->n] = gcl;
-			p->host[p->n] = host;
+			c.e = QCOW2_OFLAG_COPIED;
+			p->gcl[p->n] = c.gcl;
+			p->host[p->n] = c.host;
 			p->n++;
 		}
 		if (ret)
 			break;
-		if (fresh || (t == C_NORMAL && (e & QCOW2_OFLAG_COPIED))) {
-			if (r.len && r.host + r.len == host + in) {
-				r.len += n;
-			} else {
-				/* the new cluster's entry is already queued:
-				 * it is set after its data, in a later flush */
-				ret = run_io(s, iov, iovcnt, &r, true);
-				r.host = host + in;
-				r.skip = done;
-				r.len = n;
-			}
+		if (fresh || (c.t == C_NORMAL && (c.e & QCOW2_OFLAG_COPIED))) {
+			/* a new cluster's entry is already queued: it is set
+			 * after its data, in a later flush */
+			ret = run_add(s, iov, iovcnt, &r, c.host + c.in, done,
+				      c.n, true);
 		} else {
 			ret = run_flush(s, iov, iovcnt, &r, p);
 			if (!ret)
-				ret = write_alloc(s, gcl, e, iov, iovcnt, done,
-						  in, n);
+				ret = write_alloc(s, c.gcl, c.e, iov, iovcnt,
+						  done, c.in, c.n);
 		}
-		done += n;
+		done += c.n;
 	}
 	if (!ret)
 		ret = run_flush(s, iov, iovcnt, &r, p);
@@ -567,20 +604,14 @@ static int zero_range(struct qcow2 *s, uint64_t off, uint64_t len,
 
 	while (done < len && !ret) {
 		uint64_t g = off + done;
-		uint64_t gcl = g >> s->cluster_bits;
-		uint32_t in = (uint32_t)(g & (cs - 1));
-		uint64_t n = cs - in;
-		if (n > len - done)
-			n = len - done;
-		bool whole = in == 0 &&
-			     (n == cs || g + n == s->bd.size);
-		uint64_t e, host;
-		enum ctype t;
-		ret = qcow2_l2_entry(s, gcl, &e);
-		if (!ret)
-			ret = classify(s, e, &t, &host);
+		struct cstep c;
+		ret = cluster_step(s, g, len - done, &c);
 		if (ret)
 			break;
+		uint64_t gcl = c.gcl, n = c.n, e = c.e, host = c.host;
+		enum ctype t = c.t;
+		bool whole = c.in == 0 &&
+			     (n == cs || g + n == s->bd.size);
 		if (!whole) {
 			if (!discard && !(t == C_ZERO ||
 					  (t == C_UNALLOC && !s->backing))) {
@@ -618,7 +649,9 @@ static int zero_range(struct qcow2 *s, uint64_t off, uint64_t len,
 	return ret;
 }
 
-static int qcow2_discard(struct blockdev *bd, uint64_t off, uint64_t len)
+/* zero_range with the checks and the lock of a blockdev entry point. */
+static int zero_range_checked(struct blockdev *bd, uint64_t off, uint64_t len,
+			      bool may_unmap, bool discard)
 {
 	struct qcow2 *s = to_qcow2(bd);
 	if (bd->readonly)
@@ -626,23 +659,20 @@ static int qcow2_discard(struct blockdev *bd, uint64_t off, uint64_t len)
 	if (off > bd->size || len > bd->size - off)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	int ret = zero_range(s, off, len, true, true);
+	int ret = zero_range(s, off, len, may_unmap, discard);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
+}
+
+static int qcow2_discard(struct blockdev *bd, uint64_t off, uint64_t len)
+{
+	return zero_range_checked(bd, off, len, true, true);
 }
 
 static int qcow2_write_zeroes(struct blockdev *bd, uint64_t off, uint64_t len,
 			      bool may_unmap)
 {
-	struct qcow2 *s = to_qcow2(bd);
-	if (bd->readonly)
-		return -EROFS;
-	if (off > bd->size || len > bd->size - off)
-		return -EINVAL;
-	pthread_mutex_lock(&s->lock);
-	int ret = zero_range(s, off, len, may_unmap, false);
-	pthread_mutex_unlock(&s->lock);
-	return ret;
+	return zero_range_checked(bd, off, len, may_unmap, false);
 }
 
 static int qcow2_flush(struct blockdev *bd)

@@ -231,6 +231,53 @@ static void test_backing(void **state)
 	free(got);
 }
 
+/* Requests with more than 64 iovecs (the on-stack limit of the sub-vector
+ * helper): a write spanning partial and whole clusters over a backing
+ * file, then a read covering allocated clusters, backing data and the
+ * zero tail past the backing file, each checked against a model. */
+static void test_many_iovecs(void **state)
+{
+	(void)state;
+	char base[128], top[128];
+	const size_t bsize = 1 << 20, size = 2 << 20;
+	const size_t wpiece = 1000, wn = 200, woff = 30000;
+	const size_t rpiece = 1024, rn = size / rpiece;
+	path_of(base, sizeof(base), "many-base.raw");
+	path_of(top, sizeof(top), "many.qcow2");
+	uint8_t *model = calloc(1, size), *w = malloc(wpiece * wn);
+	uint8_t *got = malloc(size);
+	struct iovec *v = calloc(rn, sizeof(*v));
+	assert_non_null(model);
+	assert_non_null(w);
+	assert_non_null(got);
+	assert_non_null(v);
+	pattern(model, bsize, 9);
+	int fd = open(base, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, model, bsize), (ssize_t)bsize);
+	close(fd);
+	assert_int_equal(img("create", "-b", "many-base.raw", top, "2M", NULL),
+			 0);
+	struct blockdev *bd = open_q(top, false);
+
+	pattern(w, wpiece * wn, 3);
+	for (size_t i = 0; i < wn; i++)
+		v[i] = (struct iovec){ w + i * wpiece, wpiece };
+	assert_int_equal(blockdev_pwritev(bd, v, (int)wn, woff), 0);
+	memcpy(model + woff, w, wpiece * wn);
+
+	memset(got, 0xa5, size);
+	for (size_t i = 0; i < rn; i++)
+		v[i] = (struct iovec){ got + i * rpiece, rpiece };
+	assert_int_equal(blockdev_preadv(bd, v, (int)rn, 0), 0);
+	assert_memory_equal(got, model, size);
+	assert_clean(bd);
+	blockdev_close(bd);
+	free(model);
+	free(w);
+	free(got);
+	free(v);
+}
+
 /* Patch bytes of a fresh image's header and expect open to fail. */
 static void expect_refused(const char *what, uint64_t off, const void *val,
 			   size_t len)
@@ -459,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_rw_rc4),
 		cmocka_unit_test(test_rw_rc64),
 		cmocka_unit_test(test_backing),
+		cmocka_unit_test(test_many_iovecs),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_backing_loop),
 		cmocka_unit_test(test_crash),
