@@ -12,8 +12,10 @@
  *    write-1-to-clear mask per byte: identification, class, header type,
  *    capabilities pointer and interrupt pin are read-only; the command
  *    register has IO, MEM, bus master, parity, SERR and INTx-disable
- *    writable; the status error bits are write-1-to-clear; status bit 3
- *    shows the INTx level and bit 4 the capability list.
+ *    writable (6.2.2; Bus Master Enable is left to device models, which
+ *    ask pci_bus_master() before touching guest memory or sending MSI-X);
+ *    the status error bits are write-1-to-clear; status bit 3 shows the
+ *    INTx level and bit 4 the capability list.
  *  - BARs (6.2.5.1): the write mask makes the sizing protocol fall out
  *    (write all ones, read ~(size-1) | type bits). pci_bus_add assigns
  *    addresses as firmware would and turns decoding on; afterwards a BAR
@@ -237,25 +239,13 @@ int pci_dev_add_cap(struct pci_dev *d, const void *body, unsigned len)
 
 /* ---- INTx ---- */
 
-static bool msix_enable_bit(struct pci_dev *d)
-{
-	bool on;
-
-	if (!d->msix.nvec)
-		return false;
-	pthread_mutex_lock(&d->msix.lock);
-	on = d->msix.enabled;
-	pthread_mutex_unlock(&d->msix.lock);
-	return on;
-}
-
 /* intx_lock held. Drive the irqchip input when the effective level
  * changes. The pin is quiet while the command register's INTx Disable is
  * set or MSI-X is enabled (6.8.2: a function using MSI-X must not use
  * INTx#). Status bit 3 shows intx_level itself (pci_cfg_read adds it). */
 static void intx_update(struct pci_dev *d)
 {
-	bool drive = d->intx_level && !d->intx_disabled && !msix_enable_bit(d);
+	bool drive = d->intx_level && !d->intx_disabled && !pci_msix_enabled(d);
 
 	if (d->bus && d->bus->vm && drive != d->intx_driven) {
 		vm_irq_line(d->bus->vm, d->intx_gsi, drive);
@@ -487,6 +477,12 @@ void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len,
 		d->cfg[off + i] &= (uint8_t)~(b & w1c);
 	}
 
+	/* seq_cst (config writes are rare): the store is ordered before
+	 * whatever the cfg_written hook reads next */
+	if (touches(off, len, PCI_CFG_COMMAND, 2))
+		__atomic_store_n(&d->bus_master,
+				 rd16(d->cfg + PCI_CFG_COMMAND) & PCI_CMD_MASTER,
+				 __ATOMIC_SEQ_CST);
 	if (d->bus && d->bus->vm &&
 	    (touches(off, len, PCI_CFG_COMMAND, 2) ||
 	     touches(off, len, PCI_CFG_BAR0, 4 * PCI_NUM_BARS)))
@@ -506,6 +502,11 @@ void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len,
 	if (d->cfg_written)
 		d->cfg_written(d, off, len);
 	dev_unlock(d);
+}
+
+bool pci_bus_master(struct pci_dev *d)
+{
+	return __atomic_load_n(&d->bus_master, __ATOMIC_SEQ_CST);
 }
 
 /* ---- configuration mechanism #1 ---- */

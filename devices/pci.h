@@ -90,6 +90,8 @@ struct pci_dev {
 	bool intx_level;
 	bool intx_driven;              /* level last sent to the irqchip */
 	bool intx_disabled;            /* copy of command bit 10 */
+	bool bus_master;               /* copy of command bit 2 (atomic):
+					* see pci_bus_master() */
 	pthread_mutex_t intx_lock;     /* INTx state; not the bus lock, so
 					* pci_intx_set never waits for a
 					* config cycle (or its hooks) */
@@ -162,11 +164,20 @@ void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len,
  * bar_off fell in the table or PBA and was handled. */
 bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,
 		     unsigned len, bool is_write);
-/* True when MSI-X is enabled and not function-masked. */
+/* True while Message Control's MSI-X Enable bit is set, whatever the
+ * Function Mask: the function then signals through its vectors only,
+ * never INTx (6.8.2), and a masked vector or function holds the message
+ * pending in the PBA until it is unmasked (6.8.2.9). Any thread. */
 bool pci_msix_enabled(struct pci_dev *d);
 /* Signal vector v: through its irqfd when unmasked, else set its pending
  * bit (delivered on unmask). Any thread. 0, or -EINVAL for a bad vector. */
 int pci_msix_notify(struct pci_dev *d, unsigned v);
+/* True while the command register's Bus Master Enable bit is set. Without
+ * it the function must not access memory (6.2.2): a device model neither
+ * reads nor writes guest RAM (rings, buffers) nor sends MSI/MSI-X
+ * messages, which are memory writes. INTx is not affected. Reset value
+ * off; a driver sets it (Linux: pci_set_master). Any thread. */
+bool pci_bus_master(struct pci_dev *d);
 /* Level of INTA# (legacy INTx). Any thread. */
 void pci_intx_set(struct pci_dev *d, bool level);
 

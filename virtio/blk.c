@@ -7,7 +7,11 @@
  * writable for reads), then one status byte: the last byte of the
  * writable part (5.2.6). The device must not assume any framing, so the
  * header and the discard segments are copied out of the iovecs and data
- * iovecs are sliced around them.
+ * iovecs are sliced around them. Data going the wrong way (a write whose
+ * data the device would have to take from device-writable buffers, a read
+ * into device-readable ones: 2.7.5.1) fails with IOERR; a chain without a
+ * writable byte for the status cannot be answered at all and puts the
+ * device in DEVICE_NEEDS_RESET (2.1.2).
  *
  * Each queue has its own I/O thread (virtio_pci.c) and handles its
  * requests synchronously with the blockdev calls; parallelism comes from
@@ -146,6 +150,15 @@ static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
 	unsigned n;
 	int ret;
 
+	/* The data must be where its direction says: a write's in the
+	 * readable part (so the status is the only writable byte), a read's
+	 * in the writable part (so the header is all that is readable). A
+	 * device-writable buffer is not a write's source (the device SHOULD
+	 * NOT read it) and a device-readable one is never written (MUST NOT,
+	 * 2.7.5.1): a driver error, nothing transferred. */
+	if (write ? r->in_len != 1
+		  : r->out_len != sizeof(struct virtio_blk_outhdr))
+		return VIRTIO_BLK_S_IOERR;
 	if (write) {
 		len = r->out_len - sizeof(struct virtio_blk_outhdr);
 		n = iov_slice(r->iov, r->out_num,
@@ -219,9 +232,11 @@ static uint8_t do_segments(struct virtio_blk *b, struct virtq_req *r,
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Handle one popped chain; returns the used length (bytes written into
- * the writable part, status byte included). */
-static uint32_t handle_req(struct virtio_blk *b, struct blk_queue *bq)
+/* Handle one popped chain: *used = the used length (bytes written into
+ * the writable part, status byte included). False if the chain has no
+ * writable byte, i.e. no status byte (5.2.6): it cannot be completed. */
+static bool handle_req(struct virtio_blk *b, struct blk_queue *bq,
+		       uint32_t *used)
 {
 	struct virtq_req *r = &bq->req;
 	struct virtio_blk_outhdr h;
@@ -229,10 +244,10 @@ static uint32_t handle_req(struct virtio_blk *b, struct blk_queue *bq)
 	uint8_t *status, st;
 	uint32_t written = 1;
 
-	/* The status byte is the last byte of the last writable buffer. A
-	 * chain without one cannot be answered: complete it empty. */
+	/* The status byte is the last byte of the last writable buffer
+	 * (zero-length descriptors are not in the list). */
 	if (r->in_num == 0)
-		return 0;
+		return false;
 	last = &r->iov[r->out_num + r->in_num - 1];
 	status = (uint8_t *)last->iov_base + last->iov_len - 1;
 
@@ -271,7 +286,8 @@ static uint32_t handle_req(struct virtio_blk *b, struct blk_queue *bq)
 	}
 done:
 	*status = st;
-	return written;
+	*used = written;
+	return true;
 }
 
 static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
@@ -282,18 +298,26 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 	int ret;
 
 	for (;;) {
+		uint32_t written;
+
 		virtq_disable_notify(q);
 		while ((ret = virtq_pop(q, &bq->req)) == 1) {
-			uint32_t written = handle_req(b, bq);
-
+			if (!handle_req(b, bq, &written)) {
+				/* the driver broke the request format: stop
+				 * here, the chain stays unused */
+				pr_warn("virtio-blk: queue %u: request without a status byte",
+					qidx);
+				ret = -EINVAL;
+				break;
+			}
 			virtq_push(q, bq->req.head, written);
 			stat_inc(&d->vm->stats, STAT_VQ_REQUESTS);
 		}
-		if (ret < 0) {
+		if (ret < 0 && q->broken)
 			pr_warn("virtio-blk: queue %u: %s", qidx,
 				virtq_strerror(q->error));
+		if (ret < 0)
 			virtio_pci_set_needs_reset(d);
-		}
 		if (virtq_need_notify(q))
 			virtio_pci_notify_queue(d, qidx);
 		if (ret < 0 || !virtq_enable_notify(q))

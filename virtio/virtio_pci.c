@@ -3,7 +3,9 @@
  * vendor capabilities pointing into BAR 0, the common configuration
  * structure (4.1.4.3), ISR (4.1.4.5), device configuration (4.1.4.6),
  * notifications (4.1.4.4) and the PCI configuration access window
- * (4.1.4.9); the device status state machine of section 3.1.
+ * (4.1.4.9); the device status state machine of section 3.1. The rings
+ * are used, and MSI-X messages sent, only while the PCI command register's
+ * Bus Master Enable is set (PCI 3.0, 6.2.2).
  *
  * See virtio_pci.h for the BAR layout and the threading rules.
  */
@@ -41,8 +43,9 @@ bool virtio_pci_running(struct virtio_dev *d)
 {
 	uint8_t s = status_get(d);
 
+	/* 3.1.1: DRIVER_OK; PCI: no DMA without Bus Master Enable */
 	return (s & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !(s & VIRTIO_CONFIG_S_NEEDS_RESET);
+	       !(s & VIRTIO_CONFIG_S_NEEDS_RESET) && pci_bus_master(&d->pci);
 }
 
 static unsigned nvec(struct virtio_dev *d)
@@ -80,32 +83,37 @@ static void raise_isr(struct virtio_dev *d, uint8_t bit)
 	update_intx(d);
 }
 
+/* Send MSI-X vector *v (the queue's or the config vector) or, without
+ * MSI-X, set isr_bit and raise INTx (4.1.5.3, 4.1.5.4). Once MSI-X Enable
+ * is set the vector is the only way, even while the function or the vector
+ * is masked: INTx is muted then (pci.c) and msix.c keeps the message in
+ * the PBA until the mask clears. */
+static void interrupt(struct virtio_dev *d, const uint16_t *v, uint8_t isr_bit)
+{
+	uint16_t vec;
+
+	if (!pci_msix_enabled(&d->pci)) {
+		raise_isr(d, isr_bit);
+		return;
+	}
+	vec = __atomic_load_n(v, __ATOMIC_RELAXED);
+	/* an MSI-X message is a memory write: none without bus mastering */
+	if (vec != VIRTIO_PCI_NO_VECTOR && pci_bus_master(&d->pci))
+		pci_msix_notify(&d->pci, vec);
+}
+
 void virtio_pci_notify_queue(struct virtio_dev *d, unsigned qidx)
 {
 	if (qidx >= d->desc.nr_queues)
 		return;
 	stat_inc(&d->vm->stats, STAT_IRQS);
-	if (pci_msix_enabled(&d->pci)) {
-		uint16_t v = __atomic_load_n(&d->q[qidx].msix_vector,
-					     __ATOMIC_RELAXED);
-		if (v != VIRTIO_PCI_NO_VECTOR)
-			pci_msix_notify(&d->pci, v);
-		return;
-	}
-	raise_isr(d, ISR_QUEUE);
+	interrupt(d, &d->q[qidx].msix_vector, ISR_QUEUE);
 }
 
 void virtio_pci_config_changed(struct virtio_dev *d)
 {
 	__atomic_fetch_add(&d->config_generation, 1, __ATOMIC_RELAXED);
-	if (pci_msix_enabled(&d->pci)) {
-		uint16_t v = __atomic_load_n(&d->config_msix_vector,
-					     __ATOMIC_RELAXED);
-		if (v != VIRTIO_PCI_NO_VECTOR)
-			pci_msix_notify(&d->pci, v);
-		return;
-	}
-	raise_isr(d, ISR_CONFIG);
+	interrupt(d, &d->config_msix_vector, ISR_CONFIG);
 }
 
 void virtio_pci_set_needs_reset(struct virtio_dev *d)
@@ -149,11 +157,22 @@ static void on_kick(void *opaque, uint32_t events)
 	r = read(pq->efd, &cnt, sizeof(cnt));
 	(void)r; /* EAGAIN: already drained by an earlier wakeup */
 	stat_inc(&d->vm->stats, STAT_VQ_NOTIFY);
-	/* 3.1.1: no buffers are used before DRIVER_OK; kicks that arrive
-	 * earlier are replayed when DRIVER_OK is set. */
+	/* 3.1.1: no buffers are used before DRIVER_OK, nor while bus
+	 * mastering is off; kicks that arrive then are replayed when DRIVER_OK
+	 * or Bus Master Enable is set (replay_kicks). */
 	if (!virtio_pci_running(d) || !d->vqs[pq->idx].ready)
 		return;
 	d->desc.ops->queue_notify(d, pq->idx);
+}
+
+/* Look at every queue as if the driver had kicked it (on_kick skips the
+ * ones that are not ready: ready belongs to the I/O thread). */
+static void replay_kicks(struct virtio_dev *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->desc.nr_queues; i++)
+		virtio_pci_kick_queue(d, i);
 }
 
 /* Make the ioeventfd registrations match BAR 0's current placement. */
@@ -215,6 +234,9 @@ static void qop_reset(void *opaque)
 	virtq_reset(&op->d->vqs[op->idx]);
 }
 
+/* The ring features are latched here; queue_enable() only gets here with
+ * FEATURES_OK set, i.e. with the negotiated features, which cannot change
+ * until a reset (write_status) resets the queue too. */
 static void qop_enable(void *opaque)
 {
 	struct qop *op = opaque;
@@ -320,15 +342,25 @@ static void write_status(struct virtio_dev *d, uint8_t val)
 {
 	uint8_t old = status_get(d), new;
 	const uint64_t mandatory = 1ULL << VIRTIO_F_VERSION_1;
-	unsigned i;
 
 	if (val == 0) {
 		device_reset(d);
 		return;
 	}
-	/* The driver only sets bits (3.1.1); NEEDS_RESET is the device's. */
-	new = (old & VIRTIO_CONFIG_S_NEEDS_RESET) |
-	      (val & ~VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* The driver MUST NOT clear a status bit (2.1.1): only a reset (0)
+	 * takes the status back, "the only way to renegotiate" (2.2). So a
+	 * write that would clear bits keeps them and only adds new ones;
+	 * honouring it would reopen the feature words under queues running
+	 * with the features latched at enable. Ignored rather than answered
+	 * with NEEDS_RESET: that bit reports the device's own error state
+	 * (2.1.2), and the device stays consistent. NEEDS_RESET is the
+	 * device's to set, never the driver's. */
+	if ((old & ~val & ~VIRTIO_CONFIG_S_NEEDS_RESET) && !d->status_warned) {
+		d->status_warned = true; /* once per device */
+		pr_warn("%s: driver wrote status %#x over %#x: bits can only be cleared by a reset; kept",
+			d->desc.name, val, old);
+	}
+	new = old | (val & ~VIRTIO_CONFIG_S_NEEDS_RESET);
 	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(old & VIRTIO_CONFIG_S_FEATURES_OK)) {
 		uint64_t f = d->driver_features;
@@ -358,10 +390,7 @@ static void write_status(struct virtio_dev *d, uint8_t val)
 	    !(old & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		if (d->desc.ops->driver_ok)
 			d->desc.ops->driver_ok(d);
-		/* replay kicks that arrived before DRIVER_OK */
-		for (i = 0; i < d->desc.nr_queues; i++)
-			if (d->vqs[i].ready)
-				virtio_pci_kick_queue(d, i);
+		replay_kicks(d); /* those that arrived before DRIVER_OK */
 	}
 }
 
@@ -369,7 +398,11 @@ static void queue_enable(struct virtio_dev *d, unsigned i)
 {
 	struct qop op;
 
-	if (d->vqs[i].ready)
+	/* 3.1.1: queues are set up after FEATURES_OK (step 7), and the ring
+	 * features are latched at enable: before it, ignore the write (the
+	 * driver reads queue_enable back as 0). */
+	if (d->vqs[i].ready ||
+	    !(status_get(d) & VIRTIO_CONFIG_S_FEATURES_OK))
 		return;
 	queue_call(d, i, qop_enable, &op);
 	if (op.ret) {
@@ -585,9 +618,9 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, void *data,
 
 /* ---- VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9) ---- */
 
-static void pci_cfg_window(struct pci_dev *p, unsigned off, unsigned len)
+static void pci_cfg_window(struct virtio_dev *d, unsigned off, unsigned len)
 {
-	struct virtio_dev *d = p->opaque;
+	struct pci_dev *p = &d->pci;
 	unsigned cap = d->pci_cfg_cap;
 	unsigned data_off = cap + offsetof(struct virtio_pci_cfg_cap,
 					   pci_cfg_data);
@@ -615,6 +648,19 @@ static void pci_cfg_window(struct pci_dev *p, unsigned off, unsigned len)
 		bar_access(d, boff, buf, blen, false, true);
 		memcpy(&p->cfg[data_off], buf, 4);
 	}
+}
+
+/* After every config-space write (bus lock held, vCPU thread). */
+static void cfg_written(struct pci_dev *p, unsigned off, unsigned len)
+{
+	struct virtio_dev *d = p->opaque;
+	bool bm = pci_bus_master(p);
+
+	/* kicks were not acted on while bus mastering was off */
+	if (bm && !d->bus_master && virtio_pci_running(d))
+		replay_kicks(d);
+	d->bus_master = bm;
+	pci_cfg_window(d, off, len);
 }
 
 /* ---- construction ---- */
@@ -671,7 +717,7 @@ int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
 		     desc->device_id);
 	d->pci.opaque = d;
 	d->pci.bar_moved = bar_moved;
-	d->pci.cfg_written = pci_cfg_window;
+	d->pci.cfg_written = cfg_written;
 	ret = pci_dev_set_bar(&d->pci, 0, PCI_BAR_MEM64, VIRTIO_PCI_BAR_SIZE,
 			      virtio_pci_bar_access, d);
 	if (ret)

@@ -19,6 +19,9 @@
  *	0x4000	MSI-X table (nr_queues + 1 vectors)
  *	0x6000	MSI-X PBA
  *
+ * The device uses its rings only while the driver has set DRIVER_OK and
+ * the PCI command register's Bus Master Enable (virtio_pci_running).
+ *
  * Threads: BAR and config-space accesses run on vCPU threads; each queue's
  * notifications run ops->queue_notify on that queue's I/O thread. Queue
  * configuration changes and resets are handed to the I/O threads with
@@ -142,6 +145,9 @@ struct virtio_dev {
 	struct virtq vqs[VIRTIO_PCI_MAX_QUEUES];
 	struct virtio_pci_queue q[VIRTIO_PCI_MAX_QUEUES];
 	uint8_t pci_cfg_cap;       /* offset of VIRTIO_PCI_CAP_PCI_CFG */
+	bool bus_master;           /* Bus Master Enable at the last config
+				    * write (config hook, bus lock held) */
+	bool status_warned;        /* a status write tried to clear bits */
 	bool started;
 };
 
@@ -168,8 +174,10 @@ struct evloop *virtio_pci_queue_loop(struct virtio_dev *d, unsigned qidx);
 
 /* ---- called by device models ---- */
 /* Interrupt the driver for queue qidx: MSI-X on the queue's vector when
- * MSI-X is enabled (nothing if that vector is NO_VECTOR), else ISR bit 0 +
- * INTx. Unconditional: check virtq_need_notify() first. Any thread. */
+ * MSI-X is enabled, even if function- or vector-masked (then it is held
+ * pending and sent on unmask); nothing if that vector is NO_VECTOR or Bus
+ * Master Enable is off. Without MSI-X: ISR bit 0 + INTx. Unconditional:
+ * check virtq_need_notify() first. Any thread. */
 void virtio_pci_notify_queue(struct virtio_dev *d, unsigned qidx);
 /* The device configuration changed: bump config_generation, ISR bit 1 /
  * config vector. Any thread. */
@@ -182,7 +190,10 @@ void virtio_pci_set_needs_reset(struct virtio_dev *d);
  * driver had kicked it (e.g. after a backend became writable). Any
  * thread. */
 void virtio_pci_kick_queue(struct virtio_dev *d, unsigned qidx);
-/* True once DRIVER_OK is set and DEVICE_NEEDS_RESET is not. */
+/* May the device use its queues? True once DRIVER_OK is set, while
+ * DEVICE_NEEDS_RESET is not and the PCI command register's Bus Master
+ * Enable is (no DMA without it). Kicks that arrive while it is false are
+ * replayed when DRIVER_OK or Bus Master Enable gets set. */
 bool virtio_pci_running(struct virtio_dev *d);
 
 /* ---- for unit tests and the bench (the bus calls this for BAR 0) ---- */

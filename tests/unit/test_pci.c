@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests: PCI host bridge, configuration mechanism #1 through the PIO
  * bus, type-0 header semantics, BAR sizing/assignment/mapping, capability
- * lists, INTx and slot management (devices/pci.c). No /dev/kvm: the KVM
+ * lists, INTx, Bus Master Enable and slot management (devices/pci.c). No /dev/kvm: the KVM
  * side is tests/unit/fake_vm.c. */
 #include <errno.h>
 #include <fcntl.h>
@@ -576,6 +576,43 @@ static void test_intx(void **state)
 	}
 }
 
+/* Bus Master Enable (command bit 2) is off after reset and firmware-style
+ * assignment, and pci_bus_master() follows every kind of command write. */
+static void test_bus_master(void **state)
+{
+	(void)state;
+	static struct pci_dev d;
+	struct hits h = { 0 };
+	unsigned s;
+
+	pci_dev_init(&d, "bm", 0x1234, 6, 0xff0000, 0, 0, 0);
+	assert_int_equal(pci_dev_set_bar(&d, 0, PCI_BAR_MEM32, 0x1000, bar_fn,
+					 &h), 0);
+	assert_false(pci_bus_master(&d));
+	assert_int_equal(pci_bus_add(&pbus, &d), 0);
+	s = d.slot;
+	/* decoding on, bus mastering left to the driver */
+	assert_int_equal(cfg_rd(s, 0x04, 2), 0x0002);
+	assert_false(pci_bus_master(&d));
+	cfg_wr(s, 0x04, 2, 0x0006);
+	assert_true(pci_bus_master(&d));
+	cfg_wr(s, 0x04, 2, 0x0002);
+	assert_false(pci_bus_master(&d));
+	/* a byte write, and a dword write of command + status */
+	cfg_wr(s, 0x04, 1, 0x04);
+	assert_true(pci_bus_master(&d));
+	cfg_wr(s, 0x04, 4, 0xffff0002);
+	assert_false(pci_bus_master(&d));
+	cfg_wr(s, 0x04, 4, 0x00000006);
+	assert_true(pci_bus_master(&d));
+	/* writes elsewhere leave it alone; a misaligned one is ignored */
+	cfg_wr(s, 0x3c, 1, 0x0b);
+	pci_cfg_write(&d, 0x03, 2, 0);
+	assert_true(pci_bus_master(&d));
+	cfg_wr(s, 0x04, 2, 0x0000);
+	assert_false(pci_bus_master(&d));
+}
+
 static void test_slots(void **state)
 {
 	(void)state;
@@ -649,6 +686,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bar_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bus_master, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_releases, setup, teardown),
 	};

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests: virtio-blk request parsing and status codes (virtio/blk.c)
+ * Unit tests: virtio-blk request parsing and status codes, data buffers
+ * in the wrong direction, NEEDS_RESET for a chain without a status byte
+ * (virtio/blk.c)
  * over the real raw backend on a temporary file, driven through the real
  * virtio-pci transport by the small driver in virtio_drv.h (no threads:
  * queues are processed synchronously). */
@@ -353,17 +355,88 @@ static void test_bad_framing(void **state)
 	set_hdr(VIRTIO_BLK_T_IN, 0);
 	assert_int_equal(run(0, s, 2), 1);
 	assert_int_equal(ram[STATUS], VIRTIO_BLK_S_IOERR);
-	/* no writable buffer at all: completed with nothing written */
-	struct vdrv_buf n[2] = { { HDR, 16, false }, { DATA, 512, false } };
-	set_hdr(VIRTIO_BLK_T_OUT, 0);
-	assert_int_equal(run(0, n, 2), 0);
-	assert_int_equal(ram[STATUS], 0xee);
 	/* a read whose only writable byte is the status: zero-length read */
 	struct vdrv_buf z[2] = { { HDR, 16, false }, { STATUS, 1, true } };
 	set_hdr(VIRTIO_BLK_T_IN, 0);
 	assert_int_equal(run(0, z, 2), 1);
 	assert_int_equal(ram[STATUS], VIRTIO_BLK_S_OK);
 	/* the device keeps working */
+	assert_int_equal(rw(VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+}
+
+/* Data buffers going the wrong way: IOERR, nothing transferred. */
+static void test_wrong_direction(void **state)
+{
+	(void)state;
+	uint8_t back[512];
+
+	/* a write whose data is device-writable: the disk is not touched */
+	memset(ram + DATA, 0x77, 512);
+	{
+		struct vdrv_buf b[3] = {
+			{ HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+		set_hdr(VIRTIO_BLK_T_OUT, 0);
+		assert_int_equal(run(0, b, 3), 1);
+		assert_int_equal(ram[STATUS], VIRTIO_BLK_S_IOERR);
+		assert_int_equal(ram[DATA], 0x77);
+	}
+	assert_int_equal(pread(fd, back, 512, 0), 512);
+	for (unsigned i = 0; i < 512; i++)
+		assert_int_equal(back[i], pattern(i));
+	/* a read into a device-readable buffer: it is not written */
+	{
+		struct vdrv_buf b[3] = {
+			{ HDR, 16, false }, { DATA, 512, false }, { STATUS, 1, true } };
+		set_hdr(VIRTIO_BLK_T_IN, 0);
+		assert_int_equal(run(0, b, 3), 1);
+		assert_int_equal(ram[STATUS], VIRTIO_BLK_S_IOERR);
+		for (unsigned i = 0; i < 512; i++)
+			assert_int_equal(ram[DATA + i], 0x77);
+	}
+	/* data split across both parts: IOERR either way */
+	{
+		struct vdrv_buf b[4] = {
+			{ HDR, 16, false }, { DATA, 512, false },
+			{ DATA + 512, 512, true }, { STATUS, 1, true } };
+		set_hdr(VIRTIO_BLK_T_OUT, 0);
+		assert_int_equal(run(0, b, 4), 1);
+		assert_int_equal(ram[STATUS], VIRTIO_BLK_S_IOERR);
+		set_hdr(VIRTIO_BLK_T_IN, 0);
+		assert_int_equal(run(0, b, 4), 1);
+		assert_int_equal(ram[STATUS], VIRTIO_BLK_S_IOERR);
+	}
+	assert_false(VDRV_RD(&drv, device_status) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* the device keeps working */
+	assert_int_equal(rw(VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(ram[DATA + 1], pattern(1));
+}
+
+/* No writable byte for the status: the request cannot be completed, the
+ * driver broke the format, the device needs a reset. */
+static void test_no_status_byte_needs_reset(void **state)
+{
+	(void)state;
+	struct vdrv_buf n[2] = { { HDR, 16, false }, { DATA, 512, false } };
+	uint16_t h;
+	uint32_t l;
+
+	set_hdr(VIRTIO_BLK_T_OUT, 0);
+	vdrv_post(&drv, 0, n, 2, false);
+	/* a good request behind it is not processed either */
+	{
+		struct vdrv_buf b[3] = {
+			{ HDR, 16, false }, { DATA, 512, true }, { STATUS, 1, true } };
+		vdrv_post(&drv, 0, b, 3, false);
+	}
+	vdrv_kick(&drv, 0);
+	assert_true(VDRV_RD(&drv, device_status) & VIRTIO_CONFIG_S_NEEDS_RESET);
+	assert_false(vdrv_used(&drv, 0, &h, &l));
+	assert_int_equal(ram[STATUS], 0xee);
+	/* a reset brings it back */
+	assert_true(vdrv_negotiate(&drv, vdrv_device_features(&drv)) &
+		    VIRTIO_CONFIG_S_FEATURES_OK);
+	vdrv_setup_queue(&drv, 0, 256, QBASE);
+	vdrv_driver_ok(&drv);
 	assert_int_equal(rw(VIRTIO_BLK_T_IN, 0, 512), VIRTIO_BLK_S_OK);
 }
 
@@ -432,6 +505,8 @@ int main(void)
 		T(test_discard_write_zeroes),
 		T(test_odd_framing),
 		T(test_bad_framing),
+		T(test_wrong_direction),
+		T(test_no_status_byte_needs_reset),
 		T(test_indirect_and_second_queue),
 		T(test_malformed_ring_needs_reset),
 		T(test_readonly),

@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
+#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <net/ethernet.h>
@@ -153,6 +154,9 @@ static uint64_t dev_features(void)
 static void driver_init(uint64_t f)
 {
 	f |= F(VIRTIO_F_VERSION_1);
+	/* pci_set_master(): no DMA (ring processing) without it */
+	pci_cfg_write(&dev->pci, PCI_COMMAND, 2,
+		      pci_cfg_read(&dev->pci, PCI_COMMAND, 2) | PCI_COMMAND_MASTER);
 	WR(device_status, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	WR(guest_feature_select, 0);
 	WR(guest_feature, (uint32_t)f);

@@ -3,8 +3,10 @@
  * real PCI bus code (devices/pci.c, msix.c) and the fake KVM side: IDs and
  * capabilities, feature negotiation, the status state machine and reset,
  * queue configuration limits, notifications through the notify region and
- * the ioeventfds, INTx/ISR and MSI-X interrupts, DEVICE_NEEDS_RESET on a
- * malformed ring, BAR moves and the PCI-config access window. */
+ * the ioeventfds, INTx/ISR and MSI-X interrupts (masked vectors held
+ * pending), DEVICE_NEEDS_RESET on a malformed ring, status bits that only
+ * a reset clears, queue_enable only after FEATURES_OK, Bus Master Enable
+ * gating DMA and MSI-X, BAR moves and the PCI-config access window. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -112,6 +114,42 @@ static void wr(unsigned off, unsigned len, uint32_t v)
 #define RD(f) rd(CC(f), CSZ(f))
 #define WR(f, v) wr(CC(f), CSZ(f), v)
 
+/* The driver's pci_set_master() (or its undoing). */
+static void set_bus_master(bool on)
+{
+	uint32_t cmd = pci_cfg_read(&dev->pci, PCI_COMMAND, 2);
+
+	cmd = on ? cmd | PCI_COMMAND_MASTER : cmd & ~PCI_COMMAND_MASTER;
+	pci_cfg_write(&dev->pci, PCI_COMMAND, 2, cmd);
+}
+
+/* MSI-X table entry i: message (addr, data), vector mask bit. */
+static void msix_program(unsigned i, uint32_t addr, uint32_t data,
+			 bool masked)
+{
+	unsigned e = VIRTIO_PCI_MSIX_TABLE_OFF + 16 * i;
+
+	wr(e + 0, 4, addr);
+	wr(e + 4, 4, 0);
+	wr(e + 8, 4, data);
+	wr(e + 12, 4, masked);
+}
+
+static void msix_ctrl(uint16_t flags)
+{
+	pci_cfg_write(&dev->pci, dev->pci.msix.cap + PCI_MSIX_FLAGS, 2, flags);
+}
+
+/* Interrupts sent through vector i's irqfd since the last call. */
+static uint64_t fired(unsigned i)
+{
+	uint64_t n = 0;
+
+	if (read(dev->pci.msix.v[i].efd, &n, sizeof(n)) != sizeof(n))
+		return 0; /* EAGAIN: none */
+	return n;
+}
+
 static void wait_notifies(unsigned n)
 {
 	struct timespec ts;
@@ -155,6 +193,7 @@ static int setup(void **state)
 	assert_non_null(dev);
 	assert_int_equal(virtio_pci_init(dev, &vm, &desc, NULL), 0);
 	assert_int_equal(virtio_pci_start(dev), 0);
+	set_bus_master(true); /* as every driver does before using it */
 	notifies = handled = resets = driver_oks = 0;
 	return 0;
 }
@@ -490,10 +529,11 @@ static void test_kick_through_ioeventfd(void **state)
 	negotiate(0);
 	setup_queue0();
 	WR(device_status, ALL_OK);
+	wait_notifies(1); /* the kick replayed at DRIVER_OK found nothing */
 	post_buffer();
 	/* what KVM does when the guest writes the notify address */
 	assert_int_equal(write(fake.ioeventfd_fd[0], &one, 8), 8);
-	wait_notifies(1);
+	wait_notifies(2);
 	assert_int_equal(handled, 1);
 }
 
@@ -541,35 +581,203 @@ static void test_msix_vectors(void **state)
 {
 	(void)state;
 	struct pci_dev *p = &dev->pci;
-	unsigned cap = p->msix.cap;
-	uint32_t addr = 0xfee00000, data = 0x41;
-	unsigned calls_before;
+	int g1 = p->msix.v[1].gsi;
 
-	/* program table entry 1 and enable MSI-X */
-	wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 0, 4, addr);
-	wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 4, 4, 0);
-	wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 8, 4, data);
-	wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 12, 4, 0);
-	pci_cfg_write(p, cap + 2, 2, PCI_MSIX_FLAGS_ENABLE);
+	/* config changes on vector 0, queue 0 on vector 1, 2 unused */
+	msix_program(0, 0xfee00000, 0x40, false);
+	msix_program(1, 0xfee01000, 0x41, false);
+	msix_program(2, 0xfee02000, 0x42, false);
+	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
 	assert_true(pci_msix_enabled(p));
 
 	negotiate(0);
 	setup_queue0();
 	WR(queue_msix_vector, 1);
-	WR(device_status, ALL_OK);
-	calls_before = fake.irqfd_calls + fake.signal_msi_calls;
+	WR(msix_config, 0);
 	post_buffer();
-	wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	WR(device_status, ALL_OK); /* replays a kick */
 	wait_notifies(1);
-	/* delivered through MSI (irqfd or direct), not INTx or ISR */
-	assert_true(fake.route_calls > 0 || fake.signal_msi_calls > 0);
-	(void)calls_before;
+	assert_int_equal(handled, 1);
+	/* one interrupt, through vector 1's irqfd, whose GSI is routed to
+	 * vector 1's message; nothing else */
+	assert_int_equal(fired(1), 1);
+	assert_int_equal(fired(0), 0);
+	assert_int_equal(fired(2), 0);
+	assert_true(g1 >= 0);
+	assert_int_equal(fake.irqfd[g1], p->msix.v[1].efd);
+	assert_int_equal(fake.route_addr[g1], 0xfee01000);
+	assert_int_equal(fake.route_data[g1], 0x41);
+	assert_int_equal(fake.signal_msi_calls, 0);
+	/* not INTx, not the ISR */
 	assert_int_equal(fake.irq_level[p->intx_gsi], 0);
 	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 0);
-	assert_int_equal(fake.route_data[p->msix.v[1].gsi >= 0 ?
-						 p->msix.v[1].gsi : 0] |
-				 (fake.signal_msi_calls ? fake.last_msi_data : 0),
-			 data);
+
+	/* a configuration change goes to the config vector */
+	virtio_pci_config_changed(dev);
+	assert_int_equal(fired(0), 1);
+	assert_int_equal(fired(1), 0);
+
+	/* NO_VECTOR: no interrupt at all (4.1.5.3), not even a pending bit */
+	WR(queue_msix_vector, VIRTIO_MSI_NO_VECTOR);
+	virtio_pci_notify_queue(dev, 0);
+	for (unsigned i = 0; i < NQ + 1; i++)
+		assert_int_equal(fired(i), 0);
+	assert_int_equal(rd(VIRTIO_PCI_MSIX_PBA_OFF, 4), 0);
+	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+}
+
+/* MSI-X enabled but masked (function or vector): the interrupt is held in
+ * the PBA, not diverted to the ISR/INTx (muted under MSI-X), and sent
+ * through the irqfd when the mask clears (PCI 3.0, 6.8.2.9). */
+static void test_msix_masked_pending(void **state)
+{
+	(void)state;
+	struct pci_dev *p = &dev->pci;
+
+	msix_program(1, 0xfee01000, 0x41, false);
+	msix_ctrl(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	negotiate(0);
+	setup_queue0();
+	WR(queue_msix_vector, 1);
+	post_buffer();
+	WR(device_status, ALL_OK); /* replays a kick */
+	wait_notifies(1);
+	assert_int_equal(handled, 1);
+	assert_int_equal(fired(1), 0);
+	assert_int_equal(rd(VIRTIO_PCI_MSIX_PBA_OFF, 4), 1u << 1);
+	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	assert_int_equal(fake.irq_level[p->intx_gsi], 0);
+	/* unmasking the function sends it */
+	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
+	assert_int_equal(fired(1), 1);
+	assert_int_equal(rd(VIRTIO_PCI_MSIX_PBA_OFF, 4), 0);
+	assert_int_equal(fake.route_data[p->msix.v[1].gsi], 0x41);
+
+	/* the same with the vector's own mask bit */
+	wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 12, 4, 1);
+	post_buffer();
+	wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	wait_notifies(2);
+	assert_int_equal(handled, 2);
+	assert_int_equal(fired(1), 0);
+	assert_int_equal(rd(VIRTIO_PCI_MSIX_PBA_OFF, 4), 1u << 1);
+	wr(VIRTIO_PCI_MSIX_TABLE_OFF + 16 + 12, 4, 0);
+	assert_int_equal(fired(1), 1);
+	assert_int_equal(rd(VIRTIO_PCI_MSIX_PBA_OFF, 4), 0);
+	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	assert_int_equal(fake.signal_msi_calls, 0);
+}
+
+/* 2.1.1: only a reset clears status bits. A smaller status written
+ * without one must not reopen feature negotiation under live queues. */
+static void test_status_bits_not_cleared(void **state)
+{
+	(void)state;
+	negotiate(1ULL << VIRTIO_RING_F_EVENT_IDX);
+	setup_queue0();
+	WR(device_status, ALL_OK);
+	wait_notifies(1); /* the replayed kick found nothing */
+	assert_true(dev->vqs[0].event_idx);
+
+	WR(device_status, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	assert_int_equal(RD(device_status), ALL_OK);
+	assert_true(virtio_pci_running(dev));
+	/* so the feature words stay frozen */
+	WR(guest_feature_select, 0);
+	WR(guest_feature, 0);
+	assert_true(dev->driver_features & (1ULL << VIRTIO_RING_F_EVENT_IDX));
+	WR(guest_feature_select, 0);
+	assert_int_equal(RD(guest_feature), 1u << VIRTIO_RING_F_EVENT_IDX);
+	/* a write that drops bits but sets a new one: the new bit is added */
+	WR(device_status, VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(RD(device_status), ALL_OK | VIRTIO_CONFIG_S_FAILED);
+	assert_int_equal(driver_oks, 1);
+	/* the queue still works */
+	post_buffer();
+	wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	wait_notifies(2);
+	assert_int_equal(handled, 1);
+	/* a reset does clear everything */
+	WR(device_status, 0);
+	assert_int_equal(RD(device_status), 0);
+	assert_int_equal(dev->driver_features, 0);
+}
+
+/* 3.1.1: queues are enabled after FEATURES_OK, which latches the ring
+ * features; an earlier queue_enable is ignored. */
+static void test_queue_enable_needs_features_ok(void **state)
+{
+	(void)state;
+	WR(device_status, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	WR(guest_feature_select, 0);
+	WR(guest_feature, (1u << VIRTIO_RING_F_EVENT_IDX) |
+				  (1u << VIRTIO_RING_F_INDIRECT_DESC));
+	setup_queue0();
+	assert_int_equal(RD(queue_enable), 0);
+	assert_false(dev->vqs[0].ready);
+	/* the driver settles on fewer features; those are what count */
+	WR(guest_feature, 0);
+	WR(guest_feature_select, 1);
+	WR(guest_feature, 1); /* VERSION_1 */
+	WR(device_status, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				  VIRTIO_CONFIG_S_FEATURES_OK);
+	assert_true(RD(device_status) & VIRTIO_CONFIG_S_FEATURES_OK);
+	WR(queue_select, 0);
+	WR(queue_enable, 1);
+	assert_int_equal(RD(queue_enable), 1);
+	assert_true(dev->vqs[0].ready);
+	assert_false(dev->vqs[0].event_idx);
+	assert_false(dev->vqs[0].indirect);
+	/* and it runs */
+	post_buffer();
+	WR(device_status, ALL_OK); /* replays a kick */
+	wait_notifies(1);
+	assert_int_equal(handled, 1);
+}
+
+/* PCI 3.0, 6.2.2: without Bus Master Enable the device must not access
+ * memory: kicks are not acted on (replayed once it is set again) and no
+ * MSI-X message (a memory write) is sent. INTx still works. */
+static void test_bus_master_gates_dma(void **state)
+{
+	(void)state;
+	struct vring_used *u = (struct vring_used *)(ram + 0x3000);
+
+	negotiate(0);
+	setup_queue0();
+	set_bus_master(false);
+	WR(device_status, ALL_OK); /* its kick replay is not acted on */
+	assert_false(virtio_pci_running(dev));
+	post_buffer();
+	wr(VIRTIO_PCI_NOTIFY_OFF, 2, 0);
+	usleep(50 * 1000);
+	assert_int_equal(notifies, 0);
+	assert_int_equal(handled, 0);
+	assert_int_equal(u->idx, 0);
+	/* back on: the kick is replayed, the interrupt is INTx + ISR */
+	set_bus_master(true);
+	wait_notifies(1);
+	assert_int_equal(handled, 1);
+	assert_int_equal(u->idx, 1);
+	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 1);
+	/* a command write that leaves it on replays nothing */
+	set_bus_master(true);
+	usleep(20 * 1000);
+	assert_int_equal(notifies, 1);
+
+	/* MSI-X: nothing is sent (nor held pending) while it is off */
+	msix_program(1, 0xfee01000, 0x41, false);
+	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
+	WR(queue_msix_vector, 1);
+	set_bus_master(false);
+	virtio_pci_notify_queue(dev, 0);
+	assert_int_equal(fired(1), 0);
+	assert_int_equal(rd(VIRTIO_PCI_MSIX_PBA_OFF, 4), 0);
+	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+	assert_int_equal(fake.irq_level[dev->pci.intx_gsi], 0);
+	set_bus_master(true);
+	virtio_pci_notify_queue(dev, 0);
+	assert_int_equal(fired(1), 1);
 }
 
 static void test_bar_move_moves_ioeventfds(void **state)
@@ -660,6 +868,10 @@ int main(void)
 		T(test_kick_through_ioeventfd),
 		T(test_malformed_chain_needs_reset),
 		T(test_msix_vectors),
+		T(test_msix_masked_pending),
+		T(test_status_bits_not_cleared),
+		T(test_queue_enable_needs_features_ok),
+		T(test_bus_master_gates_dma),
 		T(test_bar_move_moves_ioeventfds),
 		T(test_pci_cfg_window),
 		T(test_device_config_bounds),

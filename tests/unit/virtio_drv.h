@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * virtio_drv.h - a small *driver* for a virtio-pci device model, for unit
  * tests and the blk bench: it programs the common configuration through
- * virtio_pci_bar_access() exactly as a guest driver would (features,
- * status, queue setup), lays out split rings in a fake guest memory, posts
+ * virtio_pci_bar_access() exactly as a guest driver would (bus mastering,
+ * features, status, queue setup), lays out split rings in a fake guest memory, posts
  * chains (direct or through an indirect table) and reaps used entries.
  * Queue processing is run synchronously by calling the device's
  * queue_notify op (no I/O threads needed: create devices unstarted).
@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <linux/pci_regs.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
@@ -64,9 +65,14 @@ static inline uint64_t vdrv_device_features(struct vdrv *v)
 	return f | (uint64_t)VDRV_RD(v, device_feature) << 32;
 }
 
-/* Reset, acknowledge, negotiate features; returns the status byte. */
+/* Bus mastering on (pci_set_master), reset, acknowledge, negotiate
+ * features; returns the status byte. */
 static inline uint8_t vdrv_negotiate(struct vdrv *v, uint64_t features)
 {
+	struct pci_dev *p = &v->dev->pci;
+
+	pci_cfg_write(p, PCI_COMMAND, 2,
+		      pci_cfg_read(p, PCI_COMMAND, 2) | PCI_COMMAND_MASTER);
 	VDRV_WR(v, device_status, 0);
 	VDRV_WR(v, device_status, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 	VDRV_WR(v, device_status,

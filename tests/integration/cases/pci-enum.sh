@@ -1,12 +1,16 @@
-# pci-enum: Linux enumerates minivmm's PCI bus (host bridge 1b36:0008, a virtio-rng device),
-# keeps the BARs pci_bus_add assigned, and gets interrupts: MSI-X without and with ACPI,
-# INTx (pci=nomsi) with ACPI; finally the guest moves the BAR and toggles decoding.
+# pci-enum: Linux enumerates minivmm's PCI bus (host bridge 1b36:0008, a virtio-blk and a
+# virtio-rng device with their modern IDs and class codes), keeps the BARs pci_bus_add
+# assigned, and gets interrupts: MSI-X without and with ACPI, INTx (pci=nomsi) with ACPI;
+# finally the guest moves the rng's BAR and toggles decoding. (No virtio-net: it needs a
+# tap, i.e. a network namespace; the guest script knows its IDs too.)
 . "$TESTS/lib.sh"
 GUEST_MODULES=virtio_pci,virtio_rng
+truncate -s 1M "$WORK/pci-blk.img"
 pci_boot() { # NAME CMDLINE-EXTRA EXPECTED-MODE
   _name=$1 _mode=$3
   GUEST_CMDLINE=$2
-  boot_linux "$WORK/$_name.log" generic pci-enum --rng; _rc=$?
+  boot_linux "$WORK/$_name.log" generic pci-enum --rng \
+    --disk "$WORK/pci-blk.img,format=raw"; _rc=$?
   cp "$WORK/$_name.log" "$OUT/" 2>/dev/null
   boot_ok "$_name" "$WORK/$_name.log" $_rc
   if expect_line "$WORK/$_name.log" "PCI-HOSTBRIDGE 0x1b36 0x0008 0x060000" &&
@@ -14,6 +18,18 @@ pci_boot() { # NAME CMDLINE-EXTRA EXPECTED-MODE
     ok "$_name-hostbridge"
   else
     not_ok "$_name-hostbridge" "host bridge not found"; show_tail "$WORK/$_name.log"
+  fi
+  # vendor 0x1af4, device 0x1040 + virtio type, class: exactly the two devices attached
+  _ids=ok
+  for _v in "0x1042 0x018000" "0x1044 0x00ff00"; do
+    expect_line "$WORK/$_name.log" "PCI-VIRTIO [0-9a-f:.]+ 0x1af4 $_v\$" || _ids="no $_v"
+  done
+  [ "$(tr -d '\r' < "$WORK/$_name.log" | grep -c 'PCI-VIRTIO ')" = 2 ] || _ids="not 2 virtio functions"
+  if [ "$_ids" = ok ]; then
+    ok "$_name-virtio-ids"
+  else
+    not_ok "$_name-virtio-ids" "$_ids"
+    tr -d '\r' < "$WORK/$_name.log" | grep -E 'PCI-(VIRTIO|DEV|FAIL)' | show_tail /dev/stdin 10
   fi
   if expect_line "$WORK/$_name.log" "PCI-MODE $_mode"; then
     ok "$_name-$_mode"

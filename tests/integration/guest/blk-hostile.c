@@ -6,11 +6,13 @@
  *   blk-hostile 0000:00:05.0
  *
  * Takes the PCI function away from Linux (unbinds virtio-pci), maps its
- * BAR 0 through sysfs, and drives it by hand: for each attack it resets
- * the device, sets up queue 0 in locked pages whose physical addresses come
- * from /proc/self/pagemap, writes a malformed ring, kicks, and checks the
- * device answered as the VIRTIO spec wants (DEVICE_NEEDS_RESET, or an
- * error status for a well-formed but invalid request) instead of the VMM
+ * BAR 0 through sysfs, turns bus mastering back on through the config file
+ * (unbinding cleared it, and the device does no DMA without it) and drives
+ * it by hand: for each attack it resets the device, sets up queue 0 in
+ * locked pages whose physical addresses come from /proc/self/pagemap,
+ * writes a malformed ring or request, kicks, and checks the device
+ * answered as the VIRTIO spec wants (DEVICE_NEEDS_RESET, or an error
+ * status for a well-formed but invalid request) instead of the VMM
  * dying. Prints "HOSTILE <name> ok|FAIL ..." per attack and
  * "HOSTILE-RESULT pass=N fail=M"; exits 0 only if all passed.
  *
@@ -68,6 +70,7 @@ struct desc {
 	uint16_t flags, next;
 };
 
+static const char *pcidev; /* "0000:00:05.0" */
 static volatile uint8_t *bar;
 static uint8_t *pages; /* NPAGES locked pages */
 #define NPAGES 16
@@ -114,6 +117,25 @@ static int sysfs_write(const char *path, const char *s)
 	if (fd < 0)
 		return -1;
 	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Bus Master Enable (command register bit 2) on or off, as pci_set_master
+ * / pci_clear_master do. */
+static int set_bus_master(int on)
+{
+	char path[256];
+	uint16_t cmd;
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/config", pcidev);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	ok = pread(fd, &cmd, 2, 4) == 2;
+	cmd = on ? cmd | 4 : cmd & ~4;
+	ok = ok && pwrite(fd, &cmd, 2, 4) == 2;
 	close(fd);
 	return ok ? 0 : -1;
 }
@@ -268,8 +290,13 @@ int main(int argc, char **argv)
 		 argv[1]);
 	if (access(path, F_OK) == 0 && sysfs_write(path, argv[1]))
 		perror("unbind");
+	pcidev = argv[1];
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/enable", argv[1]);
 	sysfs_write(path, "1"); /* memory decoding on (may already be) */
+	if (set_bus_master(1)) {
+		perror("bus master");
+		return 1;
+	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
 		 argv[1]);
 	fd = open(path, O_RDWR | O_SYNC);
@@ -396,14 +423,56 @@ int main(int argc, char **argv)
 		got = wait_used(1);
 		s = ((uint8_t *)page(P_HDR))[64];
 		result("unknown-type", got && s == 2, "no UNSUPP status");
+		/* data the wrong way round: a write whose data is
+		 * device-writable, a read into device-readable memory */
 		init_dev(0, 1);
-		hdr(1 /* OUT */, 0);
-		d(0, phys[P_HDR], 16, F_NEXT, 1);
-		d(1, phys[P_DATA], 512, 0, 0); /* no status byte at all */
+		normal_req(1 /* OUT */, 0, 1);
 		publish(0, 1);
 		got = wait_used(1);
-		result("no-status-byte", got && used32()[2] == 0,
-		       "not completed with length 0");
+		s = ((uint8_t *)page(P_HDR))[64];
+		result("write-data-device-writable",
+		       got && s == 1 && used32()[2] == 1 &&
+			       !(r8(COMMON + STATUS) & S_NEEDS_RESET),
+		       "no IOERR status");
+		init_dev(0, 1);
+		normal_req(0 /* IN */, 0, 0);
+		publish(0, 1);
+		got = wait_used(1);
+		s = ((uint8_t *)page(P_HDR))[64];
+		result("read-data-device-readable",
+		       got && s == 1 && used32()[2] == 1 &&
+			       !(r8(COMMON + STATUS) & S_NEEDS_RESET),
+		       "no IOERR status");
+	}
+
+	/* no writable byte at all, so no room for the status: the request
+	 * cannot be completed, the device needs a reset */
+	init_dev(0, 1);
+	hdr(1 /* OUT */, 0);
+	d(0, phys[P_HDR], 16, F_NEXT, 1);
+	d(1, phys[P_DATA], 512, 0, 0);
+	publish(0, 1);
+	result("no-status-byte", wait_needs_reset() && used16()[1] == 0,
+	       "no NEEDS_RESET, or the chain was completed");
+
+	/* bus mastering off: the device must not touch the ring; the request
+	 * is served once it is back on */
+	{
+		int early, got, ok;
+		uint8_t s;
+
+		init_dev(0, 1);
+		ok = !set_bus_master(0);
+		normal_req(0 /* IN */, 0, 1);
+		publish(0, 1);
+		msleep(200);
+		early = used16()[1];
+		ok = !set_bus_master(1) && ok;
+		got = wait_used(1);
+		s = ((uint8_t *)page(P_HDR))[64];
+		result("bus-master-off", ok && !early && got && s == 0,
+		       early ? "request served with bus mastering off"
+			     : "config write failed or not served after");
 	}
 
 	/* register abuse: out-of-range selects, sizes, vectors, odd widths */

@@ -1,11 +1,20 @@
-# pci-enum: what Linux made of minivmm's PCI bus (run with --rng). Prints PCI-* facts for
-# the case script and exits non-zero on the first thing that is wrong.
+# pci-enum: what Linux made of minivmm's PCI bus (run with --rng and a --disk). Prints
+# PCI-* facts for the case script and exits non-zero on the first thing that is wrong.
 # minivmm.pcimove=1: afterwards move the virtio device's BAR0 around through sysfs config
 # writes (driver unbound) and check with devmem where the device answers.
 fail() { echo "PCI-FAIL $*"; exit 1; }
 hb=/sys/bus/pci/devices/0000:00:00.0
 [ -d $hb ] || fail "no 00:00.0"
 echo "PCI-HOSTBRIDGE $(cat $hb/vendor) $(cat $hb/device) $(cat $hb/class)"
+# the class code that goes with each modern virtio device ID (VIRTIO 4.1.2: 0x1040 + the
+# device type, net 1, blk 2, rng 4); nothing else may carry vendor 0x1af4
+virtio_class() {
+  case $1 in
+    0x1041) echo 0x020000;;  # network controller, Ethernet
+    0x1042) echo 0x018000;;  # mass storage controller, other
+    0x1044) echo 0x00ff00;;  # unclassified, as QEMU's virtio-rng
+  esac
+}
 rng=
 for d in /sys/bus/pci/devices/*; do
   n=${d##*/}
@@ -20,9 +29,16 @@ for d in /sys/bus/pci/devices/*; do
     fi
     i=$((i + 1))
   done < $d/resource
-  [ "$(cat $d/vendor)" = 0x1af4 ] && [ -z "$rng" ] && rng=$d
+  if [ "$(cat $d/vendor)" = 0x1af4 ]; then
+    id=$(cat $d/device) cls=$(cat $d/class) want=$(virtio_class $(cat $d/device))
+    [ -n "$want" ] || fail "$n: device ID $id is not a modern virtio net/blk/rng ID"
+    [ "$cls" = "$want" ] || fail "$n: device $id has class $cls, expected $want"
+    [ $(($(cat $d/revision))) -ge 1 ] || fail "$n: revision $(cat $d/revision), modern needs >= 1"
+    echo "PCI-VIRTIO $n $(cat $d/vendor) $id $cls"
+    [ "$id" = 0x1044 ] && rng=$d
+  fi
 done
-[ -n "$rng" ] || fail "no virtio device"
+[ -n "$rng" ] || fail "no virtio-rng device"
 [ -L $rng/driver ] || fail "virtio device has no driver"
 echo "PCI-DRIVER $(basename "$(readlink $rng/driver)")"
 [ -e /dev/hwrng ] || fail "no /dev/hwrng"
