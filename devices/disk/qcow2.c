@@ -8,17 +8,21 @@
  * crash-safe write-back order are in qcow2_refcount.c.
  *
  * Every value read from the image is untrusted: offsets are checked for
- * alignment, overflow and overlap with the header and top-level tables
- * before use; a bad image gives -EIO and a message, never a crash.
- * Internal snapshots are left alone: their tables are read (by the
- * checker) but never written; clusters shared with a snapshot are copied
- * before being written (their COPIED flag is clear).
+ * alignment, overflow and overlap with metadata (the header, L1 and
+ * refcount tables, refcount blocks, L2 tables, the snapshot table and
+ * snapshot L1 tables) before use; a bad image gives -EIO and a message,
+ * never a crash, and once found corrupt it is not written any more.
+ * Internal snapshots are left alone: their tables are read (the snapshot
+ * table at open, the rest by the checker) but never written; clusters
+ * shared with a snapshot are copied before being written (their COPIED
+ * flag is clear).
  */
 #include "devices/disk/qcow2_int.h"
 
 #include <endian.h>
 #include <errno.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,29 +46,56 @@ static uint32_t rd32(const uint8_t *p)
 	return be32toh(v);
 }
 
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return be16toh(v);
+}
+
 /* ---- mapping ---- */
 
-/* Is [off, off+len) on the header cluster, the L1 table or the refcount
- * table? Guest data must never land there. */
-bool qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len)
+/* Guest data and new tables must never land on metadata: the fixed
+ * tables by range, the rest by the metadata map. Runs on every mapped
+ * cluster and allocation, so: a few compares and hash lookups. */
+const char *qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len,
+				uint32_t kinds)
 {
 	uint64_t end = off + len;
 	if (end < off || off < s->cluster_size)
-		return true;
+		return "on the header cluster";
 	uint64_t l1e = s->l1_offset + (uint64_t)s->l1_size * 8;
 	if (s->l1_size && off < l1e && end > s->l1_offset)
-		return true;
+		return "on the L1 table";
 	uint64_t rte = s->rt_offset +
 		       ((uint64_t)s->rt_clusters << s->cluster_bits);
 	if (off < rte && end > s->rt_offset)
-		return true;
-	return false;
+		return "on the refcount table";
+	for (uint64_t cl = off >> s->cluster_bits;
+	     kinds && cl << s->cluster_bits < end; cl++) {
+		uint32_t k = qcow2_meta_kinds(s, cl) & kinds;
+		if (k & QM_RB)
+			return "on a refcount block";
+		if (k & QM_L2)
+			return "on an L2 table";
+		if (k & QM_SNAP)
+			return "on the snapshot table or a snapshot's L1 table";
+	}
+	return NULL;
 }
 
-static int corrupt(struct qcow2 *s, const char *what, uint64_t v)
+int qcow2_corrupt(struct qcow2 *s, const char *fmt, ...)
 {
-	pr_err("%s: corrupt image: %s (0x%llx)", s->bd.path, what,
-	       (unsigned long long)v);
+	if (!s->corrupt) {
+		char msg[256];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		pr_err("%s: corrupt image: %s%s", s->bd.path, msg,
+		       s->bd.readonly ? "" : "; no more writes to it");
+	}
+	s->corrupt = true;
 	return -EIO;
 }
 
@@ -77,9 +108,14 @@ static int l1_table(struct qcow2 *s, uint64_t i, uint64_t *off)
 	}
 	uint64_t e = s->l1[i];
 	*off = e & QCOW2_OFFSET_MASK;
-	if (*off && (*off % s->cluster_size ||
-		     qcow2_overlaps_meta(s, *off, s->cluster_size)))
-		return corrupt(s, "L1 entry points to a bad L2 table", e);
+	if (!*off)
+		return 0;
+	const char *why = *off % s->cluster_size ? "misaligned" :
+		qcow2_overlaps_meta(s, *off, s->cluster_size, QM_ALL & ~QM_L2);
+	if (why)
+		return qcow2_corrupt(s, "L1 entry %llu (0x%llx): L2 table %s",
+				     (unsigned long long)i,
+				     (unsigned long long)e, why);
 	return 0;
 }
 
@@ -113,17 +149,20 @@ static int classify(struct qcow2 *s, uint64_t e, enum ctype *t, uint64_t *host)
 	uint64_t off = e & QCOW2_OFFSET_MASK;
 	if (e & QCOW2_OFLAG_ZERO) {
 		if (s->version < 3)
-			return corrupt(s, "zero flag in a version 2 image", e);
+			return qcow2_corrupt(s, "zero flag in a version 2 image (0x%llx)",
+					     (unsigned long long)e);
 		*t = C_ZERO;
 	} else {
 		*t = off ? C_NORMAL : C_UNALLOC;
 		if (!off && (e & QCOW2_OFLAG_COPIED))
-			return corrupt(s, "L2 entry with host offset 0", e);
+			return qcow2_corrupt(s, "L2 entry with host offset 0 (0x%llx)",
+					     (unsigned long long)e);
 	}
-	if (off && (off % s->cluster_size ||
-		    qcow2_overlaps_meta(s, off, s->cluster_size)))
-		return corrupt(s, "L2 entry points into metadata or is misaligned",
-			       e);
+	const char *why = !off ? NULL : off % s->cluster_size ? "misaligned" :
+		qcow2_overlaps_meta(s, off, s->cluster_size, QM_ALL);
+	if (why)
+		return qcow2_corrupt(s, "L2 entry 0x%llx: data cluster %s",
+				     (unsigned long long)e, why);
 	*host = off;
 	return 0;
 }
@@ -141,7 +180,8 @@ static int decompress(struct qcow2 *s, uint64_t e)
 	if (s->cbuf_entry == e)
 		return 0;
 	if (coff < cs || coff >> 56)
-		return corrupt(s, "compressed cluster offset", e);
+		return qcow2_corrupt(s, "compressed cluster offset (0x%llx)",
+				     (unsigned long long)e);
 	if (csize > 2ull * cs)
 		csize = 2ull * cs;
 	ret = bdfile_pread(&s->f, s->zbuf, csize, coff);
@@ -162,7 +202,8 @@ static int decompress(struct qcow2 *s, uint64_t e)
 			  z.avail_out == 0;
 		inflateEnd(&z);
 		if (!ok)
-			return corrupt(s, "bad deflate data in compressed cluster", e);
+			return qcow2_corrupt(s, "bad deflate data in compressed cluster (0x%llx)",
+					     (unsigned long long)e);
 	} else {
 		ZSTD_DCtx *d = s->zstd;
 		ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
@@ -171,12 +212,14 @@ static int decompress(struct qcow2 *s, uint64_t e)
 		while (out.pos < out.size) {
 			size_t r = ZSTD_decompressStream(d, &out, &in);
 			if (ZSTD_isError(r))
-				return corrupt(s, "bad zstd data in compressed cluster", e);
+				return qcow2_corrupt(s, "bad zstd data in compressed cluster (0x%llx)",
+						     (unsigned long long)e);
 			if (r == 0 || (in.pos == in.size && out.pos < out.size))
 				break;
 		}
 		if (out.pos != out.size)
-			return corrupt(s, "short zstd data in compressed cluster", e);
+			return qcow2_corrupt(s, "short zstd data in compressed cluster (0x%llx)",
+					     (unsigned long long)e);
 	}
 	s->cbuf_entry = e;
 	return 0;
@@ -384,11 +427,15 @@ static int l2_for_write(struct qcow2 *s, uint64_t gcl)
 		memcpy(s->cbuf, s->l2c.e[i].data, s->cluster_size);
 	}
 	ret = qcow2_alloc_cluster(s, &noff);
+	if (!ret)
+		ret = qcow2_meta_add(s, noff, s->cluster_size, QM_L2);
 	if (ret)
 		return ret;
 	i = qcache_get(s, &s->l2c, noff, true);
-	if (i < 0)
+	if (i < 0) {
+		qcow2_meta_drop(s, noff, s->cluster_size, QM_L2);
 		return i;
+	}
 	if (old) {
 		/* The copy takes over the old table's share: each data cluster
 		 * keeps its refcount (it was counted once per L1 that reached
@@ -405,6 +452,8 @@ static int l2_for_write(struct qcow2 *s, uint64_t gcl)
 	s->l2c.e[i].dirty = true;
 	s->l1[l1i] = noff | QCOW2_OFLAG_COPIED;
 	l1_mark(s, l1i);
+	if (old)
+		qcow2_meta_drop(s, old, s->cluster_size, QM_L2);
 	return i;
 }
 
@@ -573,7 +622,7 @@ static int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov,
 	if (off > bd->size || len > bd->size - off)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	int ret = pwritev_locked(s, iov, iovcnt, off);
+	int ret = s->corrupt ? -EIO : pwritev_locked(s, iov, iovcnt, off);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
 }
@@ -659,7 +708,7 @@ static int zero_range_checked(struct blockdev *bd, uint64_t off, uint64_t len,
 	if (off > bd->size || len > bd->size - off)
 		return -EINVAL;
 	pthread_mutex_lock(&s->lock);
-	int ret = zero_range(s, off, len, may_unmap, discard);
+	int ret = s->corrupt ? -EIO : zero_range(s, off, len, may_unmap, discard);
 	pthread_mutex_unlock(&s->lock);
 	return ret;
 }
@@ -689,6 +738,8 @@ static void qcow2_free(struct qcow2 *s)
 	blockdev_close(s->backing);
 	qcache_free(&s->l2c);
 	qcache_free(&s->rbc);
+	qmeta_free(&s->meta);
+	free(s->snaps);
 	free(s->l1);
 	free(s->rt);
 	free(s->pend);
@@ -750,6 +801,114 @@ static const char *feature_name(const uint8_t *tab, uint32_t tablen, int type,
 static bool range_in(uint64_t off, uint64_t len, uint64_t fsize)
 {
 	return off <= fsize && len <= fsize - off;
+}
+
+/* The snapshot table: where each snapshot's L1 table is (checked like the
+ * active one) and how long the table is. */
+static int load_snapshots(struct qcow2 *s, uint64_t fsize, char *err,
+			  size_t errlen)
+{
+	const char *p = s->bd.path;
+	uint64_t pos = s->snapshots_offset, end = pos, l1cl = 0;
+	uint32_t cs = s->cluster_size;
+	uint8_t e[40];
+	int ret;
+
+	s->snaps = calloc(s->nb_snapshots ? s->nb_snapshots : 1,
+			  sizeof(*s->snaps));
+	if (!s->snaps) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		return ret;
+	}
+	for (uint32_t i = 0; i < s->nb_snapshots; i++) {
+		if (pos - s->snapshots_offset > QCOW2_MAX_SNAP_BYTES ||
+		    !range_in(pos, sizeof(e), fsize))
+			FAIL("%s: snapshot table too large or outside the file", p);
+		ret = bdfile_pread(&s->f, e, sizeof(e), pos);
+		if (ret) {
+			snprintf(err, errlen, "%s: cannot read the snapshot table: %s",
+				 p, strerror(-ret));
+			return ret;
+		}
+		struct qsnap *sn = &s->snaps[i];
+		sn->l1_offset = rd64(e);
+		sn->l1_size = rd32(e + 8);
+		uint64_t l1len = (uint64_t)sn->l1_size * 8;
+		if (sn->l1_offset % cs || (l1len && sn->l1_offset < cs) ||
+		    l1len > QCOW2_MAX_L1_BYTES ||
+		    !range_in(sn->l1_offset, l1len, fsize))
+			FAIL("%s: snapshot %u: L1 table offset 0x%llx invalid or outside the file",
+			     p, i, (unsigned long long)sn->l1_offset);
+		l1cl += (l1len + cs - 1) / cs;
+		if (l1cl > QCOW2_MAX_SNAP_L1_CLUSTERS)
+			FAIL("%s: snapshot L1 tables too large", p);
+		uint32_t extra = rd32(e + 36);
+		if (extra > 1024)
+			FAIL("%s: snapshot %u: bad extra data size %u", p, i, extra);
+		/* entries start 8-aligned; QEMU does not pad the last one */
+		end = pos + 40 + extra + rd16(e + 12) + rd16(e + 14);
+		pos = (end + 7) & ~7ull;
+	}
+	s->snapshots_size = end - s->snapshots_offset;
+	if (s->snapshots_size > QCOW2_MAX_SNAP_BYTES ||
+	    !range_in(s->snapshots_offset, s->snapshots_size, fsize))
+		FAIL("%s: snapshot table too large or outside the file", p);
+	return 0;
+fail:
+	return ret;
+}
+
+/* Fill the metadata map (active L2 tables, refcount blocks, the snapshot
+ * table and snapshot L1 tables), then check the snapshot tables and every
+ * refcount table entry against it. */
+static int build_meta(struct qcow2 *s, char *err, size_t errlen)
+{
+	const char *p = s->bd.path, *why;
+	uint32_t cs = s->cluster_size;
+	int ret = 0;
+
+	for (uint32_t i = 0; i < s->l1_size && !ret; i++) {
+		uint64_t l2 = s->l1[i] & QCOW2_OFFSET_MASK;
+		if (l2 && !(l2 % cs))
+			ret = qcow2_meta_add(s, l2, cs, QM_L2);
+	}
+	for (uint64_t i = 0; i < s->rt_entries && !ret; i++) {
+		uint64_t b = s->rt[i] & QCOW2_OFFSET_MASK;
+		if (b && (qcow2_meta_kinds(s, b >> s->cluster_bits) & QM_RB))
+			FAIL("%s: refcount table entry %llu: refcount block 0x%llx is used twice",
+			     p, (unsigned long long)i, (unsigned long long)b);
+		if (b)
+			ret = qcow2_meta_add(s, b, cs, QM_RB);
+	}
+	for (uint32_t i = 0; i < s->nb_snapshots && !ret; i++)
+		ret = qcow2_meta_add(s, s->snaps[i].l1_offset,
+				     (uint64_t)s->snaps[i].l1_size * 8, QM_SNAP);
+	if (!ret)
+		ret = qcow2_meta_add(s, s->snapshots_offset, s->snapshots_size,
+				     QM_SNAP);
+	if (ret) {
+		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		return ret;
+	}
+	for (uint32_t i = 0; i < s->nb_snapshots; i++)
+		if (s->snaps[i].l1_size &&
+		    (why = qcow2_overlaps_meta(s, s->snaps[i].l1_offset,
+					       (uint64_t)s->snaps[i].l1_size * 8,
+					       0)))
+			FAIL("%s: snapshot %u: L1 table %s", p, i, why);
+	if (s->snapshots_size &&
+	    (why = qcow2_overlaps_meta(s, s->snapshots_offset,
+				       s->snapshots_size, 0)))
+		FAIL("%s: snapshot table %s", p, why);
+	for (uint64_t i = 0; i < s->rt_entries; i++)
+		if ((why = qcow2_rb_bad(s, s->rt[i])))
+			FAIL("%s: refcount table entry %llu (0x%llx): refcount block %s",
+			     p, (unsigned long long)i,
+			     (unsigned long long)s->rt[i], why);
+	return 0;
+fail:
+	return ret;
 }
 
 int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
@@ -997,6 +1156,11 @@ int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
 	}
 	s->end_cl = (fsize + cs - 1) / cs;
 	s->free_hint = 1;
+	ret = load_snapshots(s, fsize, err, errlen);
+	if (!ret)
+		ret = build_meta(s, err, errlen);
+	if (ret)
+		goto fail;
 
 	/* backing image: read-only, relative names from the image's folder */
 	if (s->backing_name[0]) {

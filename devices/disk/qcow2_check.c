@@ -177,47 +177,16 @@ static int check_copied(struct ck *c)
 	return ret;
 }
 
+/* The snapshots' tables (the snapshot table was read and checked at open). */
 static int walk_snapshots(struct ck *c)
 {
 	struct qcow2 *s = c->s;
-	uint64_t pos = s->snapshots_offset;
-	uint8_t e[40];
 	int ret = 0;
 
-	for (uint32_t i = 0; i < s->nb_snapshots && !ret; i++) {
-		if (pos >= c->fsize) {
-			say(c, "ERROR snapshot table beyond the end of the image");
-			c->res->corruptions++;
-			return 0;
-		}
-		ret = bdfile_pread(&s->f, e, sizeof(e), pos);
-		if (ret)
-			break;
-		uint64_t l1off;
-		uint32_t l1n, extra;
-		uint16_t idl, nml;
-		memcpy(&l1off, e, 8);
-		memcpy(&l1n, e + 8, 4);
-		memcpy(&idl, e + 12, 2);
-		memcpy(&nml, e + 14, 2);
-		memcpy(&extra, e + 36, 4);
-		l1off = be64toh(l1off);
-		l1n = be32toh(l1n);
-		idl = be16toh(idl);
-		nml = be16toh(nml);
-		extra = be32toh(extra);
-		if (extra > 1024) {
-			say(c, "ERROR snapshot %u: bad extra data size %u", i,
-			    extra);
-			c->res->corruptions++;
-			return 0;
-		}
-		ret = walk_l1(c, l1off, l1n, false);
-		pos += (40 + (uint64_t)extra + idl + nml + 7) & ~7ull;
-	}
-	if (s->nb_snapshots)
-		inc(c, s->snapshots_offset, pos - s->snapshots_offset,
-		    "snapshot table");
+	for (uint32_t i = 0; i < s->nb_snapshots && !ret; i++)
+		ret = walk_l1(c, s->snaps[i].l1_offset, s->snaps[i].l1_size,
+			      false);
+	inc(c, s->snapshots_offset, s->snapshots_size, "snapshot table");
 	return ret;
 }
 

@@ -33,6 +33,8 @@
 
 #define QCOW2_MAX_L1_BYTES (32u << 20)  /* QEMU's limit, kept for safety */
 #define QCOW2_MAX_RT_BYTES (8u << 20)
+#define QCOW2_MAX_SNAP_BYTES (64u << 20) /* snapshot table, QEMU's limit */
+#define QCOW2_MAX_SNAP_L1_CLUSTERS (1u << 22) /* all snapshot L1 tables */
 
 /* A small write-back cache of one-cluster metadata tables (L2 tables or
  * refcount blocks), least recently used replaced first. */
@@ -47,6 +49,31 @@ struct qcache {
 	int last;         /* slot of the last hit */
 	uint64_t tick;
 	struct qcache_entry *e;
+};
+
+/* Which clusters hold metadata other than the header, the L1 table and
+ * the refcount table (those are checked by range): a hash map from
+ * cluster index to what the cluster holds, built at open and kept up to
+ * date as tables are allocated and dropped (qcow2_refcount.c). */
+#define QM_RB 1u    /* a refcount block */
+#define QM_SNAP 2u  /* the snapshot table or a snapshot's L1 table */
+#define QM_L2 4u    /* an active L2 table */
+#define QM_ALL (QM_RB | QM_SNAP | QM_L2)
+struct qmeta_ent {
+	uint64_t cl;      /* cluster index; 0 = empty slot (0 is the header) */
+	uint32_t kinds;   /* QM_RB, QM_SNAP */
+	uint32_t l2refs;  /* active L1 entries pointing here (QM_L2) */
+};
+struct qmeta {
+	struct qmeta_ent *e;
+	uint32_t bits;    /* 1 << bits slots, at most half of them used */
+	size_t used;      /* slots with a key, including emptied ones */
+};
+
+/* A snapshot's L1 table (from the snapshot table, read at open). */
+struct qsnap {
+	uint64_t l1_offset;
+	uint32_t l1_size;
 };
 
 /* A cluster whose refcount drops once the L2 change that stopped using
@@ -70,6 +97,8 @@ struct qcow2 {
 	uint32_t rt_clusters;
 	uint32_t nb_snapshots;
 	uint64_t snapshots_offset;
+	uint64_t snapshots_size;       /* bytes of the snapshot table */
+	struct qsnap *snaps;
 	uint64_t incompat, compat, autoclear;
 	uint32_t refcount_order, refcount_bits;
 	uint64_t refcount_max;
@@ -85,6 +114,8 @@ struct qcow2 {
 	uint64_t rt_entries;
 
 	struct qcache l2c, rbc;
+	struct qmeta meta;
+	bool corrupt;                  /* found corrupt: nothing more written */
 	uint64_t free_hint;            /* first cluster index worth scanning */
 	uint64_t end_cl;               /* clusters in use up to here (file end) */
 	struct qfree *pend;            /* frees waiting for the next flush */
@@ -116,10 +147,24 @@ int qcache_get(struct qcow2 *s, struct qcache *c, uint64_t off, bool fresh);
 int qcache_write_dirty(struct qcow2 *s, struct qcache *c);
 void qcache_drop(struct qcache *c, uint64_t off);
 
+/* metadata clusters (qcow2_refcount.c) */
+void qmeta_free(struct qmeta *m);
+/* What cluster cl holds: QM_* bits, 0 for none (or guest data). */
+uint32_t qcow2_meta_kinds(struct qcow2 *s, uint64_t cl);
+/* [off, off+len) now holds metadata of kind k (QM_L2: one more active L1
+ * entry points to the table at off); qcow2_meta_drop undoes one add. */
+int qcow2_meta_add(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k);
+void qcow2_meta_drop(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k);
+/* Why refcount table entry e is no usable refcount block ("misaligned...",
+ * "outside the file", "on ..."), or NULL if it is fine (or 0). */
+const char *qcow2_rb_bad(struct qcow2 *s, uint64_t e);
+
 /* refcounts (qcow2_refcount.c) */
 int qcow2_get_refcount(struct qcow2 *s, uint64_t cl, uint64_t *rc);
 int qcow2_update_refcount(struct qcow2 *s, uint64_t cl, int64_t delta);
-/* Allocate one free cluster (refcount 0 -> 1); *off = its file offset. */
+/* Allocate one free cluster (refcount 0 -> 1); *off = its file offset.
+ * A cluster with refcount 0 that holds metadata makes the image corrupt
+ * (-EIO). */
 int qcow2_alloc_cluster(struct qcow2 *s, uint64_t *off);
 /* Queue a decrement of every cluster in [off, off+len) for after the
  * next metadata write-back. */
@@ -128,7 +173,15 @@ int qcow2_free_later(struct qcow2 *s, uint64_t off, uint64_t len);
 int qcow2_flush_locked(struct qcow2 *s);
 
 /* mapping helpers (qcow2.c) */
-bool qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len);
+/* Where [off, off+len) lands on metadata: "on the header cluster", "on the
+ * L1 table", "on the refcount table", or on a cluster holding metadata of
+ * one of `kinds` (QM_*); NULL if nowhere. */
+const char *qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len,
+				uint32_t kinds);
+/* Report a corruption (the first one only: a guest may retry forever),
+ * refuse every later write and metadata update, return -EIO. */
+int qcow2_corrupt(struct qcow2 *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 int qcow2_l2_entry(struct qcow2 *s, uint64_t gcl, uint64_t *entry);
 
 #endif

@@ -1,6 +1,13 @@
 /* SPDX-License-Identifier: MIT
- * qcow2_refcount.c - qcow2 metadata cache, refcount blocks and cluster
- * allocation (qcow2.rst, "Host cluster management").
+ * qcow2_refcount.c - qcow2 metadata cache, the map of metadata clusters,
+ * refcount blocks and cluster allocation (qcow2.rst, "Host cluster
+ * management").
+ *
+ * Stored refcounts are untrusted: a cluster is handed out only if its
+ * refcount is 0 and it holds no metadata (header, L1 table, refcount table,
+ * refcount blocks, active L2 tables, snapshot table and snapshot L1
+ * tables; see struct qmeta), else the image is corrupt. Refcount table
+ * entries are checked the same way before their block is used.
  *
  * Crash-safety ordering. Guest data is written straight to its host
  * cluster; L2 tables, the L1 table and refcount blocks are cached and
@@ -89,6 +96,8 @@ int qcache_get(struct qcow2 *s, struct qcache *c, uint64_t off, bool fresh)
 	}
 	struct qcache_entry *e = &c->e[victim];
 	if (e->off && e->dirty) {
+		if (s->corrupt)
+			return -EIO;
 		if (c == &s->l2c) {
 			/* an L2 table may only reach the disk after the data
 			 * and refcounts it depends on: full ordered flush */
@@ -196,18 +205,117 @@ static void rb_set(struct qcow2 *s, uint8_t *b, uint64_t i, uint64_t val)
 	}
 }
 
+/* ---- which clusters hold metadata ---- */
+
+static struct qmeta_ent *qmeta_slot(const struct qmeta *m, uint64_t cl)
+{
+	size_t mask = ((size_t)1 << m->bits) - 1;
+	size_t i = (size_t)((cl * 0x9e3779b97f4a7c15ull) >> (64 - m->bits));
+	while (m->e[i].cl && m->e[i].cl != cl)
+		i = (i + 1) & mask;
+	return &m->e[i];
+}
+
+static bool qmeta_live(const struct qmeta_ent *e)
+{
+	return e->cl && (e->kinds || e->l2refs);
+}
+
+/* Room for one more key: rehash (dropping emptied entries) once half the
+ * slots are taken. */
+static int qmeta_reserve(struct qmeta *m)
+{
+	size_t cap = m->e ? (size_t)1 << m->bits : 0, live = 0;
+	if (2 * (m->used + 1) <= cap)
+		return 0;
+	for (size_t i = 0; i < cap; i++)
+		live += qmeta_live(&m->e[i]);
+	struct qmeta n = { .bits = 6 };
+	while (((size_t)1 << n.bits) < 4 * (live + 1))
+		n.bits++;
+	n.e = calloc((size_t)1 << n.bits, sizeof(*n.e));
+	if (!n.e)
+		return -ENOMEM;
+	for (size_t i = 0; i < cap; i++)
+		if (qmeta_live(&m->e[i])) {
+			*qmeta_slot(&n, m->e[i].cl) = m->e[i];
+			n.used++;
+		}
+	free(m->e);
+	*m = n;
+	return 0;
+}
+
+void qmeta_free(struct qmeta *m)
+{
+	free(m->e);
+	memset(m, 0, sizeof(*m));
+}
+
+uint32_t qcow2_meta_kinds(struct qcow2 *s, uint64_t cl)
+{
+	if (!s->meta.e)
+		return 0;
+	const struct qmeta_ent *e = qmeta_slot(&s->meta, cl);
+	return e->cl ? e->kinds | (e->l2refs ? QM_L2 : 0) : 0;
+}
+
+int qcow2_meta_add(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k)
+{
+	for (uint64_t i = 0; i < len; i += s->cluster_size) {
+		uint64_t cl = (off + i) >> s->cluster_bits;
+		if (!cl)
+			continue; /* the header: checked by range */
+		int ret = qmeta_reserve(&s->meta);
+		if (ret)
+			return ret;
+		struct qmeta_ent *e = qmeta_slot(&s->meta, cl);
+		if (!e->cl) {
+			e->cl = cl;
+			s->meta.used++;
+		}
+		if (k == QM_L2)
+			e->l2refs++;
+		else
+			e->kinds |= k;
+	}
+	return 0;
+}
+
+void qcow2_meta_drop(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k)
+{
+	for (uint64_t i = 0; i < len && s->meta.e; i += s->cluster_size) {
+		struct qmeta_ent *e =
+			qmeta_slot(&s->meta, (off + i) >> s->cluster_bits);
+		if (e->cl && k != QM_L2)
+			e->kinds &= ~k;
+		else if (e->cl && e->l2refs)
+			e->l2refs--;
+	}
+}
+
+const char *qcow2_rb_bad(struct qcow2 *s, uint64_t e)
+{
+	uint64_t off = e & QCOW2_OFFSET_MASK;
+	if (!e)
+		return NULL;
+	if ((e & ~QCOW2_OFFSET_MASK) || off % s->cluster_size)
+		return "misaligned or with reserved bits set";
+	if (off >> s->cluster_bits >= s->end_cl)
+		return "outside the file";
+	return qcow2_overlaps_meta(s, off, s->cluster_size, QM_ALL & ~QM_RB);
+}
+
 /* A refcount table entry, checked: 0 = no block, else the block offset. */
 static int rt_block(struct qcow2 *s, uint64_t rti, uint64_t *off)
 {
 	uint64_t e = s->rt[rti];
+	const char *why = qcow2_rb_bad(s, e);
 	*off = e & QCOW2_OFFSET_MASK;
-	if ((e & ~QCOW2_OFFSET_MASK) || *off % s->cluster_size ||
-	    (*off && *off < s->cluster_size)) {
-		pr_err("%s: corrupt refcount table entry %llu (0x%llx)",
-		       s->bd.path, (unsigned long long)rti,
-		       (unsigned long long)e);
-		return -EIO;
-	}
+	if (why)
+		return qcow2_corrupt(s, "refcount table entry %llu (0x%llx): refcount block %s",
+				     (unsigned long long)rti,
+				     (unsigned long long)e, why);
 	return 0;
 }
 
@@ -253,6 +361,7 @@ static int grow_refcount_table(struct qcow2 *s, uint64_t need)
 	uint64_t cover = s->rt_entries * per_rb;
 	uint64_t start = s->end_cl > cover ? s->end_cl : cover;
 	uint64_t tcl, nblk = 0, first_blk, last_blk, new_entries;
+	uint64_t undo = 0; /* new blocks in the map, not yet in use */
 	int ret = 0;
 
 	if (start <= need)
@@ -283,6 +392,11 @@ static int grow_refcount_table(struct qcow2 *s, uint64_t need)
 	uint64_t tab_off = start * cs;
 	uint64_t blk0 = start + tcl; /* clusters of the new blocks */
 	uint64_t used_end = blk0 + nblk;
+	const char *why = qcow2_overlaps_meta(s, tab_off, (used_end - start) * cs,
+					      QM_ALL);
+	if (why)
+		return qcow2_corrupt(s, "new refcount table at cluster %llu would be %s",
+				     (unsigned long long)start, why);
 	uint8_t *blk = calloc(1, cs);
 	uint64_t *tab = calloc(1, tcl * cs);
 	uint64_t *nrt = calloc(new_entries, 8);
@@ -290,6 +404,10 @@ static int grow_refcount_table(struct qcow2 *s, uint64_t need)
 		ret = -ENOMEM;
 		goto out;
 	}
+	undo = nblk;
+	ret = qcow2_meta_add(s, blk0 * cs, nblk * cs, QM_RB);
+	if (ret)
+		goto out;
 	memcpy(nrt, s->rt, s->rt_entries * 8);
 	for (uint64_t b = 0; b < nblk; b++) {
 		uint64_t bi = first_blk + b;
@@ -320,6 +438,7 @@ static int grow_refcount_table(struct qcow2 *s, uint64_t need)
 		ret = bdfile_flush(&s->f);
 	if (ret)
 		goto out;
+	undo = 0; /* the header points to them: in use */
 	uint64_t old_off = s->rt_offset, old_cl = s->rt_clusters;
 	free(s->rt);
 	s->rt = nrt;
@@ -333,6 +452,7 @@ static int grow_refcount_table(struct qcow2 *s, uint64_t need)
 	for (uint64_t i = 0; i < old_cl && !ret; i++)
 		ret = qcow2_update_refcount(s, old_off / cs + i, -1);
 out:
+	qcow2_meta_drop(s, blk0 * cs, undo * cs, QM_RB);
 	free(blk);
 	free(tab);
 	free(nrt);
@@ -353,6 +473,11 @@ static int create_block(struct qcow2 *s, uint64_t rti, uint64_t avoid)
 		b++;
 	if (b >= first + per_rb)
 		return -ENOSPC;
+	/* the whole range has refcount 0, so a sound image has nothing here */
+	const char *why = qcow2_overlaps_meta(s, b * cs, cs, QM_ALL);
+	if (why)
+		return qcow2_corrupt(s, "new refcount block at cluster %llu would be %s",
+				     (unsigned long long)b, why);
 	int i = qcache_get(s, &s->rbc, b * cs, true);
 	if (i < 0)
 		return i;
@@ -360,6 +485,8 @@ static int create_block(struct qcow2 *s, uint64_t rti, uint64_t avoid)
 	int ret = bdfile_pwrite(&s->f, s->rbc.e[i].data, cs, b * cs);
 	if (!ret)
 		ret = bdfile_flush(&s->f); /* block durable before the table */
+	if (!ret)
+		ret = qcow2_meta_add(s, b * cs, cs, QM_RB);
 	if (ret) {
 		qcache_drop(&s->rbc, b * cs);
 		return ret;
@@ -379,6 +506,8 @@ static int update(struct qcow2 *s, uint64_t cl, int64_t delta,
 	uint64_t rti, boff, per_rb = 1ull << s->rb_bits;
 	int ret;
 
+	if (s->corrupt)
+		return -EIO;
 	if (cl > (QCOW2_OFFSET_MASK >> s->cluster_bits))
 		return -EFBIG;
 	rti = cl / per_rb;
@@ -473,6 +602,11 @@ int qcow2_alloc_cluster(struct qcow2 *s, uint64_t *off)
 		int ret = find_free(s, cl, &cl);
 		if (ret)
 			return ret;
+		const char *why = qcow2_overlaps_meta(s, cl << s->cluster_bits,
+						      s->cluster_size, QM_ALL);
+		if (why)
+			return qcow2_corrupt(s, "cluster %llu has refcount 0 but is %s",
+					     (unsigned long long)cl, why);
 		ret = update(s, cl, 1, true);
 		if (ret == -EAGAIN)
 			continue;
@@ -539,6 +673,8 @@ int qcow2_flush_locked(struct qcow2 *s)
 
 	if (s->bd.readonly)
 		return 0;
+	if (s->corrupt)
+		return -EIO; /* completed writes may be lost: say so */
 	/* 1-2: refcount increments and guest data durable */
 	ret = qcache_write_dirty(s, &s->rbc);
 	if (!ret)

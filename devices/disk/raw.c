@@ -3,6 +3,11 @@
  * writes are positional, so any number of I/O threads may call in at once
  * without a lock. FLUSH = fdatasync, DISCARD = punch a hole, WRITE_ZEROES =
  * zero the range (the host-file layer in blockdev.c does the work).
+ *
+ * The size is the file's, rounded up to whole sectors when the file is
+ * opened read-only (as every backing file is; qemu-img accepts such a
+ * base): the part past the end of the file reads as zeroes. A writable
+ * image must be a multiple of 512 bytes.
  */
 #include "devices/disk/disk_int.h"
 
@@ -97,7 +102,9 @@ int raw_open(struct bdfile *f, const struct blockdev_opts *o,
 			 strerror(-ret));
 		return ret;
 	}
-	if (size % 512) {
+	if (size % 512 && o->readonly) {
+		size = (size + 511) & ~511ull;
+	} else if (size % 512) {
 		snprintf(err, errlen,
 			 "%s: size %llu is not a multiple of 512 bytes (resize it, e.g. truncate -s %lluK)",
 			 o->path, (unsigned long long)size,

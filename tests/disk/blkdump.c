@@ -6,13 +6,16 @@
  *                                         discards and flushes through the
  *                                         backend, mirrored into the raw
  *                                         file REF (expected content)
- *   blkdump crash IMG SEED LOG            endless writes/write-zeroes with a
+ *   blkdump write IMG OFF LEN             LEN bytes of 0xa5 at OFF, flush
+ *   blkdump crash IMG SEED LOG [STOP]     endless writes/write-zeroes with a
  *                                         flush every few; after each flush
  *                                         appends the last durable op to LOG
+ *                                         (STOP: exit after the first flush
+ *                                         from op STOP on, before logging it)
  *   blkdump verify IMG SEED LOG           after the writer was killed: every
  *                                         flushed write reads back intact
- *                                         (sectors written later may hold
- *                                         either value)
+ *                                         (sectors written later, up to the
+ *                                         next flush, may hold either value)
  *
  * Options before the command: -f FMT (format), -n (cache=none).
  * Exit status 0 = ok; messages name what differed.
@@ -184,6 +187,25 @@ static int cmd_rw(const char *img, const char *ref, uint64_t seed, long count)
 	return 0;
 }
 
+static int cmd_write(const char *img, uint64_t off, uint64_t len)
+{
+	struct blockdev *bd = open_bd(img, false);
+	uint8_t *buf = malloc(len);
+	if (!buf)
+		die("memory", -ENOMEM);
+	memset(buf, 0xa5, len);
+	struct iovec v = { buf, len };
+	int ret = blockdev_pwritev(bd, &v, 1, off);
+	if (ret)
+		die("write", ret);
+	ret = blockdev_flush(bd);
+	if (ret)
+		die("flush", ret);
+	blockdev_close(bd);
+	free(buf);
+	return 0;
+}
+
 /* ---- crash test ---- */
 #define FLUSH_EVERY 6 /* a flush after at most this many ops */
 
@@ -193,14 +215,15 @@ struct cop {
 	bool flush_after;
 };
 
-static void crash_op(uint64_t size, struct cop *c)
+static void crash_op(uint64_t size, uint64_t op, struct cop *c)
 {
 	pick(size, &c->off, &c->len);
 	c->zero = rnd() % 8 == 0;
-	c->flush_after = rnd() % FLUSH_EVERY == 0;
+	c->flush_after = rnd() % FLUSH_EVERY == 0 || op % FLUSH_EVERY == 0;
 }
 
-static __attribute__((noreturn)) void cmd_crash(const char *img, uint64_t seed, const char *log)
+static __attribute__((noreturn)) void cmd_crash(const char *img, uint64_t seed,
+						const char *log, uint64_t stop)
 {
 	struct blockdev *bd = open_bd(img, false);
 	int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_TRUNC, 0644);
@@ -210,7 +233,7 @@ static __attribute__((noreturn)) void cmd_crash(const char *img, uint64_t seed, 
 	rng_state = seed * 2654435761u + 1;
 	for (uint64_t op = 1;; op++) {
 		struct cop c;
-		crash_op(bd->size, &c);
+		crash_op(bd->size, op, &c);
 		int ret;
 		if (c.zero) {
 			ret = blockdev_write_zeroes(bd, c.off, c.len, true);
@@ -221,10 +244,12 @@ static __attribute__((noreturn)) void cmd_crash(const char *img, uint64_t seed, 
 		}
 		if (ret)
 			die("write", ret);
-		if (c.flush_after || op % FLUSH_EVERY == 0) {
+		if (c.flush_after) {
 			ret = blockdev_flush(bd);
 			if (ret)
 				die("flush", ret);
+			if (stop && op >= stop)
+				_exit(0); /* like a kill before the log write */
 			char line[32];
 			int l = snprintf(line, sizeof(line), "%llu\n",
 					 (unsigned long long)op);
@@ -250,20 +275,25 @@ static int cmd_verify(const char *img, uint64_t seed, const char *log)
 	if (!want || !got || !sec)
 		die("memory", -ENOMEM);
 	rng_state = seed * 2654435761u + 1;
-	uint64_t op;
-	struct cop later[2 * FLUSH_EVERY + 2];
+	/* The ops after the last logged flush that may have reached the
+	 * image: those up to and including the next flush (the writer may
+	 * have died after that flush but before logging it); the writer
+	 * cannot have started any op after it. */
+	struct cop later[FLUSH_EVERY];
 	int nlater = 0;
-	for (op = 1; op <= last + FLUSH_EVERY + 1; op++) {
+	for (uint64_t op = 1;; op++) {
 		struct cop c;
-		crash_op(size, &c);
+		crash_op(size, op, &c);
 		if (op <= last) {
 			if (c.zero)
 				memset(want + c.off, 0, c.len);
 			else
 				fill(want + c.off, c.len, op, c.off);
-		} else {
-			later[nlater++] = c;
+			continue;
 		}
+		later[nlater++] = c;
+		if (c.flush_after)
+			break;
 	}
 	for (uint64_t off = 0; off < size; off += 1 << 20) {
 		struct iovec io = { got + off, 1 << 20 };
@@ -295,6 +325,9 @@ static int cmd_verify(const char *img, uint64_t seed, const char *log)
 		}
 	}
 	blockdev_close(bd);
+	free(want);
+	free(got);
+	free(sec);
 	printf("verify: %llu flushed ops checked, %llu bad sectors\n", last,
 	       (unsigned long long)bad);
 	return bad ? 1 : 0;
@@ -318,10 +351,14 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[0], "rw"))
 		return cmd_rw(argv[1], argv[2], strtoull(argv[3], NULL, 0),
 			      atol(argv[4]));
-	if (argc == 4 && !strcmp(argv[0], "crash"))
-		cmd_crash(argv[1], strtoull(argv[2], NULL, 0), argv[3]);
+	if (argc == 4 && !strcmp(argv[0], "write"))
+		return cmd_write(argv[1], strtoull(argv[2], NULL, 0),
+				 strtoull(argv[3], NULL, 0));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[0], "crash"))
+		cmd_crash(argv[1], strtoull(argv[2], NULL, 0), argv[3],
+			  argc == 5 ? strtoull(argv[4], NULL, 0) : 0);
 	if (argc == 4 && !strcmp(argv[0], "verify"))
 		return cmd_verify(argv[1], strtoull(argv[2], NULL, 0), argv[3]);
-	fprintf(stderr, "usage: blkdump [-f FMT] [-n] read IMG OUT | rw IMG REF SEED COUNT | crash IMG SEED LOG | verify IMG SEED LOG\n");
+	fprintf(stderr, "usage: blkdump [-f FMT] [-n] read IMG OUT | rw IMG REF SEED COUNT | write IMG OFF LEN | crash IMG SEED LOG [STOP] | verify IMG SEED LOG\n");
 	return 2;
 }

@@ -9,7 +9,9 @@
 #   - random writes/discards/write-zeroes/flushes through the backend leave
 #     images that `qemu-img check` finds clean and `qemu-img compare` finds
 #     equal to the expected content (also for `minivmm img create` images);
-#   - malformed images are refused with an error, never a crash;
+#   - malformed images are refused with an error, never a crash; tables
+#     pointing at other metadata are refused, and a write that would land
+#     on metadata fails without changing a byte of the image;
 #   - crash safety: a writer killed with SIGKILL at random points leaves an
 #     image qemu-img check finds uncorrupted (leaks allowed) in which every
 #     flushed write reads back intact.
@@ -80,6 +82,8 @@ qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 over.qcow2
 qemu-io -f qcow2 -c 'write -P 0x11 2M 300k' -c 'write -z 5M 1M' over.qcow2 >/dev/null && same_as_qemu over.qcow2 "backing file (qcow2)"
 head -c 5M /dev/urandom > short.raw
 qemu-img create -q -f qcow2 -b short.raw -F raw overs.qcow2 12M && same_as_qemu overs.qcow2 "short raw backing"
+head -c 1000 /dev/urandom > odd.raw
+qemu-img create -q -f qcow2 -b odd.raw -F raw overodd.qcow2 1M && same_as_qemu overodd.qcow2 "raw backing of 1000 bytes"
 qemu-img create -q -f qcow2 -b over.qcow2 -F qcow2 over2.qcow2 && same_as_qemu over2.qcow2 "backing chain of 3"
 mkdir -p sub && qemu-img create -q -f qcow2 -b ../base.qcow2 -F qcow2 sub/rel.qcow2 && same_as_qemu sub/rel.qcow2 "relative backing path"
 qemu-img convert -O qcow2 src.raw snap.qcow2 && qemu-img snapshot -c s1 snap.qcow2
@@ -96,7 +100,7 @@ done
 
 # ---- writes through the backend ----
 i=0
-for f in p-512-0.10 p-512-1.1 p-64K-0.10 p-64K-1.1 p-2M-0.10 p-2M-1.1 lazy comp zstd comp2 zero over overs over2 snap rb1 rb2 rb4 rb8 rb32 rb64; do
+for f in p-512-0.10 p-512-1.1 p-64K-0.10 p-64K-1.1 p-2M-0.10 p-2M-1.1 lazy comp zstd comp2 zero over overs overodd over2 snap rb1 rb2 rb4 rb8 rb32 rb64; do
 	i=$((i+1))
 	rw_check "$f.qcow2" $i 300
 done
@@ -144,13 +148,25 @@ for c in 0 1 2 3 4 5 6 7; do poke cor.qcow2 $((rb + 2*c)) 0000; done
 qemu-img convert -O qcow2 src.raw good.qcow2
 l1=$((0x$(peek64 good.qcow2 40)))
 l2=$((0x$(peek64 good.qcow2 $l1) & 0x00fffffffffffe00))
-bad() { # name hexoffset-bytes pairs...
+rt=$((0x$(peek64 good.qcow2 48)))
+rb=$((0x$(peek64 good.qcow2 $rt)))
+cp good.qcow2 gs.qcow2 && qemu-img snapshot -c s gs.qcow2
+st=$((0x$(peek64 gs.qcow2 64)))      # snapshot table
+sl1=$((0x$(peek64 gs.qcow2 $st)))    # the snapshot's L1 table
+gl1=$((0x$(peek64 gs.qcow2 40)))
+gl2=$((0x$(peek64 gs.qcow2 $gl1) & 0x00fffffffffffe00))
+h64() { printf %016x "$1"; }         # a table offset
+cp64() { printf 80%014x "$1"; }      # an L1/L2 entry with COPIED
+same_as_qemu gs.qcow2 "snapshot table ending the file"
+bad() { # name hexoffset-bytes pairs... (env: base = image to patch,
+	# want = text the error must contain)
 	local name=$1; shift
-	cp good.qcow2 bad.qcow2
+	cp "${base:-good.qcow2}" bad.qcow2
 	while [ $# -gt 0 ]; do poke bad.qcow2 "$1" "$2"; shift 2; done
 	"$BLK" -f qcow2 read bad.qcow2 got.raw 2>err.txt; local rc=$?
 	"$IMG" check bad.qcow2 >/dev/null 2>&1; local rc2=$?
-	if [ $rc = 1 ] && [ -s err.txt ] && [ $rc2 -lt 128 ]; then
+	if [ $rc = 1 ] && [ -s err.txt ] && [ $rc2 -lt 128 ] &&
+	   grep -q "${want:-}" err.txt; then
 		ok "malformed $name refused: $(head -1 err.txt)"
 	else
 		nok "malformed $name: read rc=$rc check rc=$rc2 $(head -1 err.txt)"
@@ -176,6 +192,33 @@ bad "header_length 100" 100 00000064
 bad "backing name too long" 8 00000000000000c8 16 00000800
 bad "size not covered by L1" 24 0000100000000000
 bad "zstd type without bit" 104 01
+want="refcount block on the L1 table" bad "refcount block on the L1 table" $rt "$(h64 $l1)"
+want="refcount block on an L2 table" bad "refcount block on an L2 table" $rt "$(h64 $l2)"
+want="outside the file" bad "refcount block past EOF" $rt 0000010000000000
+want="refcount block on an L2 table" bad "L1 entry on a refcount block" $l1 "$(cp64 $rb)"
+want="on the L1 table" bad "L2 entry into the L1 table" $l2 "$(cp64 $l1)"
+want="on the refcount table" bad "L2 entry into the refcount table" $l2 "$(cp64 $rt)"
+want="on a refcount block" bad "L2 entry on a refcount block" $l2 "$(cp64 $rb)"
+want="on an L2 table" bad "L2 entry on its own L2 table" $l2 "$(cp64 $l2)"
+want="snapshot's L1" base=gs.qcow2 bad "L2 entry on a snapshot's L1 table" $gl2 "$(cp64 $sl1)"
+want="snapshot's L1" base=gs.qcow2 bad "L2 entry on the snapshot table" $gl2 "$(cp64 $st)"
+want="L1 table on the L1 table" base=gs.qcow2 bad "snapshot L1 table on the L1 table" $st "$(h64 $gl1)"
+name=$(printf 'frobnication' | od -A n -t x1 | tr -d ' \n')00
+want="features: frobnication" bad "unknown incompatible bit 9, named in the feature table" 72 0000000000000200 121 09 122 "$name"
+# the L1 table's cluster has refcount 0: the first allocation would hand
+# it out. The write must fail and change nothing.
+cp good.qcow2 z.qcow2; poke z.qcow2 $((rb + 2 * l1 / 65536)) 0000
+qemu-img check z.qcow2 > chk0.txt 2>&1; cp z.qcow2 z0.qcow2
+"$BLK" -f qcow2 write z.qcow2 $((6 << 20)) 65536 2>err.txt; rc=$?
+qemu-img check z.qcow2 > chk1.txt 2>&1
+if [ $rc = 1 ] && grep -q "corrupt image" err.txt && cmp -s z.qcow2 z0.qcow2 && cmp -s chk0.txt chk1.txt; then
+	ok "write onto an L1 table with refcount 0 refused, image unchanged: $(head -1 err.txt)"
+else
+	nok "L1 refcount 0: write rc=$rc $(head -1 err.txt); $(cmp z.qcow2 z0.qcow2); $(diff chk0.txt chk1.txt | head -3)"
+fi
+cp good.qcow2 cb.qcow2; poke cb.qcow2 79 02   # corrupt bit
+"$BLK" -f qcow2 read cb.qcow2 got.raw 2>/dev/null && cmp -s got.raw src.raw && ok "corrupt-marked image opens read-only" || nok "corrupt image read-only"
+"$BLK" -f qcow2 write cb.qcow2 0 512 2>err.txt; [ $? = 1 ] && grep -q "marked corrupt" err.txt && ok "corrupt-marked image refused read-write: $(cat err.txt)" || nok "corrupt rw: $(cat err.txt)"
 cp good.qcow2 t.qcow2 && truncate -s 100 t.qcow2
 "$BLK" -f qcow2 read t.qcow2 got.raw 2>err.txt; [ $? = 1 ] && ok "truncated image refused: $(cat err.txt)" || nok "truncated image"
 qemu-img create -q -f qcow2 loopa.qcow2 1M; qemu-img create -q -f qcow2 -b loopa.qcow2 -F qcow2 loopb.qcow2
@@ -192,7 +235,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 chmod 644 src.raw
 "$BLK" -f raw read "$T" got.raw 2>err.txt; [ $? = 1 ] && grep -q directory err.txt && ok "directory refused" || nok "directory"
-head -c 1000 /dev/zero > odd.raw; "$BLK" -f raw read odd.raw got.raw 2>err.txt; [ $? = 1 ] && grep -q 512 err.txt && ok "size not multiple of 512 refused" || nok "odd size"
+cp odd.raw oddw.raw; "$BLK" -f raw write oddw.raw 0 512 2>err.txt; [ $? = 1 ] && grep -q 512 err.txt && ok "writable raw, size not multiple of 512 refused" || nok "odd size"
+"$BLK" -f raw read odd.raw got.raw && [ "$(stat -c %s got.raw)" = 1024 ] && cmp -s -n 1000 got.raw odd.raw && [ "$(tail -c 24 got.raw | tr -d '\0' | wc -c)" = 0 ] && ok "read-only raw of 1000 bytes: 1024, zero tail" || nok "odd size read-only"
 
 # ---- crash safety ----
 runs=${DISK_CRASH_RUNS:-20}
@@ -213,6 +257,10 @@ for r in $(seq 1 "$runs"); do
 	echo "# crash run $r: check rc=$rc, $(cat v.txt)"
 done
 [ $cfail = 0 ] && ok "crash safety: $runs SIGKILLed writers, no corruption, flushed data intact" || nok "crash safety: $cfail of $runs runs failed"
+# the writer dies after a flush, before logging it: verify allows for it
+"$IMG" create -o cluster_size=4096 c.qcow2 8M >/dev/null
+"$BLK" -f qcow2 crash c.qcow2 7 c.log 40
+if [ "$(tail -1 c.log)" -lt 40 ] && "$BLK" -f qcow2 verify c.qcow2 7 c.log > v.txt 2>&1; then ok "crash between a flush and its log line: $(cat v.txt)"; else nok "flush/log window: $(cat v.txt)"; fi
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -4,7 +4,9 @@
 # and run it for a bounded time (default 60 s) on a seed corpus: the
 # committed seeds in tests/fuzz/seeds-qcow2/ plus images made here by
 # minivmm's own `img create` (and qemu-img when present).
-# Usage: tests/fuzz/run-fuzz-qcow2.sh [SECONDS]   exit 0 = no crash found
+# Usage: tests/fuzz/run-fuzz-qcow2.sh [SECONDS]   exit 0 = no crash found;
+# a crash, sanitizer report, hang or any other fuzzer failure exits non-zero
+# (the crashing input is kept and its path printed).
 set -eu
 secs=${1:-60}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +34,16 @@ if command -v qemu-img >/dev/null; then
 	qemu-img snapshot -c s "$out/corpus/v2.qcow2"
 fi
 cd "$out"
+rc=0
 ./fuzz_qcow2 -max_total_time="$secs" -max_len=65536 -timeout=10 \
-	-rss_limit_mb=2048 -print_final_stats=1 corpus 2>&1 | tail -20
+	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$out/" \
+	corpus > fuzz.log 2>&1 || rc=$?
+tail -20 fuzz.log
+if [ $rc != 0 ]; then
+	keep=$(mktemp -d /tmp/fuzz-qcow2-crash.XXXXXX)
+	cp "$out"/crash-* "$out"/leak-* "$out"/timeout-* "$out"/oom-* "$keep"/ 2>/dev/null || true
+	cp fuzz.log "$keep"/
+	echo "fuzz_qcow2: FAILED (exit $rc); inputs and log in $keep" >&2
+	exit 1
+fi
 echo "fuzz_qcow2: no crash in ${secs}s"

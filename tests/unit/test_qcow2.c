@@ -4,6 +4,9 @@
  * widths, survive reopen, discard/write-zeroes, backing files, and stay
  * consistent (qcow2_check); malformed headers are refused; a writer that
  * dies without closing leaves a consistent image holding its flushed data.
+ * Crafted images whose tables point at other metadata (refcount blocks on
+ * the L1 table, data on an L2 table, a free refcount on the L1 table...)
+ * are refused or fail with -EIO without a byte of the file changing.
  */
 #include <endian.h>
 #include <errno.h>
@@ -433,6 +436,324 @@ static void test_img_check_status(void **state)
 	assert_int_equal(img("frobnicate", NULL, NULL, NULL, NULL, NULL), 1);
 }
 
+/* ---- metadata overlaps in crafted images ---- */
+
+static uint64_t get64(const char *p, uint64_t off)
+{
+	uint64_t v = 0;
+	int fd = open(p, O_RDONLY);
+	assert_int_equal(pread(fd, &v, 8, (off_t)off), 8);
+	close(fd);
+	return be64toh(v);
+}
+
+static void put(const char *p, uint64_t off, const void *v, size_t len)
+{
+	int fd = open(p, O_WRONLY);
+	assert_int_equal(pwrite(fd, v, len, (off_t)off), (ssize_t)len);
+	close(fd);
+}
+
+static void put64(const char *p, uint64_t off, uint64_t v)
+{
+	v = htobe64(v);
+	put(p, off, &v, 8);
+}
+
+/* 16-bit refcount of the cluster at file offset `at` (one refcount block) */
+static void put_rc(const char *p, uint64_t at, uint16_t rc)
+{
+	uint64_t rb = get64(p, get64(p, 48));
+	rc = htobe16(rc);
+	put(p, rb + 2 * (at / 4096), &rc, 2);
+}
+
+static uint8_t *slurp(const char *p, size_t *len)
+{
+	int fd = open(p, O_RDONLY);
+	off_t n = lseek(fd, 0, SEEK_END);
+	uint8_t *b = malloc((size_t)n);
+	assert_int_equal(pread(fd, b, (size_t)n, 0), n);
+	close(fd);
+	*len = (size_t)n;
+	return b;
+}
+
+/* Where things are in the image meta_image makes. */
+struct layout {
+	uint64_t rt, rb, l1, l2a, l2b;
+};
+
+/* 8 MiB, 4 KiB clusters: guest clusters 0, 1 (L2 table a) and 512 (L2
+ * table b) written with pattern 1. */
+static void meta_image(const char *p, struct layout *l)
+{
+	uint8_t buf[8192];
+	assert_int_equal(img("create", "-o", "cluster_size=4096", p, "8M", NULL),
+			 0);
+	struct blockdev *bd = open_q(p, false);
+	pattern(buf, sizeof(buf), 1);
+	assert_int_equal(wr(bd, buf, 8192, 0), 0);
+	assert_int_equal(wr(bd, buf, 4096, 2 << 20), 0);
+	blockdev_close(bd);
+	l->rt = get64(p, 48);
+	l->rb = get64(p, l->rt);
+	l->l1 = get64(p, 40);
+	l->l2a = get64(p, l->l1) & 0x00fffffffffffe00ull;
+	l->l2b = get64(p, l->l1 + 8) & 0x00fffffffffffe00ull;
+}
+
+static void expect_open_fails(const char *p, const char *what,
+			      const char *needle)
+{
+	struct blockdev_opts o = { .path = p, .format = "qcow2" };
+	struct blockdev *bd = NULL;
+	char err[512] = "";
+	int ret = blockdev_open(&o, &bd, err, sizeof(err));
+	if (ret == 0) {
+		fprintf(stderr, "%s: accepted\n", what);
+		blockdev_close(bd);
+	} else if (!strstr(err, needle)) {
+		fprintf(stderr, "%s: '%s' lacks '%s'\n", what, err, needle);
+	}
+	assert_int_not_equal(ret, 0);
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, needle));
+}
+
+/* Lines of the file at p holding needle. */
+static int count_lines(const char *p, const char *needle)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Open read-write, expect a write (and a read, if rd_fails) of guest
+ * cluster gcl to fail with -EIO, later writes and the flush too, the
+ * corruption to be reported once, and the file to be unchanged. */
+static void expect_eio(const char *p, const char *what, uint64_t gcl,
+		       bool rd_fails)
+{
+	size_t n0, n1;
+	uint8_t *before = slurp(p, &n0), buf[4096], back[4096], want[4096];
+	char logp[128];
+	path_of(logp, sizeof(logp), "stderr.txt");
+	struct blockdev *bd = open_q(p, false);
+	memset(buf, 0xcc, sizeof(buf));
+	/* messages to a file while the image is in use */
+	fflush(stderr);
+	int save = dup(2), lfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(lfd, 2);
+	close(lfd);
+	log_quiet = false;
+	int w = wr(bd, buf, 512, gcl * 4096);
+	int r = rd_fails ? rd(bd, back, 4096, gcl * 4096) : -EIO;
+	/* the image is corrupt now: nothing more is written */
+	int w2 = wr(bd, buf, 512, 0), w3 = wr(bd, buf, 512, 4096 * 3);
+	int z = blockdev_write_zeroes(bd, 0, 4096, true);
+	int f = blockdev_flush(bd);
+	/* reads of intact clusters still work */
+	int r2 = rd(bd, back, 4096, 0);
+	blockdev_close(bd);
+	fflush(stderr);
+	dup2(save, 2);
+	close(save);
+	log_quiet = true;
+	if (w != -EIO)
+		fprintf(stderr, "%s: write returned %d\n", what, w);
+	assert_int_equal(w, -EIO);
+	assert_int_equal(r, -EIO);
+	assert_int_equal(w2, -EIO);
+	assert_int_equal(w3, -EIO);
+	assert_int_equal(z, -EIO);
+	assert_int_equal(f, -EIO);
+	assert_int_equal(r2, 0);
+	pattern(want, sizeof(want), 1);
+	assert_memory_equal(back, want, 4096);
+	assert_int_equal(count_lines(logp, "corrupt image"), 1);
+	uint8_t *after = slurp(p, &n1);
+	assert_int_equal(n0, n1);
+	assert_memory_equal(before, after, n0);
+	free(before);
+	free(after);
+}
+
+/* A metadata cluster whose refcount reads 0 is never handed out. */
+static void test_alloc_on_metadata(void **state)
+{
+	(void)state;
+	char p[128];
+	struct layout l;
+	path_of(p, sizeof(p), "am.qcow2");
+	const char *name[] = { "refcount table", "refcount block", "L1 table",
+			       "L2 table" };
+	for (int i = 0; i < 4; i++) {
+		meta_image(p, &l);
+		uint64_t at[] = { l.rt, l.rb, l.l1, l.l2a };
+		put_rc(p, at[i], 0);
+		/* guest cluster 2 is unallocated: its write allocates */
+		expect_eio(p, name[i], 2, false);
+	}
+}
+
+/* Refcount table entries must point at a refcount block of their own,
+ * inside the file. */
+static void test_bad_refcount_block(void **state)
+{
+	(void)state;
+	char p[128];
+	struct layout l;
+	path_of(p, sizeof(p), "rb.qcow2");
+	struct { const char *what; int idx; int which; } c[] = {
+		{ "refcount block on the L1 table", 0, 0 },
+		{ "refcount block on the refcount table", 0, 1 },
+		{ "refcount block on an L2 table", 0, 2 },
+		{ "unused entry on the L1 table", 1, 0 },
+		{ "two entries, one block", 1, 3 },
+		{ "refcount block past the end of the file", 0, 4 },
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		meta_image(p, &l);
+		uint64_t to[] = { l.l1, l.rt, l.l2a, l.rb, 1ull << 40 };
+		put64(p, l.rt + 8 * (uint64_t)c[i].idx, to[c[i].which]);
+		expect_open_fails(p, c[i].what, "refcount block");
+	}
+}
+
+/* L1 and L2 entries pointing at other metadata. */
+static void test_l2_on_metadata(void **state)
+{
+	(void)state;
+	char p[128];
+	struct layout l;
+	path_of(p, sizeof(p), "l2.qcow2");
+	const uint64_t COPIED = 1ull << 63;
+
+	meta_image(p, &l);
+	put64(p, l.l1, l.rb | COPIED);
+	expect_open_fails(p, "L1 entry on a refcount block", "refcount block");
+
+	/* guest cluster 1's L2 entry (in table a) redirected */
+	const char *name[] = { "its own L2 table", "another L2 table",
+			       "a refcount block", "the L1 table",
+			       "the refcount table" };
+	for (int i = 0; i < 5; i++) {
+		meta_image(p, &l);
+		uint64_t to[] = { l.l2a, l.l2b, l.rb, l.l1, l.rt };
+		put64(p, l.l2a + 8, to[i] | COPIED);
+		expect_eio(p, name[i], 1, true);
+	}
+}
+
+/* Append a snapshot table with one snapshot whose L1 table is a copy of
+ * the active one; returns the offsets of both (refcounts left 0 unless
+ * counted). */
+static void add_snapshot(const char *p, uint64_t *tab, uint64_t *l1,
+			 bool counted)
+{
+	size_t n;
+	free(slurp(p, &n));
+	*tab = n;
+	*l1 = n + 4096;
+	uint8_t e[48] = { 0 };
+	uint64_t v64 = htobe64(*l1);
+	uint32_t v32 = htobe32(4);
+	uint16_t one = htobe16(1);
+	memcpy(e, &v64, 8);
+	memcpy(e + 8, &v32, 4);
+	memcpy(e + 12, &one, 2);  /* id "1" */
+	memcpy(e + 14, &one, 2);  /* name "s" */
+	e[40] = '1';
+	e[41] = 's';
+	put(p, *tab, e, sizeof(e));
+	uint64_t t[4];
+	for (int i = 0; i < 4; i++)
+		t[i] = htobe64(get64(p, get64(p, 40) + 8 * (uint64_t)i) &
+			       ~(1ull << 63));
+	put(p, *l1, t, sizeof(t));
+	uint32_t nb = htobe32(1);
+	put(p, 60, &nb, 4);
+	put64(p, 64, *tab);
+	if (counted) {
+		put_rc(p, *tab, 1);
+		put_rc(p, *l1, 1);
+	}
+}
+
+static void test_snapshot_metadata(void **state)
+{
+	(void)state;
+	char p[128];
+	struct layout l;
+	uint64_t tab, sl1;
+	path_of(p, sizeof(p), "sn.qcow2");
+
+	/* the image opens and reads (the snapshot is parsed) */
+	meta_image(p, &l);
+	add_snapshot(p, &tab, &sl1, true);
+	struct blockdev *bd = open_q(p, true);
+	uint8_t buf[8192], want[8192];
+	pattern(want, sizeof(want), 1);
+	assert_int_equal(rd(bd, buf, 8192, 0), 0);
+	assert_memory_equal(buf, want, 8192);
+	blockdev_close(bd);
+
+	/* data clusters on the snapshot table or the snapshot's L1 table */
+	for (int i = 0; i < 2; i++) {
+		meta_image(p, &l);
+		add_snapshot(p, &tab, &sl1, true);
+		put64(p, l.l2a + 8, (i ? sl1 : tab) | (1ull << 63));
+		expect_eio(p, i ? "data on a snapshot L1 table"
+				: "data on the snapshot table", 1, true);
+	}
+	/* a free refcount on the snapshot table: not allocated */
+	meta_image(p, &l);
+	add_snapshot(p, &tab, &sl1, false);
+	expect_eio(p, "snapshot table with refcount 0", 2, false);
+	/* a snapshot L1 table on the active L1 table */
+	meta_image(p, &l);
+	add_snapshot(p, &tab, &sl1, true);
+	put64(p, tab, l.l1);
+	expect_open_fails(p, "snapshot L1 on the L1 table", "snapshot");
+}
+
+/* A raw backing file whose size is not a multiple of 512 (qemu-img
+ * accepts one): the overlay reads it, zeroes after its end. */
+static void test_odd_raw_backing(void **state)
+{
+	(void)state;
+	char base[128], top[128];
+	uint8_t b[1000], got[4096];
+	path_of(base, sizeof(base), "odd.raw");
+	path_of(top, sizeof(top), "odd-top.qcow2");
+	pattern(b, sizeof(b), 4);
+	int fd = open(base, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_int_equal(write(fd, b, sizeof(b)), (ssize_t)sizeof(b));
+	close(fd);
+	assert_int_equal(img("create", "-b", "odd.raw", top, "1M", NULL),
+			 0);
+	struct blockdev *bd = open_q(top, false);
+	assert_int_equal(rd(bd, got, sizeof(got), 0), 0);
+	assert_memory_equal(got, b, sizeof(b));
+	for (size_t i = sizeof(b); i < sizeof(got); i++)
+		assert_int_equal(got[i], 0);
+	/* a partial write copies the backing part of its cluster */
+	memset(got, 0x77, 512);
+	assert_int_equal(wr(bd, got, 512, 1024), 0);
+	assert_int_equal(rd(bd, got, sizeof(got), 0), 0);
+	assert_memory_equal(got, b, sizeof(b));
+	assert_int_equal(got[1023], 0);
+	assert_int_equal(got[1024], 0x77);
+	assert_clean(bd);
+	blockdev_close(bd);
+}
+
 /* Several I/O threads on one image: each writes, flushes, zeroes and
  * reads back its own interleaved slices (so allocations, L2 updates and
  * refcount blocks are shared between threads). */
@@ -512,6 +833,11 @@ int main(void)
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_img_check_status),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_alloc_on_metadata),
+		cmocka_unit_test(test_bad_refcount_block),
+		cmocka_unit_test(test_l2_on_metadata),
+		cmocka_unit_test(test_snapshot_metadata),
+		cmocka_unit_test(test_odd_raw_backing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
