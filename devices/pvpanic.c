@@ -4,8 +4,9 @@
  *
  * Reading byte 0 of BAR 0 returns the supported events; the guest writes
  * an event there: bit 0 PANICKED (the kernel panicked: stop the VM with
- * exit status 4), bit 1 CRASH_LOADED (a kdump kernel took over: logged,
- * the VM keeps running). Other bytes read 0 and ignore writes.
+ * exit status 4), bit 1 CRASH_LOADED (a kdump kernel took over: logged
+ * once, so a guest cannot flood stderr; the VM keeps running). Other bytes
+ * read 0 and ignore writes.
  */
 #include "pvpanic.h"
 
@@ -15,6 +16,13 @@
 
 #include "vmm/log.h"
 #include "vmm/vm.h"
+
+/* The device's private state; struct pvpanic comes first, so the pointer
+ * handed out as the BAR's opaque is also the allocation to free. */
+struct pvpanic_state {
+	struct pvpanic p;
+	bool crash_logged;
+};
 
 void pvpanic_bar_io(void *opaque, uint64_t offset, void *data, unsigned len,
 		    bool is_write)
@@ -34,20 +42,25 @@ void pvpanic_bar_io(void *opaque, uint64_t offset, void *data, unsigned len,
 		pr_err("guest kernel panicked");
 		vm_request_stop(p->vm, VM_EXIT_GUEST_PANIC);
 	} else if (d[0] & PVPANIC_CRASH_LOADED) {
-		pr_info("guest crash kernel loaded");
+		struct pvpanic_state *st = (struct pvpanic_state *)p;
+
+		if (!__atomic_exchange_n(&st->crash_logged, true, __ATOMIC_RELAXED))
+			pr_info("guest crash kernel loaded");
 	}
 }
 
 int pvpanic_create(struct vm *vm)
 {
+	struct pvpanic_state *st;
 	struct pvpanic *p;
 	int r;
 
 	if (!vm->pci)
 		return -ENODEV;
-	p = calloc(1, sizeof(*p));
-	if (!p)
+	st = calloc(1, sizeof(*st));
+	if (!st)
 		return -ENOMEM;
+	p = &st->p;
 	p->vm = vm;
 	pci_dev_init(&p->pci, "pvpanic", PVPANIC_VENDOR, PVPANIC_DEVICE,
 		     PVPANIC_CLASS, 1, 0x1af4, 0x1100);
@@ -58,7 +71,7 @@ int pvpanic_create(struct vm *vm)
 		r = pci_bus_add(vm->pci, &p->pci);
 	if (r) {
 		pr_err("pvpanic: cannot add the PCI device: %s", strerror(-r));
-		free(p);
+		free(st);
 		return r;
 	}
 	return 0;

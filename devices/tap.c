@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * tap.c - tap network backend (see tap.h; Linux tuntap.rst, if_tun.h,
- * bridge ioctls of linux/sockios.h).
+ * bridge ioctls of linux/sockios.h, rtnetlink(7) and the ethtool ioctls
+ * for reading a pre-existing tap's settings).
  */
 #include "tap.h"
 
@@ -8,13 +9,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* The TUNSETIFF flags we attach with (see tap.h). */
+#define TAP_FLAGS (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR)
 
 /* A throw-away socket for the SIOC* interface ioctls (they act on the
  * network namespace of the calling thread). */
@@ -106,7 +115,7 @@ static int attach_bridge(struct tap *t, int s, const char *bridge,
 				"it to '%s'", t->ifname, bridge);
 			return 0;
 		}
-		if (r == -EOPNOTSUPP || r == -EINVAL)
+		if ((r == -EOPNOTSUPP || r == -EINVAL) && !t->bridge_created)
 			pr_err("'%s' is not a bridge (cannot add tap '%s' to "
 			       "it)", bridge, t->ifname);
 		else
@@ -116,6 +125,178 @@ static int attach_bridge(struct tap *t, int s, const char *bridge,
 	}
 	snprintf(t->bridge, IFNAMSIZ, "%s", bridge);
 	return 0;
+}
+
+/* Bring a bridge we created down and delete it (SIOCBRDELBR refuses one
+ * that is up). */
+static void remove_bridge(const char *bridge)
+{
+	int s = ctl_socket();
+
+	if (s < 0)
+		return;
+	link_set(s, bridge, false, NULL);
+	if (ioctl(s, SIOCBRDELBR, bridge) < 0)
+		pr_warn("cannot remove bridge '%s' we created: %s", bridge,
+			strerror(errno));
+	close(s);
+}
+
+/* ---- a pre-existing tap's settings, to put back at close ---- */
+
+/* The attribute of this type among [a, a + len), or NULL. */
+static struct rtattr *rta_find(struct rtattr *a, int len, unsigned type)
+{
+	for (; a && RTA_OK(a, len); a = RTA_NEXT(a, len))
+		if ((a->rta_type & NLA_TYPE_MASK) == type)
+			return a;
+	return NULL;
+}
+
+static bool rta_u8(struct rtattr *a)
+{
+	return RTA_PAYLOAD(a) >= 1 && *(uint8_t *)RTA_DATA(a);
+}
+
+/* The TUNSETIFF flags an existing tap has now (IFF_TAP plus IFF_NO_PI and
+ * IFF_VNET_HDR as they are), from rtnetlink: IFLA_LINKINFO, IFLA_INFO_DATA,
+ * IFLA_TUN_PI / IFLA_TUN_VNET_HDR (Linux 4.15+). -1 when unknown. */
+static int tun_flags_of(unsigned ifindex)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
+		       .nlmsg_flags = NLM_F_REQUEST },
+		.i = { .ifi_family = AF_UNSPEC, .ifi_index = (int)ifindex },
+	};
+	union {
+		struct nlmsghdr h;
+		char b[16384];
+	} ans;
+	struct rtattr *info, *data = NULL, *pi = NULL, *vh = NULL;
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	ssize_t n = -1;
+
+	if (s < 0)
+		return -1;
+	if (send(s, &req, sizeof(req), 0) == (ssize_t)sizeof(req))
+		n = recv(s, &ans, sizeof(ans), 0);
+	close(s);
+	if (n < 0 || !NLMSG_OK(&ans.h, (unsigned)n) ||
+	    ans.h.nlmsg_type != RTM_NEWLINK)
+		return -1;
+	info = rta_find(IFLA_RTA(NLMSG_DATA(&ans.h)), IFLA_PAYLOAD(&ans.h),
+			IFLA_LINKINFO);
+	if (info)
+		data = rta_find(RTA_DATA(info), RTA_PAYLOAD(info), IFLA_INFO_DATA);
+	if (data) {
+		pi = rta_find(RTA_DATA(data), RTA_PAYLOAD(data), IFLA_TUN_PI);
+		vh = rta_find(RTA_DATA(data), RTA_PAYLOAD(data), IFLA_TUN_VNET_HDR);
+	}
+	if (!pi || !vh)
+		return -1;
+	return IFF_TAP | (rta_u8(pi) ? 0 : IFF_NO_PI) |
+	       (rta_u8(vh) ? IFF_VNET_HDR : 0);
+}
+
+static int ethtool(int s, const char *ifname, void *cmd)
+{
+	struct ifreq ifr = { .ifr_data = cmd };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", ifname);
+	return ioctl(s, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+/* The TUNSETOFFLOAD bits an existing tap has now, read back from its
+ * active netdev features. The feature bit numbers are not ABI, their
+ * names are: look them up (ETHTOOL_GSSET_INFO, GSTRINGS, GFEATURES). UFO
+ * has had no feature since Linux 4.14. -1 when unknown. */
+static int offloads_of(const char *ifname)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} map[] = {
+		{ "tx-checksum-ip-generic", TAP_F_CSUM },
+		{ "tx-tcp-segmentation", TAP_F_TSO4 },
+		{ "tx-tcp6-segmentation", TAP_F_TSO6 },
+		{ "tx-tcp-ecn-segmentation", TAP_F_TSO_ECN },
+	};
+	struct {
+		struct ethtool_sset_info hdr;
+		uint32_t len;
+	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO,
+			    .sset_mask = 1ULL << ETH_SS_FEATURES } };
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_gfeatures *feat = NULL;
+	int s = ctl_socket(), flags = -1;
+	uint32_t n, blocks;
+
+	if (s < 0)
+		return -1;
+	if (ethtool(s, ifname, &info) || !info.hdr.sset_mask)
+		goto out;
+	n = info.len;
+	blocks = (n + 31) / 32;
+	names = calloc(1, sizeof(*names) + (size_t)n * ETH_GSTRING_LEN);
+	feat = calloc(1, sizeof(*feat) + blocks * sizeof(feat->features[0]));
+	if (!names || !feat)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_FEATURES;
+	names->len = n;
+	feat->cmd = ETHTOOL_GFEATURES;
+	feat->size = blocks;
+	if (ethtool(s, ifname, names) || ethtool(s, ifname, feat))
+		goto out;
+	flags = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *name = (char *)names->data + i * ETH_GSTRING_LEN;
+
+		if (!(feat->features[i / 32].active & (1u << (i % 32))))
+			continue;
+		for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+			if (!strncmp(name, map[k].name, ETH_GSTRING_LEN))
+				flags |= (int)map[k].flag;
+	}
+out:
+	free(names);
+	free(feat);
+	close(s);
+	return flags;
+}
+
+/* Put back the offloads and vnet header size a pre-existing tap had (on
+ * our fd, still attached), then, once our fd is closed, its flags (a
+ * second TUNSETIFF from a fresh fd: the flags stick to the device). */
+static void restore_settings(struct tap *t)
+{
+	if (t->orig_offloads >= 0 && (unsigned)t->orig_offloads != t->offloads &&
+	    ioctl(t->fd, TUNSETOFFLOAD, (unsigned)t->orig_offloads) < 0)
+		pr_warn("tap '%s': cannot restore offloads 0x%x: %s", t->ifname,
+			t->orig_offloads, strerror(errno));
+	if (t->orig_hdr_len > 0 && t->orig_hdr_len != TAP_VNET_HDR_LEN &&
+	    ioctl(t->fd, TUNSETVNETHDRSZ, &t->orig_hdr_len) < 0)
+		pr_warn("tap '%s': cannot restore the vnet header size: %s",
+			t->ifname, strerror(errno));
+}
+
+static void restore_flags(struct tap *t)
+{
+	struct ifreq ifr = { .ifr_flags = (short)t->orig_flags };
+	int fd;
+
+	if (t->orig_flags < 0 || t->orig_flags == TAP_FLAGS)
+		return;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", t->ifname);
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TUNSETIFF, &ifr) < 0)
+		pr_warn("tap '%s': cannot restore its flags: %s", t->ifname,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 int tap_set_offloads(struct tap *t, unsigned flags)
@@ -164,6 +345,7 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
+	t->orig_flags = t->orig_hdr_len = t->orig_offloads = -1;
 	r = name_ok("tap", name);
 	if (r)
 		return r;
@@ -174,6 +356,11 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 	}
 	snprintf(t->ifname, IFNAMSIZ, "%s", name);
 	t->created = !tap_ifexists(name);
+	if (!t->created) {
+		/* before TUNSETIFF and the probe change them */
+		t->orig_flags = tun_flags_of(if_nametoindex(name));
+		t->orig_offloads = offloads_of(name);
+	}
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->fd < 0) {
@@ -191,7 +378,7 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 	}
 
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = TAP_FLAGS;
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
 		if (r == -EBUSY)
@@ -214,6 +401,8 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 	snprintf(t->ifname, IFNAMSIZ, "%s", ifr.ifr_name);
 	t->ifindex = if_nametoindex(t->ifname);
 
+	if (!t->created && ioctl(t->fd, TUNGETVNETHDRSZ, &t->orig_hdr_len) < 0)
+		t->orig_hdr_len = -1;
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr) < 0) {
 		r = -errno;
 		pr_err("tap '%s': cannot set the vnet header size: %s",
@@ -246,6 +435,10 @@ fail:
 	if (s >= 0)
 		close(s);
 	tap_close(t);
+	if (t->bridge_created) {
+		remove_bridge(bridge);
+		t->bridge_created = false;
+	}
 	return r;
 }
 
@@ -253,9 +446,12 @@ void tap_close(struct tap *t)
 {
 	if (t->fd < 0)
 		return;
-	/* A tap that existed before us goes back to how it was: off the bridge
-	 * we put it on, and down if it was down. One we created vanishes when its (only) fd closes,
+	/* A tap that existed before us goes back to how it was: its offloads,
+	 * vnet header size and flags, off the bridge we put it on, and down if
+	 * it was down. One we created vanishes when its (only) fd closes,
 	 * since we never set TUNSETPERSIST. */
+	if (!t->created)
+		restore_settings(t);
 	if (!t->created && (t->bridge[0] || t->set_up)) {
 		int s = ctl_socket();
 		struct ifreq ifr = { 0 };
@@ -275,5 +471,7 @@ void tap_close(struct tap *t)
 	}
 	close(t->fd);
 	t->fd = -1;
+	if (!t->created)
+		restore_flags(t);
 	t->bridge[0] = '\0';
 }

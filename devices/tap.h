@@ -16,11 +16,14 @@
  *
  * Lifetime: a tap that did not exist is created, and being non-persistent it
  * disappears when our fd is closed. A tap that already existed (made
- * persistent with `ip tuntap add`) is attached to and left exactly as it was.
- * Optionally the tap is made a port of a Linux bridge, which can be created
- * on request; a bridge is shared by several VMs, so one we created is left
- * in place at exit (like a persistent tap; `ip link del BR` removes it).
- * Everything is done with ioctls: no shelling out to ip(8).
+ * persistent with `ip tuntap add`) is attached to and left as it was: its
+ * flags (IFF_VNET_HDR, IFF_NO_PI), vnet header size and offloads are read
+ * first (rtnetlink, TUNGETVNETHDRSZ, ethtool features) and put back at
+ * close, as are its link state and bridge. Optionally the tap is made a
+ * port of a Linux bridge, which can be created on request; a bridge is
+ * shared by several VMs, so one we created is left in place at exit (like
+ * a persistent tap; `ip link del BR` removes it), unless tap_open fails.
+ * Everything is done with ioctls and netlink: no shelling out to ip(8).
  */
 #ifndef MINIVMM_TAP_H
 #define MINIVMM_TAP_H
@@ -49,6 +52,10 @@ struct tap {
 	bool bridge_created;       /* we created the bridge (it stays) */
 	unsigned offload_ok;       /* TAP_F_* bits the kernel accepted at probe */
 	unsigned offloads;         /* TAP_F_* bits currently set */
+	/* a pre-existing tap's settings, put back at close (-1: unknown) */
+	int orig_flags;            /* TUNSETIFF flags */
+	int orig_hdr_len;          /* vnet header size */
+	int orig_offloads;         /* TAP_F_* bits */
 };
 
 /* Open (creating if needed) tap `name`, set the 12-byte vnet header, probe

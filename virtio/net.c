@@ -830,7 +830,6 @@ void net_core_free(struct net_dev *n)
 /* ---- virtio-pci glue ---- */
 
 static struct net_dev *devices;
-static unsigned nr_devices;
 static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct net_dev *of(struct virtio_dev *d)
@@ -958,8 +957,14 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg)
 	n->fd = -1;
 	n->tap.fd = -1;
 	n->vm = vm;
+	/* The index is the device's place on the command line: devices are
+	 * created in that order and a failure ends the VM, so it is the
+	 * number this VM has so far. It restarts from 0 with the VM (not a
+	 * process-wide counter), keeping the default MAC stable across
+	 * --on-reboot=restart. */
 	pthread_mutex_lock(&devices_lock);
-	n->index = nr_devices++;
+	for (struct net_dev *o = devices; o; o = o->next)
+		n->index += o->vm == vm;
 	pthread_mutex_unlock(&devices_lock);
 	if (cfg->mac_set)
 		memcpy(mac, cfg->mac, 6);

@@ -20,6 +20,7 @@
 
 struct api_conn {
 	struct api *api;
+	struct api_conn *next; /* in api->conns */
 	int fd;
 	char buf[API_LINE_MAX];
 	size_t len;
@@ -65,6 +66,11 @@ void api_command(struct api *a, const char *line, char *out, size_t outlen)
 
 static void conn_close(struct api_conn *c)
 {
+	struct api_conn **pc = &c->api->conns;
+
+	while (*pc != c)
+		pc = &(*pc)->next;
+	*pc = c->next;
 	evloop_del(c->api->loop, c->fd);
 	close(c->fd);
 	free(c);
@@ -128,7 +134,10 @@ static void accept_ready(void *opaque, uint32_t events)
 	if (evloop_add(a->loop, fd, EPOLLIN, conn_ready, c)) {
 		close(fd);
 		free(c);
+		return;
 	}
+	c->next = a->conns;
+	a->conns = c;
 }
 
 int api_start(struct api *a, struct vm *vm, struct evloop *loop,
@@ -173,13 +182,23 @@ int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 	return evloop_add(loop, a->listen_fd, EPOLLIN, accept_ready, a);
 }
 
+/* On the I/O thread, so that no callback of ours is running meanwhile. */
+static void close_all(void *opaque)
+{
+	struct api *a = opaque;
+
+	while (a->conns)
+		conn_close(a->conns);
+	evloop_del(a->loop, a->listen_fd);
+	close(a->listen_fd);
+	a->listen_fd = -1;
+}
+
 void api_stop(struct api *a)
 {
 	if (a->listen_fd < 0)
 		return;
-	evloop_del(a->loop, a->listen_fd);
-	close(a->listen_fd);
-	a->listen_fd = -1;
+	evloop_call(a->loop, close_all, a);
 	if (a->path)
 		unlink(a->path);
 	free(a->path);

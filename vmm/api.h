@@ -19,6 +19,7 @@
 
 struct evloop;
 struct vm;
+struct api_conn;
 
 struct api {
 	struct vm *vm;
@@ -28,12 +29,14 @@ struct api {
 	time_t started;
 	bool (*power_button)(void *opaque);
 	void *opaque;
+	struct api_conn *conns; /* open connections (I/O thread only) */
 };
 
 /* Listen on path (which must not exist yet: a stale socket file left by a
  * dead minivmm is replaced). 0 or -errno with a message printed. */
 int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 	      const char *path, bool (*power_button)(void *), void *opaque);
+/* Close the socket and every open connection, remove the socket file. */
 void api_stop(struct api *a);
 /* Run one command line; writes the JSON answer (with '\n') into out.
  * Exposed for tests. */

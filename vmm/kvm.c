@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -256,26 +257,47 @@ int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, unsigned len, bool pio,
 
 /* ---- lifecycle ---- */
 
-void vm_request_stop(struct vm *vm, int status)
+/* Kick every vCPU out of KVM_RUN, unless teardown has shut the gate
+ * (vm_close_kicks): the vCPUs are being destroyed then. Counting the kicks
+ * in progress lets vm_close_kicks wait for them: either it sees this one,
+ * or this one sees the gate shut (both sides are seq_cst). */
+static void kick_all(struct vm *vm)
+{
+	__atomic_add_fetch(&vm->kicks_active, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&vm->kicks_closed, __ATOMIC_SEQ_CST) && vm->vcpus)
+		for (unsigned i = 0; i < vm->nr_cpus; i++)
+			vcpu_kick(&vm->vcpus[i]);
+	__atomic_sub_fetch(&vm->kicks_active, 1, __ATOMIC_SEQ_CST);
+}
+
+void vm_close_kicks(struct vm *vm)
+{
+	__atomic_store_n(&vm->kicks_closed, 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(&vm->kicks_active, __ATOMIC_SEQ_CST))
+		sched_yield();
+}
+
+static void request_stop(struct vm *vm, int status, bool reboot)
 {
 	int expected = 0;
 	uint64_t one = 1;
 	ssize_t r;
 
-	/* Two steps, so that nobody sees the stop before its status: claim
-	 * (0 -> -1; the first reason to stop wins), write exit_status, then
-	 * publish (-1 -> 1). vm_stopping() is true only once published. */
+	/* Two steps, so that nobody sees the stop before its reason: claim
+	 * (0 -> -1; the first reason to stop wins), write exit_status and
+	 * reboot_requested, then publish (-1 -> 1). vm_stopping() is true
+	 * only once published. */
 	if (!__atomic_compare_exchange_n(&vm->stop_requested, &expected, -1,
 					 false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_SEQ_CST))
 		return;
 	vm->exit_status = status;
+	vm->reboot_requested = reboot;
 	/* release: pairs with the acquire in vm_stopping(); a thread that
 	 * sees the stop (the main loop reads exit_status next) sees the
-	 * status written above */
+	 * reason written above */
 	__atomic_store_n(&vm->stop_requested, 1, __ATOMIC_RELEASE);
-	for (unsigned i = 0; i < vm->nr_cpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
+	kick_all(vm);
 	/* parked vCPUs wake up and see the stop */
 	pthread_mutex_lock(&vm->pause_lock);
 	pthread_cond_broadcast(&vm->pause_cond);
@@ -284,16 +306,19 @@ void vm_request_stop(struct vm *vm, int status)
 	(void)r;
 }
 
+void vm_request_stop(struct vm *vm, int status)
+{
+	request_stop(vm, status, false);
+}
+
 void vm_request_reboot(struct vm *vm)
 {
-	if (vm->on_reboot == VM_REBOOT_RESTART)
-		__atomic_store_n(&vm->reboot_requested, 1, __ATOMIC_SEQ_CST);
-	vm_request_stop(vm, VM_EXIT_OK);
+	request_stop(vm, VM_EXIT_OK, vm->on_reboot == VM_REBOOT_RESTART);
 }
 
 bool vm_stopping(const struct vm *vm)
 {
-	/* acquire: pairs with the release in vm_request_stop() (see there);
+	/* acquire: pairs with the release in request_stop() (see there);
 	 * -1 is a stop still being recorded, not yet visible */
 	return __atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE) > 0;
 }
@@ -305,11 +330,10 @@ void vm_pause(struct vm *vm)
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->paused = 1;
 	pthread_mutex_unlock(&vm->pause_lock);
-	for (unsigned i = 0; i < vm->nr_cpus; i++) {
-		if (vm->vcpus[i].started)
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_cpus; i++)
+		if (__atomic_load_n(&vm->vcpus[i].started, __ATOMIC_ACQUIRE))
 			running++;
-		vcpu_kick(&vm->vcpus[i]);
-	}
+	kick_all(vm);
 	/* Wait (bounded: a vCPU may be inside a device call that needs the
 	 * caller's thread) until every running vCPU has parked. */
 	struct timespec deadline;

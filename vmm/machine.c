@@ -61,6 +61,7 @@ struct machine {
 	struct blockdev *disks[MACHINE_MAX_DISKS]; /* opened, not yet handed over */
 	struct virtio_blk *blk[MACHINE_MAX_DISKS];
 	struct virtio_rng *rng;
+	struct pvpanic *pvpanic; /* freed after the bus is destroyed */
 	/* things to undo at teardown, in reverse order */
 	struct { void (*fn)(void *); void *opaque; } exit_hooks[32];
 	unsigned nr_exit_hooks;
@@ -268,6 +269,16 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	return 0;
 }
 
+/* pvpanic_create hands out no handle: the device is the one whose BAR 0
+ * handler is pvpanic_bar_io, and that handler's opaque is its struct. */
+static struct pvpanic *find_pvpanic(struct pci_bus *bus)
+{
+	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++)
+		if (bus->slots[s] && bus->slots[s]->bars[0].fn == pvpanic_bar_io)
+			return bus->slots[s]->bars[0].opaque;
+	return NULL;
+}
+
 /* The PCI root bus and what sits on it, in slot order: virtio disks, the
  * network devices, the entropy device, pvpanic. */
 static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
@@ -306,6 +317,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		pr_err("cannot create the pvpanic device: %s", strerror(-ret));
 		return ret;
 	}
+	m->pvpanic = find_pvpanic(&m->pci);
 	return 0;
 }
 
@@ -332,6 +344,11 @@ static void teardown(struct machine *m)
 {
 	struct vm *vm = &m->vm;
 
+	/* A no-op after wait_for_stop; on a failed start it makes the vCPUs
+	 * already running leave KVM_RUN for good (a kick alone only makes
+	 * them re-enter it). Then no more kicks: kvm_run gets unmapped. */
+	vm_request_stop(vm, VM_EXIT_ERROR);
+	vm_close_kicks(vm);
 	/* vCPUs first: nothing may touch devices after this */
 	if (vm->vcpus)
 		for (unsigned i = 0; i < vm->nr_cpus; i++)
@@ -352,6 +369,8 @@ static void teardown(struct machine *m)
 	virtio_rng_destroy(m->rng);
 	m->rng = NULL;
 	virtio_net_free_all(vm);
+	free(m->pvpanic);
+	m->pvpanic = NULL;
 	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++) {
 		virtio_blk_destroy(m->blk[i]);
 		m->blk[i] = NULL;

@@ -8,10 +8,11 @@
 #include "devices/uart16550.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,15 +60,37 @@ static int raw_mode(void)
 
 void console_tx(void *opaque, uint8_t byte)
 {
-	(void)opaque;
+	struct vm *vm = opaque;
+	struct pollfd p[2] = { { .fd = STDOUT_FILENO, .events = POLLOUT },
+			       { .fd = vm->stop_efd, .events = POLLIN } };
+
 	/* Unbuffered: nothing is lost when the VM stops. A full pipe on
-	 * stdout blocks the vCPU, which is the backpressure we want. */
-	while (write(STDOUT_FILENO, &byte, 1) < 0 && errno == EINTR)
-		;
+	 * stdout blocks the vCPU, which is the backpressure we want, but it
+	 * waits in poll() with the stop eventfd, not in write(): a stop (whose
+	 * kick a blocked write() could just miss) always gets it out. The
+	 * same wait covers a stdout someone else made non-blocking. */
+	for (;;) {
+		ssize_t n;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue; /* a kick: the eventfd tells a stop */
+			return;
+		}
+		if (!p[0].revents) {
+			if (p[1].revents)
+				return; /* stopping, and stdout is stuck */
+			continue;
+		}
+		n = write(STDOUT_FILENO, &byte, 1);
+		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return; /* written, or stdout is gone */
+	}
 }
 
 /* Apply the Ctrl-A escapes (terminal only) and feed the UART. Returns the
- * number of input bytes consumed. */
+ * number of input bytes consumed; an escape whose bytes the UART could not
+ * take stays pending, so feeding the rest again later loses nothing. */
 static size_t feed(struct console *con, const uint8_t *buf, size_t n)
 {
 	size_t i;
@@ -76,42 +99,88 @@ static size_t feed(struct console *con, const uint8_t *buf, size_t n)
 		return uart_receive(con->uart, buf, (unsigned)n);
 	for (i = 0; i < n; i++) {
 		uint8_t c = buf[i];
-		if (con->escape) {
-			con->escape = false;
-			if (c == 'x' || c == 'X') {
-				console_restore();
-				pr_info("terminated by Ctrl-A x");
-				vm_request_stop(con->vm, VM_EXIT_OK);
-				return n;
-			}
-			if (c != CTRL_A && !uart_receive(con->uart, &(uint8_t){ CTRL_A }, 1))
-				break;
-		} else if (c == CTRL_A) {
+
+		if (!con->escape && c == CTRL_A) {
 			con->escape = true;
 			continue;
 		}
+		if (con->escape && (c == 'x' || c == 'X')) {
+			con->escape = false;
+			console_restore();
+			pr_info("terminated by Ctrl-A x");
+			vm_request_stop(con->vm, VM_EXIT_OK);
+			return n;
+		}
+		/* Ctrl-A c sends both, Ctrl-A Ctrl-A a single Ctrl-A */
+		if (con->escape && c != CTRL_A) {
+			if (!uart_receive(con->uart, &(uint8_t){ CTRL_A }, 1))
+				break;
+			con->escape = false;
+		}
 		if (!uart_receive(con->uart, &c, 1))
 			break;
+		con->escape = false;
 	}
 	return i;
+}
+
+/* stdin is watched one event at a time (EPOLLONESHOT; a mask of 0 would
+ * still report a hang-up, over and over): armed again only once nothing
+ * is held. */
+static void arm_stdin(struct console *con)
+{
+	if (con->polled && !con->eof)
+		evloop_mod(con->loop, con->in_fd, EPOLLIN | EPOLLONESHOT);
+}
+
+/* Hand the held input to the UART (I/O thread). What it cannot take yet
+ * stays held and stdin is not read meanwhile; rx_ready wakes us once the
+ * guest has read some: backpressure, nothing typed is dropped. Then stdin
+ * is armed again. */
+static void pump(struct console *con)
+{
+	bool retried = false;
+
+	while (con->held_len) {
+		size_t k = feed(con, con->held + con->held_off, con->held_len);
+
+		con->held_off += k;
+		con->held_len -= k;
+		if (k || !con->held_len) {
+			retried = false;
+			continue;
+		}
+		if (!uart_rx_room(con->uart))
+			return; /* rx_ready will follow */
+		if (retried) {
+			/* room, yet nothing taken twice: the guest has the
+			 * UART in loopback mode, where the receiver is cut
+			 * off from the line (on the real chip too) */
+			con->held_len = 0;
+			break;
+		}
+		retried = true;
+	}
+	con->held_off = 0;
+	arm_stdin(con);
 }
 
 static void stdin_ready(void *opaque, uint32_t events)
 {
 	struct console *con = opaque;
-	uint8_t buf[256];
-	unsigned room = uart_rx_room(con->uart);
 	ssize_t n;
 
 	(void)events;
-	if (!room) {
-		/* guest is not reading: stop watching until it drains */
-		evloop_mod(con->loop, con->in_fd, 0);
+	if (con->held_len) {
+		pump(con);
 		return;
 	}
-	n = read(con->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	/* stdin stays blocking (on a terminal its file description is
+	 * stdout's and the shell's too): read only when epoll says so */
+	n = read(con->in_fd, con->held, sizeof(con->held));
 	if (n > 0) {
-		feed(con, buf, (size_t)n);
+		con->held_len = (size_t)n;
+		pump(con);
 	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
 		/* end of input: the guest keeps running without a console */
 		con->eof = true;
@@ -119,13 +188,26 @@ static void stdin_ready(void *opaque, uint32_t events)
 	}
 }
 
-/* UART callback (UART lock held): host input room reopened. */
+/* UART callback (UART lock held, on a vCPU thread): host input room
+ * reopened. Wake the I/O thread, which feeds what is held. */
 static void rx_ready(void *opaque)
 {
 	struct console *con = opaque;
+	uint64_t one = 1;
+	ssize_t r = write(con->room_efd, &one, sizeof(one));
 
-	if (con->polled && !con->eof)
-		evloop_mod(con->loop, con->in_fd, EPOLLIN);
+	(void)r; /* EAGAIN: a wake-up is pending anyway */
+}
+
+static void room_ready(void *opaque, uint32_t events)
+{
+	struct console *con = opaque;
+	uint64_t v;
+	ssize_t r = read(con->room_efd, &v, sizeof(v));
+
+	(void)events;
+	(void)r;
+	pump(con);
 }
 
 /* Regular files cannot be polled: read them on a thread of their own. */
@@ -158,6 +240,15 @@ int console_start(struct console *con, struct vm *vm, struct uart *uart,
 	con->uart = uart;
 	con->loop = loop;
 	con->in_fd = STDIN_FILENO;
+	con->room_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (con->room_efd < 0)
+		return -errno;
+	ret = evloop_add(loop, con->room_efd, EPOLLIN, room_ready, con);
+	if (ret) {
+		close(con->room_efd);
+		con->room_efd = -1;
+		return ret;
+	}
 	pthread_mutex_lock(&uart->lock);
 	uart->rx_ready = rx_ready;
 	uart->rx_opaque = con;
@@ -165,8 +256,8 @@ int console_start(struct console *con, struct vm *vm, struct uart *uart,
 	con->is_tty = isatty(STDIN_FILENO);
 	if (con->is_tty && (ret = raw_mode()))
 		pr_warn("cannot put the terminal in raw mode: %s", strerror(-ret));
-	fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) | O_NONBLOCK);
-	ret = evloop_add(loop, con->in_fd, EPOLLIN, stdin_ready, con);
+	ret = evloop_add(loop, con->in_fd, EPOLLIN | EPOLLONESHOT, stdin_ready,
+			 con);
 	if (ret == 0) {
 		con->polled = true;
 		return 0;
@@ -174,10 +265,22 @@ int console_start(struct console *con, struct vm *vm, struct uart *uart,
 	if (ret != -EPERM)
 		return 0; /* closed or odd stdin: run without console input */
 	/* a regular file: blocking reads on a thread */
-	fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) & ~O_NONBLOCK);
 	if (pthread_create(&con->reader, NULL, file_reader, con) == 0)
 		con->reader_started = true;
 	return 0;
+}
+
+/* On the I/O thread: none of our callbacks runs meanwhile. */
+static void unwatch(void *opaque)
+{
+	struct console *con = opaque;
+
+	if (con->polled && !con->eof)
+		evloop_del(con->loop, con->in_fd);
+	con->polled = false;
+	evloop_del(con->loop, con->room_efd);
+	close(con->room_efd);
+	con->room_efd = -1;
 }
 
 void console_stop(struct console *con)
@@ -187,8 +290,7 @@ void console_stop(struct console *con)
 		pthread_cancel(con->reader);
 		pthread_join(con->reader, NULL);
 	}
-	if (con->polled && !con->eof)
-		evloop_del(con->loop, con->in_fd);
+	evloop_call(con->loop, unwatch, con);
 	if (con->is_tty)
 		console_restore();
 }

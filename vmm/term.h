@@ -2,7 +2,11 @@
  * term.h - the serial console on the host side: guest output to stdout,
  * host stdin to the UART. A terminal is put in raw mode (and restored on
  * every exit path); Ctrl-A x quits, Ctrl-A Ctrl-A sends a Ctrl-A. A pipe,
- * a file or /dev/null on stdin works too.
+ * a file or /dev/null on stdin works too. Input the guest is not reading
+ * yet is held back (stdin is not read meanwhile), never dropped. stdin's
+ * file status flags are left alone: on a terminal they are stdout's and
+ * the shell's too. Guest output blocks on a stalled stdout until the VM
+ * stops.
  */
 #ifndef MINIVMM_TERM_H
 #define MINIVMM_TERM_H
@@ -20,7 +24,10 @@ struct console {
 	struct uart *uart;
 	struct evloop *loop;
 	int in_fd;
+	int room_efd; /* rx_ready -> I/O thread: the UART has room again */
 	bool is_tty, polled, escape, eof;
+	uint8_t held[256]; /* read from stdin, not yet taken by the UART */
+	size_t held_off, held_len;
 	pthread_t reader; /* for stdin that epoll cannot watch (a file) */
 	bool reader_started;
 };

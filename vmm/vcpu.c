@@ -40,6 +40,7 @@ void vcpu_init_signals(void)
 int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id)
 {
 	struct kvm_cpuid2 *supported;
+	struct kvm_run *run;
 	int ret;
 
 	memset(c, 0, sizeof(*c));
@@ -50,13 +51,15 @@ int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id)
 		pr_err("KVM_CREATE_VCPU %u: %s", id, strerror(errno));
 		return -errno;
 	}
-	c->run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, c->fd, 0);
-	if (c->run == MAP_FAILED) {
-		c->run = NULL;
+	/* c->run is published only once mapped: a concurrent kick (a stop
+	 * requested while vCPUs are being created) must never see MAP_FAILED */
+	run = mmap(NULL, (size_t)vm->vcpu_mmap_size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, c->fd, 0);
+	if (run == MAP_FAILED) {
 		pr_err("mmap of vCPU %u's kvm_run: %s", id, strerror(errno));
 		return -errno;
 	}
+	__atomic_store_n(&c->run, run, __ATOMIC_RELEASE);
 	supported = x86_supported_cpuid(vm->kvm_fd);
 	if (!supported)
 		return -EIO;
@@ -257,21 +260,26 @@ int vcpu_start(struct vcpu *c)
 	}
 	snprintf(name, sizeof(name), "vcpu%u", c->id);
 	pthread_setname_np(c->thread, name);
-	c->started = true;
+	/* release: a kicker that sees started sees c->thread */
+	__atomic_store_n(&c->started, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
 void vcpu_kick(struct vcpu *c)
 {
-	if (!c->run)
+	struct kvm_run *run = __atomic_load_n(&c->run, __ATOMIC_ACQUIRE);
+
+	if (!run)
 		return;
 	/* immediate_exit makes the next KVM_RUN return at once, closing the
 	 * window between the stop check and entering the guest. */
-	__atomic_store_n(&c->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (c->started)
+	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&c->started, __ATOMIC_ACQUIRE))
 		pthread_kill(c->thread, vcpu_kick_signal);
 }
 
+/* The caller has requested the stop and shut the kick gate
+ * (vm_close_kicks): nobody else touches c->run or c->thread now. */
 void vcpu_destroy(struct vcpu *c)
 {
 	if (c->started) {

@@ -61,6 +61,8 @@ struct vm {
 	int reboot_requested;
 	enum vm_reboot_policy on_reboot;
 	int stop_efd; /* written when a stop is requested: wakes the main loop */
+	/* kicks in progress, and the gate vm_close_kicks shuts (atomics) */
+	int kicks_active, kicks_closed;
 
 	/* pause/resume: vCPUs park on pause_cond while paused is set */
 	pthread_mutex_t pause_lock;
@@ -98,13 +100,18 @@ int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, unsigned len,
  * is kicked out of KVM_RUN and the main thread tears the VM down. Safe from
  * any thread and from a signal handler. */
 void vm_request_stop(struct vm *vm, int status);
-/* A guest reset: stop with 0, or restart under --on-reboot=restart. */
+/* A guest reset: stop with 0, or restart under --on-reboot=restart. Like
+ * any stop it loses to an earlier one (a signal, a crash): no restart then. */
 void vm_request_reboot(struct vm *vm);
 bool vm_stopping(const struct vm *vm);
 /* Stop every vCPU outside KVM_RUN (devices keep running) and return once
  * all are parked; vm_resume lets them go on. Not from a vCPU thread. */
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
+/* Teardown, once the stop is requested: wait for kicks in progress and
+ * refuse new ones, so the vCPUs can be joined and their kvm_run unmapped
+ * while another thread still calls vm_request_stop or vm_pause. */
+void vm_close_kicks(struct vm *vm);
 
 /* ---- creation (vmm/kvm.c) ---- */
 /* Zero vm, set up the buses and allocate guest RAM (anonymous memory, a

@@ -5,14 +5,18 @@ MINIVMM=${MINIVMM:-$(cd "$(dirname "$0")/../.." && pwd)/build/minivmm}
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 # expect NAME WANT-STATUS STDERR-REGEX -- minivmm arguments...
+#   ONE_LINE=1 expect ...: stderr must also be exactly one line
+#   RUNAS="setpriv ..." expect ...: run minivmm under that command
 expect() {
   local name=$1 want=$2 re=$3; shift 4
   local rc=0
-  timeout 20 "$MINIVMM" "$@" </dev/null >"$T/out" 2>"$T/err" || rc=$?
+  timeout 20 ${RUNAS:-} "$MINIVMM" "$@" </dev/null >"$T/out" 2>"$T/err" || rc=$?
   if [ "$rc" != "$want" ]; then
     echo "not ok $name - exit status $rc, want $want ($(head -c 200 "$T/err" | tr '\n' ' '))"
   elif [ -n "$re" ] && ! grep -Eq -- "$re" "$T/err"; then
     echo "not ok $name - stderr does not match /$re/: $(head -c 200 "$T/err" | tr '\n' ' ')"
+  elif [ -n "${ONE_LINE:-}" ] && [ "$(wc -l <"$T/err")" != 1 ]; then
+    echo "not ok $name - $(wc -l <"$T/err") lines on stderr, want one: $(head -c 300 "$T/err" | tr '\n' ' ')"
   else
     echo "ok $name"
   fi
@@ -28,3 +32,43 @@ expect cli-bad-memory-word 2 'memory' -- run --kernel "$T/junk" --memory banana
 expect cli-zero-memory 2 'memory' -- run --kernel "$T/junk" --memory 0
 expect cli-unknown-option 2 '' -- run --kernel "$T/junk" --no-such-option
 expect cli-no-kernel 2 '' -- run
+
+# Input errors found before /dev/kvm is opened: one line naming the problem,
+# status 1 for a bad file, 2 for a bad command line (minivmm --help).
+KERNEL=$(dirname "$MINIVMM")/guests/hello64.bzimage
+[ -f "$KERNEL" ] || KERNEL=$T/junk # the input checks below still apply
+one() { ONE_LINE=1 expect "$@"; }
+# an unreadable kernel (root reads anything: run as nobody then)
+cp "$T/junk" "$T/locked"; chmod 000 "$T/locked"; chmod 755 "$T"
+if [ "$(id -u)" != 0 ]; then
+  one cli-unreadable-kernel 1 'locked: Permission denied' -- run --kernel "$T/locked"
+elif command -v setpriv >/dev/null &&
+     setpriv --reuid=65534 --regid=65534 --clear-groups "$MINIVMM" --version >/dev/null 2>&1; then
+  RUNAS="setpriv --reuid=65534 --regid=65534 --clear-groups" \
+    one cli-unreadable-kernel 1 'locked: Permission denied' -- run --kernel "$T/locked"
+else
+  echo "ok cli-unreadable-kernel # SKIP root, and nobody cannot run $MINIVMM"
+fi
+mkdir "$T/dir"
+one cli-kernel-is-directory 1 'dir: Is a directory' -- run --kernel "$T/dir"
+# a (sparse) 100 MiB bzImage in 64 MiB of RAM; a 300 MiB initrd
+cp "$KERNEL" "$T/huge.bzimage"; truncate -s 100M "$T/huge.bzimage"
+truncate -s 300M "$T/huge.initrd"
+if [ "$KERNEL" != "$T/junk" ]; then
+  one cli-kernel-too-big 1 'kernel needs 100 MiB of RAM' -- run --kernel "$T/huge.bzimage" --memory 64M
+  one cli-initrd-too-big 1 'huge.initrd: initrd of 314572800 bytes does not fit' -- \
+    run --kernel "$KERNEL" --initrd "$T/huge.initrd" --memory 64M
+else
+  echo "ok cli-kernel-too-big # SKIP no tiny guest next to $MINIVMM"
+  echo "ok cli-initrd-too-big # SKIP no tiny guest next to $MINIVMM"
+fi
+one cli-memory-too-small 2 '^minivmm: error: --memory: 16M is too small' -- run --kernel "$KERNEL" --memory 16M
+# disks (format=raw: an image of unknown format also gets a warning line)
+one cli-disk-missing 1 'nope.img: no such file' -- run --kernel "$KERNEL" --disk "$T/nope.img"
+one cli-disk-directory 1 'dir: is a directory' -- run --kernel "$KERNEL" --disk "$T/dir"
+head -c 1000 /dev/zero > "$T/odd.img"
+one cli-disk-not-512 1 'size 1000 is not a multiple of 512' -- run --kernel "$KERNEL" --disk "$T/odd.img,format=raw"
+one cli-net-bad-mac 2 "malformed MAC '52:54:00:12:34'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=52:54:00:12:34
+one cli-net-bad-mac-hex 2 "malformed MAC 'zz:54:00:12:34:56'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=zz:54:00:12:34:56
+one cli-cpus-zero 2 "^minivmm: error: --cpus: '0' is not a number from 1 to" -- run --kernel "$KERNEL" --cpus 0
+one cli-cpus-1000 2 "^minivmm: error: --cpus: '1000' is not a number from 1 to" -- run --kernel "$KERNEL" --cpus 1000

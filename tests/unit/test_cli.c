@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "virtio/net.h"
 #include "vmm/cli.h"
 #include "vmm/log.h"
 
@@ -130,12 +131,32 @@ static void test_run_errors(void **state)
 	log_quiet = false;
 }
 
+/* The default MAC depends on the tap name and the device's place on the
+ * command line only: the same command line (and each --on-reboot=restart
+ * boot of it) gets the same MAC. */
+static void test_default_mac(void **state)
+{
+	uint8_t a[6], b[6], c[6], d[6];
+
+	(void)state;
+	net_default_mac("tap0", 0, a);
+	net_default_mac("tap0", 0, b);
+	net_default_mac("tap0", 1, c);
+	net_default_mac("tap1", 0, d);
+	assert_memory_equal(a, b, 6);
+	assert_memory_not_equal(a, c, 6);
+	assert_memory_not_equal(a, d, 6);
+	assert_int_equal(a[0] & 0x03, 0x02); /* locally administered unicast */
+	assert_int_equal(c[0] & 0x03, 0x02);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_default_mac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,11 +29,44 @@ master_of() { ip -o link show dev "$1" | grep -o 'master [^ ]*' | cut -d' ' -f2;
 
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+tunflags() { ip -d link show dev "$1" | grep -o 'tun type tap pi [a-z]* vnet_hdr [a-z]*'; }
+
+# tunctl ACTION TAP [N]: do to a tap what another program might (python3)
+#   offload N  attach (tap, no pi, vnet_hdr) and set TUNSETOFFLOAD N
+#   link N     attach and set the link type (TUNSETLINK; tap down)
+#   hdrsz      attach and print the vnet header size
+#   features   print tx-checksumming and TSO as 0/1 (ethtool ioctls)
+tunctl() {
+	python3 - "$@" <<'EOF'
+import array, fcntl, os, socket, struct, sys
+act, name = sys.argv[1], sys.argv[2].encode()
+if act == 'features':
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    out = []
+    for cmd in (0x16, 0x1e):  # ETHTOOL_GTXCSUM, ETHTOOL_GTSO
+        v = array.array('I', [cmd, 0])
+        fcntl.ioctl(s, 0x8946, struct.pack('16sP16x', name, v.buffer_info()[0]))
+        out.append(str(v[1]))
+    print(' '.join(out))
+    sys.exit(0)
+fd = os.open('/dev/net/tun', os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH22x', name, 0x0002 | 0x1000 | 0x4000))
+if act == 'offload':
+    fcntl.ioctl(fd, 0x400454d0, int(sys.argv[3]))
+elif act == 'link':
+    fcntl.ioctl(fd, 0x400454cd, int(sys.argv[3]))
+elif act == 'hdrsz':
+    v = array.array('i', [0])
+    fcntl.ioctl(fd, 0x800454d7, v, True)
+    print(v[0])
+EOF
+}
 
 # start HELPER ARGS... in the background, holding the tap until "stop N"
 start() { # start ID ARGS...
 	id=$1; shift
 	mkfifo "$T/in$id"
+	: >"$T/out$id"
 	"$HELPER" "$@" <"$T/in$id" >"$T/out$id" 2>"$T/err$id" &
 	eval "pid$id=$!"
 	# a sleeping writer holds the fifo open: the helper waits for EOF
@@ -102,6 +135,40 @@ stop 5
 check "pre-existing tap detached at exit" [ -z "$(master_of mvpers)" ]
 check "pre-existing tap still exists" exists mvpers
 
+# 7b. a pre-existing tap's flags go back as they were (we attach with
+#     vnet_hdr on and pi off)
+ip tuntap add dev mvpi mode tap pi
+before=$(tunflags mvpi)
+"$HELPER" mvpi </dev/null >"$T/o" 2>"$T/e"; rc=$?
+check "pre-existing tap with pi, no vnet_hdr: used" [ $rc = 0 ]
+check "... its flags restored ($before -> $(tunflags mvpi))" [ "$(tunflags mvpi)" = "$before" ]
+ip link del mvpi
+
+# 7c. its offloads and vnet header size too (the helper sets every offload,
+#     as a guest accepting them all would)
+if command -v python3 >/dev/null; then
+	ip tuntap add dev mvoff mode tap vnet_hdr
+	tunctl offload mvoff 1 # csum only, as another program left it
+	before=$(tunctl features mvoff)
+	"$HELPER" mvoff </dev/null >"$T/o" 2>"$T/e"; rc=$?
+	check "pre-existing tap with csum offload: used" [ $rc = 0 ]
+	check "... offloads back to csum only ($before -> $(tunctl features mvoff))" \
+		[ "$(tunctl features mvoff)" = "1 0" ]
+	check "... vnet header size back to 10" [ "$(tunctl hdrsz mvoff)" = 10 ]
+	ip link del mvoff
+
+	# 7d. a failed open leaves no bridge it created: a tap whose link type
+	#     is not Ethernet cannot become a bridge port
+	ip tuntap add dev mvnoeth mode tap
+	tunctl link mvnoeth 65534 # ARPHRD_NONE
+	"$HELPER" mvnoeth mvbr9 create </dev/null >"$T/o" 2>"$T/e"; rc=$?
+	check "non-Ethernet tap cannot join a bridge" [ $rc != 0 ]
+	check "... and the bridge created for it is removed" gone mvbr9
+	ip link del mvnoeth
+else
+	echo "# python3 missing: offload, vnet header and bridge-removal checks skipped"
+fi
+
 # 8. bad names and non-tap interfaces
 "$HELPER" lo </dev/null >"$T/o" 2>"$T/e"; rc=$?
 check "non-tap interface refused (EINVAL)" [ $rc = 22 ]
@@ -122,6 +189,7 @@ if command -v setpriv >/dev/null; then
 fi
 
 ip link del mvbr0 2>/dev/null
+ip link del mvbr9 2>/dev/null
 ip link del mvpers 2>/dev/null
 echo "1..$n"
 [ $fails = 0 ]
