@@ -100,12 +100,13 @@ cat > "$ROOT/bin/minivmm-modprobe" <<'MODPROBE'
 # minivmm-modprobe NAME... — insmod each module after the modules modules.dep says it
 # needs. '-' and '_' are the same in names. Modules not in the image (built in, or not
 # built for this kernel) are skipped silently; a failed insmod prints
-# "MINIVMM-MODPROBE-FAIL name" and the error, and the status is 1.
+# "MINIVMM-MODPROBE-FAIL name" and the error, and the status is 1. Parameters come from
+# the kernel command line (NAME.PARAM=VALUE), as modprobe takes them.
 MD=/lib/modules/$(uname -r)
 LOADED=" $(cut -d' ' -f1 /proc/modules 2>/dev/null | tr '\n' ' ') "
 rc=0
 load() {
-  local n line alt d b         # busybox sh has 'local'; load() recurses
+  local n line alt d b params  # busybox sh has 'local'; load() recurses
   n=$(echo "$1" | tr - _)
   case "$LOADED" in *" $n "*) return 0;; esac
   LOADED="$LOADED $n "
@@ -116,7 +117,9 @@ load() {
   fi
   [ -n "$line" ] || return 0
   for d in ${line#*:}; do b=${d##*/}; load "${b%.ko}"; done
-  if ! insmod "$MD/${line%%:*}" 2>/tmp/.insmod.err; then
+  # like modprobe: "NAME.PARAM=VALUE" words of the kernel command line are its parameters
+  params=$(tr ' ' '\n' < /proc/cmdline | sed -n "s/^$n\.//p" | tr '\n' ' ')
+  if ! insmod "$MD/${line%%:*}" $params 2>/tmp/.insmod.err; then
     grep -q 'File exists' /tmp/.insmod.err || { echo "MINIVMM-MODPROBE-FAIL $n"; cat /tmp/.insmod.err; rc=1; }
   fi
 }

@@ -13,7 +13,7 @@ PKGS=(
   # the emulated KVM host and the peers/fixtures used by tests and benches
   qemu-system-x86 qemu-utils ovmf seabios
   # test tools
-  e2fsprogs fio iperf3 iproute2 acpica-tools valgrind procps socat
+  e2fsprogs fio iperf3 iproute2 acpica-tools valgrind procps socat strace python3
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -41,4 +41,5 @@ for c in "$@"; do
   fi
   echo "# case $c: status $rc, $(( $(date +%s) - start )) s"
   rm -rf "$WORK"
+  sync   # out/ is a disk in the emulated host: what this case left survives a later wedge
 done
