@@ -9,8 +9,12 @@
  * pwritev directly on the image file, same buffers, same segment layout.
  *
  *   blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]
+ *                [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
  *
+ * With --format qcow2 the device works on a qcow2 image (made beforehand,
+ * e.g. by `minivmm img create`, of --size MiB) and the ceiling is direct
+ * I/O on the raw image RAW of the same size, so qcow2's own cost shows.
  * Tests: seq-read-1m, seq-write-1m (1 MiB requests, 8 x 128 KiB segments),
  * seq-read-1m-4k (1 MiB as 256 x 4 KiB segments via two 512 KiB requests;
  * the guest's seg_max is 254), rand-read-4k. --only runs one test side
@@ -173,13 +177,15 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]\n"
-		"                    [--seconds S] [--only TEST:dev|TEST:ceil --ops N]\n");
+		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
+		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *image = "/tmp/blk-devmodel.img", *only = NULL;
+	const char *format = "raw", *ceiling_image = NULL;
 	uint64_t size_mib = 256, ops = 0;
 	double seconds = 1.0;
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
@@ -200,6 +206,10 @@ int main(int argc, char **argv)
 			size_mib = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
 			seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+			format = argv[++i];
+		else if (!strcmp(argv[i], "--ceiling-image") && i + 1 < argc)
+			ceiling_image = argv[++i];
 		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
@@ -220,10 +230,14 @@ int main(int argc, char **argv)
 	log_quiet = true;
 	if (cache == BLOCKDEV_CACHE_NONE)
 		clk = CLOCK_MONOTONIC;
+	if (strcmp(format, "raw") && !ceiling_image)
+		usage();
+	if (!ceiling_image)
+		ceiling_image = image;
 
-	/* the image: created (filled, so reads hit real data) if missing */
+	/* the raw image: created (filled, so reads hit real data) if missing */
 	disk_size = size_mib << 20;
-	{
+	if (!strcmp(format, "raw")) {
 		struct stat st;
 		if (stat(image, &st) || (uint64_t)st.st_size != disk_size) {
 			int f = open(image, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -252,7 +266,7 @@ int main(int argc, char **argv)
 	memset(ram, 0, RAM_SIZE); /* fault it in before timing */
 
 	o.path = image;
-	o.format = "raw";
+	o.format = format;
 	o.cache = cache;
 	if (blockdev_open(&o, &bd, err, sizeof(err))) {
 		fprintf(stderr, "blk-devmodel: %s\n", err);
@@ -268,9 +282,9 @@ int main(int argc, char **argv)
 	vdrv_setup_queue(&drv, 0, QSIZE, QBASE);
 	vdrv_driver_ok(&drv);
 	/* the ceiling uses its own descriptor on the same file and mode */
-	fd = open(image, O_RDWR | (cache == BLOCKDEV_CACHE_NONE ? O_DIRECT : 0));
+	fd = open(ceiling_image, O_RDWR | (cache == BLOCKDEV_CACHE_NONE ? O_DIRECT : 0));
 	if (fd < 0) {
-		perror(image);
+		perror(ceiling_image);
 		return 1;
 	}
 
@@ -291,7 +305,8 @@ int main(int argc, char **argv)
 		usage();
 	}
 
-	printf("virtio-blk device model vs. direct preadv/pwritev\n");
+	printf("virtio-blk device model (%s) vs. direct preadv/pwritev on %s\n",
+	       format, ceiling_image);
 	printf("image %s, %llu MiB, cache=%s, %u requests per kick, best of 3 x %.1f s %s time\n",
 	       image, (unsigned long long)size_mib,
 	       cache == BLOCKDEV_CACHE_NONE ? "none" : "writeback", DEPTH,

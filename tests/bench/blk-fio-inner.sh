@@ -133,7 +133,8 @@ echo "fio in a Debian cloud-kernel guest, /dev/vda, O_DIRECT, libaio, ${RUNTIME}
 echo "(seq: 1 MiB blocks, iodepth 1; rand: 4 KiB blocks; median over $ROUNDS round(s); ratio = minivmm / qemu)"
 awk '
 function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }
-function med(key,   n, i, a) { n = N[key]; if (!n) return ""; for (i = 1; i <= n; i++) a[i] = V[key, i]; sort(a, n); return a[int((n + 1) / 2)] }
+function med(key,   n, i, a) { n = N[key]; if (!n) return ""; for (i = 1; i <= n; i++) a[i] = V[key, i]; sort(a, n)
+  return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 function add(key, v) { N[key]++; V[key, N[key]] = v }
 function row(k, fig, key, fmt,   m, q) {
   m = med("minivmm " k " " key); q = med("qemu " k " " key)

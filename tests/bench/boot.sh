@@ -2,7 +2,8 @@
 # boot.sh — boot-time benchmark: minivmm vs QEMU (-M microvm and -M pc, -accel kvm) booting
 # Debian's cloud kernel with 256 MiB and the shared test initramfs, RUNS times each
 # (default 5), all inside ONE tests/harness/kvm-run session; then minivmm's own cost with
-# the hello64 tiny guest (exec -> first KVM_RUN, reset -> exit, RSS beyond guest RAM).
+# the hello64 tiny guest, natively on this machine's /dev/kvm (tests/bench/vmm-cost.sh:
+# exec -> first KVM_RUN, reset -> exit, RSS beyond guest RAM).
 #
 #   tests/bench/boot.sh [RUNS]
 #
@@ -21,9 +22,8 @@ ninja -C "$BUILD" minivmm guests/hello64.bzimage >/dev/null
 KC=$("$REPO/guests/fetch-kernels.sh" cloud | tail -1)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench.XXXXXX"); trap 'rm -rf "$T"' EXIT
-mkdir -p "$T/assets/cloud" "$T/assets/tiny"
+mkdir -p "$T/assets/cloud"
 cp -L "$KC/vmlinuz" "$T/assets/cloud/vmlinuz"
-cp "$BUILD/guests/hello64.bzimage" "$T/assets/tiny/"
 "$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/assets/cloud/initramfs.cpio.gz" 2>/dev/null
 
 ARGS=(-b "$BUILD/minivmm" -f "$T/assets:/vm/assets" -f "$HERE/boot-inner.sh:/vm/boot-inner.sh")
@@ -31,8 +31,9 @@ if command -v qemu-system-x86_64 >/dev/null; then
   # QEMU and its firmware (SeaBIOS for -M pc, qboot for -M microvm, option ROMs)
   ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios)
 fi
-command -v strace >/dev/null && ARGS+=(-b "$(command -v strace)")
 "$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" "${ARGS[@]}" \
   -- "sh boot-inner.sh '$BUILD/minivmm' $RUNS" 2>&1 | sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
+echo
+sh "$HERE/vmm-cost.sh" "$BUILD/minivmm" "$BUILD/guests/hello64.bzimage" 10
 exit
 }
