@@ -140,6 +140,18 @@ static void accept_ready(void *opaque, uint32_t events)
 	a->conns = c;
 }
 
+static bool socket_in_use(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool used;
+
+	if (fd < 0)
+		return false;
+	used = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return used;
+}
+
 int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 	      const char *path, bool (*power_button)(void *), void *opaque)
 {
@@ -159,7 +171,12 @@ int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 			pr_err("--api-socket: '%s' exists and is not a socket", path);
 			return -EEXIST;
 		}
-		/* a leftover from a minivmm that died: take the name over */
+		/* a leftover from a minivmm that died: take the name over;
+		 * one that still answers belongs to a running VM */
+		if (socket_in_use(&sun)) {
+			pr_err("--api-socket: '%s' is in use by a running VM", path);
+			return -EADDRINUSE;
+		}
 		unlink(path);
 	}
 	a->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

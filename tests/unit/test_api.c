@@ -224,6 +224,12 @@ static void test_socket_path(void **state)
 	assert_int_equal(api_start(&other, &vm, loop, file, NULL, NULL), -EEXIST);
 	api_stop(&other);
 	unlink(file);
+	/* the socket of a running VM (ours, listening) is not taken over */
+	assert_int_equal(api_start(&other, &vm, loop, path, NULL, NULL),
+			 -EADDRINUSE);
+	api_stop(&other);
+	fd = client(); /* and it still answers */
+	close(fd);
 	/* a socket file left behind (our own server stopped) is taken over */
 	api_stop(&api);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
