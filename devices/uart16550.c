@@ -1,37 +1,96 @@
 /* SPDX-License-Identifier: MIT
- * uart16550.c - PC16550D UART (National Semiconductor data sheet, "Register
- * Summary" and "Interrupt Identification Register").
+ * uart16550.c - National Semiconductor (now TI) PC16550D UART, the
+ * "16550A" of PC serial ports, after its data sheet ("Register Summary",
+ * "FIFO Interrupt Mode Operation", "Line Status Register").
  *
  * Transmission is instantaneous: a byte written to THR goes straight to the
  * tx callback, so THR and the shift register are always empty (LSR.THRE and
- * LSR.TEMT set). Reception fills a 16-byte FIFO from a host-side buffer.
- * Interrupt sources, highest priority first: receiver line status (overrun),
- * received data available, THR empty, modem status. The interrupt reaches
- * the line only while MCR.OUT2 is set, as on PC serial boards.
+ * LSR.TEMT set). Host bytes wait in a buffer and enter the receiver (the
+ * 16-byte FIFO, or the 1-byte RBR with FIFOs off) as soon as it has room:
+ * with the owner's backpressure (uart_rx_room) the host never overruns it.
+ *
+ * Interrupt sources, highest priority first (IIR bits 3:0):
+ *   0x6 receiver line status  LSR OE/PE/FE/BI set; cleared by reading LSR
+ *   0x4 received data         FIFO at or above the trigger level (RBR full
+ *                             with FIFOs off); cleared below it
+ *   0xc character timeout     FIFO below the trigger level: see iir()
+ *   0x2 THR empty             cleared by writing THR, or by reading IIR
+ *                             while it is the source reported
+ *   0x0 modem status          MSR delta bits; cleared by reading MSR
+ * The interrupt reaches the line only while MCR.OUT2 is set, as on PC
+ * serial boards.
+ *
+ * Line errors: each received byte carries its own PE/FE/BI bits, which
+ * reach LSR when the byte comes to the top of the FIFO; LSR bit 7 is set
+ * while the FIFO holds such a byte. What can happen here: OE in loopback
+ * (a byte looped back into a full receiver: the host side is refused, never
+ * overrun) and BI from uart_break(). PE and FE never: host bytes have no
+ * parity or stop bits to get wrong.
  */
 #include "uart16550.h"
 
 #include <string.h>
 
-static unsigned fifo_depth(const struct uart *u)
+#define LSR_ERRORS (UART_LSR_OE | UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
+#define BYTE_ERRORS (UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
+
+static bool fifo_on(const struct uart *u)
 {
-	return (u->fcr & UART_FCR_ENABLE) ? UART_FIFO_SIZE : 1;
+	return u->fcr & UART_FCR_ENABLE;
 }
 
-/* Move host bytes into the FIFO while there is room. */
+static unsigned fifo_depth(const struct uart *u)
+{
+	return fifo_on(u) ? UART_FIFO_SIZE : 1;
+}
+
+/* FCR bits 7:6 select 1, 4, 8 or 14 bytes. */
+static unsigned rx_trigger(const struct uart *u)
+{
+	static const unsigned level[4] = { 1, 4, 8, 14 };
+
+	return fifo_on(u) ? level[u->fcr >> 6] : 1;
+}
+
+/* A character is complete in the receiver's shift register: into the
+ * FIFO, else it is lost and OE set (FIFOs off: it overwrites the unread
+ * RBR). The top byte's error bits show in LSR. */
+static void rx_push(struct uart *u, uint16_t c)
+{
+	if (u->rx_count == fifo_depth(u)) {
+		u->lsr |= UART_LSR_OE;
+		if (fifo_on(u))
+			return;
+		u->rx_count = 0;
+	}
+	u->rx[(u->rx_head + u->rx_count++) % UART_FIFO_SIZE] = c;
+	if (u->rx_count == 1)
+		u->lsr |= (c >> 8) & BYTE_ERRORS;
+}
+
+static uint8_t rx_pop(struct uart *u)
+{
+	uint8_t c;
+
+	if (!u->rx_count)
+		return 0;
+	c = (uint8_t)u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
+	if (--u->rx_count)
+		u->lsr |= (u->rx[u->rx_head] >> 8) & BYTE_ERRORS;
+	return c;
+}
+
+/* Move host bytes into the receiver while it has room. In loopback mode
+ * the receiver is cut off from the line: host bytes wait. */
 static void refill(struct uart *u)
 {
-	while (u->pend_count && u->rx_count < fifo_depth(u)) {
-		u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] =
-			u->pending[u->pend_head];
+	while (!(u->mcr & UART_MCR_LOOP) && u->pend_count &&
+	       u->rx_count < fifo_depth(u)) {
+		rx_push(u, u->pending[u->pend_head]);
 		u->pend_head = (u->pend_head + 1) % UART_RXBUF_SIZE;
 		u->pend_count--;
-		u->rx_count++;
 	}
-	if (u->rx_count)
-		u->lsr |= UART_LSR_DR;
-	else
-		u->lsr &= ~UART_LSR_DR;
 	if (u->rx_full && u->pend_count < UART_RXBUF_SIZE / 2) {
 		u->rx_full = false;
 		if (u->rx_ready)
@@ -39,14 +98,37 @@ static void refill(struct uart *u)
 	}
 }
 
+static uint8_t lsr(const struct uart *u)
+{
+	uint8_t v = u->lsr;
+
+	if (u->rx_count)
+		v |= UART_LSR_DR;
+	for (unsigned i = 0; fifo_on(u) && i < u->rx_count; i++)
+		if (u->rx[(u->rx_head + i) % UART_FIFO_SIZE] >> 8)
+			v |= UART_LSR_FIFOE;
+	return v;
+}
+
+/* Character timeout: the chip indicates it when the FIFO holds data below
+ * the trigger level and for four character times nothing was received or
+ * read. There is no character clock here, so the rule is: the timeout is
+ * indicated whenever the FIFO holds 1 to trigger-1 bytes. That is exactly
+ * "no more input immediately pending": refill() keeps the FIFO full while
+ * host bytes wait, so below the trigger the host has nothing more to push
+ * right now (in loopback nothing more can arrive either). Reading RBR
+ * clears the indication, and it comes back at once if data remains below
+ * the trigger. A driver that empties the FIFO on LSR.DR upon either
+ * indication (Linux's 8250) gets every byte without delay. */
 static uint8_t iir(const struct uart *u)
 {
-	uint8_t fifo = (u->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO : 0;
+	uint8_t fifo = fifo_on(u) ? UART_IIR_FIFO : 0;
 
-	if ((u->ier & UART_IER_RLSI) && (u->lsr & UART_LSR_OE))
+	if ((u->ier & UART_IER_RLSI) && (u->lsr & LSR_ERRORS))
 		return fifo | UART_IIR_RLSI;
-	if ((u->ier & UART_IER_RDI) && (u->lsr & UART_LSR_DR))
-		return fifo | UART_IIR_RDI;
+	if ((u->ier & UART_IER_RDI) && u->rx_count)
+		return fifo | (u->rx_count >= rx_trigger(u) ? UART_IIR_RDI
+							    : UART_IIR_TIMEOUT);
 	if ((u->ier & UART_IER_THRI) && u->thr_ipending)
 		return fifo | UART_IIR_THRI;
 	if ((u->ier & UART_IER_MSI) && (u->msr & 0x0f))
@@ -118,18 +200,10 @@ static void write_reg(struct uart *u, unsigned reg, uint8_t v)
 		 * new edge for the edge-triggered ISA interrupt. */
 		u->thr_ipending = false;
 		update_irq(u);
-		if (u->mcr & UART_MCR_LOOP) {
-			/* loopback: the byte comes back on the receiver */
-			if (u->rx_count < fifo_depth(u)) {
-				u->rx[(u->rx_head + u->rx_count) % UART_FIFO_SIZE] = v;
-				u->rx_count++;
-				u->lsr |= UART_LSR_DR;
-			} else {
-				u->lsr |= UART_LSR_OE;
-			}
-		} else if (u->tx) {
+		if (u->mcr & UART_MCR_LOOP)
+			rx_push(u, v); /* loopback: back on the receiver */
+		else if (u->tx)
 			u->tx(u->opaque, v);
-		}
 		/* sent at once: THR is empty again */
 		u->thr_ipending = true;
 		break;
@@ -144,13 +218,13 @@ static void write_reg(struct uart *u, unsigned reg, uint8_t v)
 		u->ier = v & 0x0f;
 		break;
 	case UART_FCR:
-		if ((v ^ u->fcr) & UART_FCR_ENABLE) {
-			/* switching FIFO mode clears both FIFOs */
+		/* the other bits are written only along with bit 0 */
+		if (!(v & UART_FCR_ENABLE))
+			v = 0;
+		/* switching FIFO mode clears both FIFOs; the TX FIFO is
+		 * always empty here, CLEAR_TX has nothing to do */
+		if (((v ^ u->fcr) & UART_FCR_ENABLE) || (v & UART_FCR_CLEAR_RX))
 			u->rx_count = u->rx_head = 0;
-		}
-		if (v & UART_FCR_CLEAR_RX)
-			u->rx_count = u->rx_head = 0;
-		/* TX FIFO is always empty here: CLEAR_TX has nothing to do */
 		u->fcr = v & 0xc9; /* enable, DMA mode, trigger level */
 		refill(u);
 		break;
@@ -160,14 +234,13 @@ static void write_reg(struct uart *u, unsigned reg, uint8_t v)
 	case UART_MCR:
 		u->mcr = v & 0x1f;
 		update_msr(u);
-		break;
-	case UART_LSR:
-		break; /* factory test only: writes ignored */
-	case UART_MSR:
+		refill(u); /* out of loopback: the line is back */
 		break;
 	case UART_SCR:
 		u->scr = v;
 		break;
+	default:
+		break; /* LSR, MSR: factory test only, writes ignored */
 	}
 }
 
@@ -180,11 +253,7 @@ static uint8_t read_reg(struct uart *u, unsigned reg)
 	case UART_RBR:
 		if (dlab)
 			return u->dll;
-		if (u->rx_count) {
-			v = u->rx[u->rx_head];
-			u->rx_head = (u->rx_head + 1) % UART_FIFO_SIZE;
-			u->rx_count--;
-		}
+		v = rx_pop(u);
 		refill(u);
 		return v;
 	case UART_IER:
@@ -200,8 +269,8 @@ static uint8_t read_reg(struct uart *u, unsigned reg)
 	case UART_MCR:
 		return u->mcr;
 	case UART_LSR:
-		v = u->lsr;
-		u->lsr &= ~UART_LSR_OE; /* error bits clear on read */
+		v = lsr(u);
+		u->lsr &= ~LSR_ERRORS; /* error bits clear on read */
 		return v;
 	case UART_MSR:
 		v = u->msr;
@@ -246,15 +315,19 @@ unsigned uart_rx_room(struct uart *u)
 	return room;
 }
 
-unsigned uart_receive(struct uart *u, const uint8_t *buf, unsigned len)
+/* Queue received characters (byte | error bits << 8) behind the waiting
+ * ones. In loopback mode the receiver is disconnected from the line: none
+ * is accepted. */
+static unsigned receive(struct uart *u, const uint8_t *buf, unsigned len,
+			uint16_t errors)
 {
 	unsigned n = 0;
 
 	pthread_mutex_lock(&u->lock);
-	/* In loopback mode the receiver is disconnected from the line. */
 	if (!(u->mcr & UART_MCR_LOOP)) {
 		while (n < len && u->pend_count < UART_RXBUF_SIZE) {
-			u->pending[(u->pend_head + u->pend_count) % UART_RXBUF_SIZE] = buf[n++];
+			u->pending[(u->pend_head + u->pend_count) % UART_RXBUF_SIZE] =
+				buf[n++] | errors;
 			u->pend_count++;
 		}
 		if (n < len)
@@ -264,4 +337,15 @@ unsigned uart_receive(struct uart *u, const uint8_t *buf, unsigned len)
 	}
 	pthread_mutex_unlock(&u->lock);
 	return n;
+}
+
+unsigned uart_receive(struct uart *u, const uint8_t *buf, unsigned len)
+{
+	return receive(u, buf, len, 0);
+}
+
+/* A break loads a single zero character, flagged BI, into the FIFO. */
+bool uart_break(struct uart *u)
+{
+	return receive(u, &(uint8_t){ 0 }, 1, UART_LSR_BI << 8);
 }

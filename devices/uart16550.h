@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
  * uart16550.h - a National Semiconductor PC16550D UART (the "16550A" of PC
- * serial ports). The model is independent of KVM: the owner supplies
- * callbacks for the interrupt line and for transmitted bytes, and feeds
- * received bytes with uart_receive().
+ * serial ports): DLAB, IER/IIR with interrupt priorities, 16-byte receive
+ * FIFO with trigger levels and character timeout, LSR errors, MSR. The
+ * model is independent of KVM: the owner supplies callbacks for the
+ * interrupt line and for transmitted bytes, and feeds received bytes with
+ * uart_receive().
  */
 #ifndef MINIVMM_UART16550_H
 #define MINIVMM_UART16550_H
@@ -19,12 +21,13 @@ struct uart {
 	/* registers */
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
 	bool thr_ipending; /* THR-empty interrupt latched (cleared by IIR read / THR write) */
-	bool lsr_error;    /* overrun seen, reported by the RLS interrupt */
-	/* receive FIFO (16 bytes in FIFO mode, 1 byte otherwise) */
-	uint8_t rx[UART_FIFO_SIZE];
+	/* lsr holds THRE, TEMT and the sticky error bits 1-4; DR and bit 7
+	 * follow the FIFO. Receive FIFO (16 bytes in FIFO mode, 1 byte
+	 * otherwise) and host bytes: each a byte | its PE/FE/BI bits << 8. */
+	uint16_t rx[UART_FIFO_SIZE];
 	unsigned rx_head, rx_count;
 	/* host bytes not yet in the FIFO */
-	uint8_t pending[UART_RXBUF_SIZE];
+	uint16_t pending[UART_RXBUF_SIZE];
 	unsigned pend_head, pend_count;
 	bool irq_level;
 	/* owner's callbacks */
@@ -48,6 +51,9 @@ unsigned uart_receive(struct uart *u, const uint8_t *buf, unsigned len);
 /* Room left for host input. When it is 0, rx_ready will be called once
  * room reopens. */
 unsigned uart_rx_room(struct uart *u);
+/* A break on the host side of the line, after the bytes already accepted:
+ * a zero byte with LSR.BI. False when there is no room (or in loopback). */
+bool uart_break(struct uart *u);
 
 /* Register offsets and bits (PC16550D data sheet). */
 #define UART_RBR 0 /* DLAB=0 read */
@@ -71,11 +77,16 @@ unsigned uart_rx_room(struct uart *u);
 #define UART_IIR_THRI 0x02
 #define UART_IIR_RDI 0x04
 #define UART_IIR_RLSI 0x06
+#define UART_IIR_TIMEOUT 0x0c /* character timeout (FIFO mode) */
 #define UART_IIR_FIFO 0xc0 /* FIFOs enabled */
 
 #define UART_FCR_ENABLE 0x01
 #define UART_FCR_CLEAR_RX 0x02
 #define UART_FCR_CLEAR_TX 0x04
+#define UART_FCR_TRIGGER_1 0x00 /* bits 7:6: RX FIFO trigger level */
+#define UART_FCR_TRIGGER_4 0x40
+#define UART_FCR_TRIGGER_8 0x80
+#define UART_FCR_TRIGGER_14 0xc0
 
 #define UART_LCR_DLAB 0x80
 
@@ -87,8 +98,12 @@ unsigned uart_rx_room(struct uart *u);
 
 #define UART_LSR_DR 0x01
 #define UART_LSR_OE 0x02
+#define UART_LSR_PE 0x04
+#define UART_LSR_FE 0x08
+#define UART_LSR_BI 0x10
 #define UART_LSR_THRE 0x20
 #define UART_LSR_TEMT 0x40
+#define UART_LSR_FIFOE 0x80 /* error in RCVR FIFO */
 
 #define UART_MSR_DCTS 0x01
 #define UART_MSR_DDSR 0x02

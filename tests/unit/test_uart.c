@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests: 16550A register semantics (DLAB, IIR priorities, LSR/MSR,
- * FIFO, loopback) through the bus handler, as a guest driver sees them. */
+ * FIFO trigger levels and character timeout, line errors, loopback)
+ * through the bus handler, as a guest driver sees them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -162,6 +163,296 @@ static void test_overrun_line_status(void **state)
 	assert_false(rd(u, UART_LSR) & UART_LSR_OE); /* cleared by the read */
 	assert_int_equal(rd(u, UART_IIR) & 0x0f, UART_IIR_RDI);
 	assert_int_equal(nout, 0); /* loopback sends nothing out */
+	/* the new character overwrote the unread RBR */
+	assert_int_equal(rd(u, UART_RBR), 2);
+	assert_false(rd(u, UART_LSR) & UART_LSR_DR);
+}
+
+static void test_overrun_fifo(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	wr(u, UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER_14);
+	wr(u, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP);
+	wr(u, UART_IER, UART_IER_RLSI | UART_IER_RDI);
+	for (unsigned i = 0; i < UART_FIFO_SIZE; i++)
+		wr(u, UART_THR, (uint8_t)i);
+	/* full, but no overrun yet */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+	wr(u, UART_THR, 0xee); /* lost: the FIFO is not overwritten */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RLSI);
+	assert_int_equal(irq_level, 1);
+	uint8_t l = rd(u, UART_LSR);
+	assert_true(l & UART_LSR_OE);
+	assert_false(l & UART_LSR_FIFOE); /* OE is no error of a FIFO byte */
+	/* the LSR read cleared OE and the line-status interrupt */
+	assert_false(rd(u, UART_LSR) & UART_LSR_OE);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+	for (unsigned i = 0; i < UART_FIFO_SIZE; i++)
+		assert_int_equal(rd(u, UART_RBR), i);
+	assert_false(rd(u, UART_LSR) & UART_LSR_DR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+	/* the host side is refused, never overrun */
+	static uint8_t big[UART_RXBUF_SIZE + 64];
+	wr(u, UART_MCR, UART_MCR_OUT2);
+	assert_int_equal(uart_receive(u, big, sizeof(big)), UART_RXBUF_SIZE);
+	assert_int_equal(uart_receive(u, big, 64), UART_FIFO_SIZE);
+	assert_int_equal(uart_receive(u, big, 1), 0);
+	assert_false(rd(u, UART_LSR) & UART_LSR_OE);
+}
+
+/* Drain like Linux's 8250 driver: read RBR while LSR.DR is set. */
+static unsigned drain(struct uart *u, uint8_t *buf, unsigned max)
+{
+	unsigned n = 0;
+	while ((rd(u, UART_LSR) & UART_LSR_DR) && n < max)
+		buf[n++] = rd(u, UART_RBR);
+	return n;
+}
+
+static void test_trigger_levels(void **state)
+{
+	(void)state;
+	static const struct { uint8_t fcr; unsigned level; } t[] = {
+		{ UART_FCR_TRIGGER_1, 1 },
+		{ UART_FCR_TRIGGER_4, 4 },
+		{ UART_FCR_TRIGGER_8, 8 },
+		{ UART_FCR_TRIGGER_14, 14 },
+	};
+	uint8_t in[UART_FIFO_SIZE], got[UART_FIFO_SIZE];
+	for (unsigned i = 0; i < UART_FIFO_SIZE; i++)
+		in[i] = (uint8_t)('A' + i);
+	for (unsigned k = 0; k < 4; k++) {
+		struct uart *u = fresh();
+		wr(u, UART_FCR, UART_FCR_ENABLE | t[k].fcr);
+		wr(u, UART_MCR, UART_MCR_OUT2);
+		wr(u, UART_IER, UART_IER_RDI);
+		/* below the trigger: the character timeout */
+		for (unsigned n = 1; n < t[k].level; n++) {
+			uart_receive(u, in + n - 1, 1);
+			assert_int_equal(rd(u, UART_IIR),
+					 UART_IIR_FIFO | UART_IIR_TIMEOUT);
+			assert_int_equal(irq_level, 1);
+		}
+		/* at the trigger: received data available */
+		uart_receive(u, in + t[k].level - 1, 1);
+		assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+		assert_int_equal(irq_level, 1);
+		/* above it too */
+		uart_receive(u, in + t[k].level, UART_FIFO_SIZE - t[k].level);
+		assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+		/* reading below the trigger turns RDA into the timeout */
+		for (unsigned n = UART_FIFO_SIZE; n > 0; n--) {
+			uint8_t want = n >= t[k].level ? UART_IIR_RDI
+						       : UART_IIR_TIMEOUT;
+			assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | want);
+			assert_int_equal(rd(u, UART_RBR),
+					 'A' + UART_FIFO_SIZE - n);
+		}
+		assert_int_equal(rd(u, UART_IIR),
+				 UART_IIR_FIFO | UART_IIR_NO_INT);
+		assert_int_equal(irq_level, 0);
+		/* the trigger does not hold back a few bytes from a driver
+		 * that drains on either indication */
+		uart_receive(u, in, 3);
+		assert_int_equal(irq_level, 1);
+		assert_int_equal(drain(u, got, sizeof(got)), 3);
+		assert_memory_equal(got, in, 3);
+		assert_int_equal(irq_level, 0);
+	}
+}
+
+static void test_timeout_indication(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	uint8_t in[40], got[40];
+	for (unsigned i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)i;
+	wr(u, UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER_8);
+	wr(u, UART_MCR, UART_MCR_OUT2);
+	wr(u, UART_IER, UART_IER_RDI);
+	/* 40 bytes: the FIFO stays full while host bytes wait, so RDA
+	 * until the last 7, then the timeout, then nothing */
+	assert_int_equal(uart_receive(u, in, 40), 40);
+	for (unsigned k = 0; k < 40; k++) {
+		uint8_t want = 40 - k >= 8 ? UART_IIR_RDI : UART_IIR_TIMEOUT;
+		assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | want);
+		assert_true(rd(u, UART_LSR) & UART_LSR_DR);
+		assert_int_equal(rd(u, UART_RBR), k);
+	}
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+	/* a drain on the timeout gets everything at once */
+	uart_receive(u, in, 5);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_TIMEOUT);
+	assert_int_equal(drain(u, got, sizeof(got)), 5);
+	assert_memory_equal(got, in, 5);
+	/* RDI disabled: neither indication */
+	wr(u, UART_IER, 0);
+	uart_receive(u, in, 2);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+	assert_int_equal(irq_level, 0);
+	/* FIFOs off: one byte is "data available", never a timeout */
+	wr(u, UART_FCR, 0);
+	wr(u, UART_IER, UART_IER_RDI);
+	uart_receive(u, in, 3);
+	for (unsigned k = 0; k < 3; k++) {
+		assert_int_equal(rd(u, UART_IIR), UART_IIR_RDI);
+		assert_int_equal(rd(u, UART_RBR), k);
+	}
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_NO_INT);
+}
+
+static void test_iir_fifo_bits(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	uint8_t c = 'q';
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_NO_INT);
+	wr(u, UART_FCR, UART_FCR_ENABLE);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+	/* with FIFOs on the bits stay 11 whatever the source */
+	wr(u, UART_IER, UART_IER_RDI | UART_IER_THRI);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_THRI);
+	uart_receive(u, &c, 1);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+	/* trigger bits are written only along with the enable bit */
+	wr(u, UART_FCR, UART_FCR_TRIGGER_14);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_NO_INT); /* FIFO cleared */
+	wr(u, UART_FCR, UART_FCR_ENABLE);
+	uart_receive(u, &c, 1);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+	/* DMA mode bit changes nothing visible */
+	wr(u, UART_FCR, UART_FCR_ENABLE | 0x08 | UART_FCR_TRIGGER_4);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_TIMEOUT);
+}
+
+static void test_all_priorities(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	wr(u, UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER_4);
+	wr(u, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP);
+	rd(u, UART_MSR);
+	wr(u, UART_IER, 0x0f);
+	/* every source at once: overrun, data, THRE, a modem delta (RTS
+	 * drives CTS in loopback) */
+	for (unsigned i = 0; i <= UART_FIFO_SIZE; i++)
+		wr(u, UART_THR, (uint8_t)i);
+	wr(u, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP | UART_MCR_RTS);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RLSI);
+	/* reading IIR does not clear a source that it does not report */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RLSI);
+	rd(u, UART_LSR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RDI);
+	for (unsigned i = 0; i < UART_FIFO_SIZE - 1; i++)
+		rd(u, UART_RBR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_TIMEOUT);
+	rd(u, UART_RBR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_THRI);
+	assert_int_equal(irq_level, 1);
+	/* that read cleared THRE: the modem status shows */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_MSI);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_MSI);
+	assert_true(rd(u, UART_MSR) & UART_MSR_DCTS);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+	assert_int_equal(irq_level, 0);
+}
+
+static void test_clear_on_read(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	uint8_t c = 'k';
+	wr(u, UART_MCR, UART_MCR_OUT2);
+	wr(u, UART_IER, UART_IER_THRI | UART_IER_RDI);
+	/* THRE stays latched while RDA hides it from IIR */
+	uart_receive(u, &c, 1);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_RDI);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_RDI);
+	rd(u, UART_RBR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_THRI);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_NO_INT);
+	/* the LSR read clears line status; MSR reads clear modem status */
+	wr(u, UART_IER, UART_IER_RLSI | UART_IER_MSI);
+	wr(u, UART_MCR, UART_MCR_OUT2 | UART_MCR_LOOP);
+	wr(u, UART_THR, 1);
+	wr(u, UART_THR, 2);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_RLSI);
+	rd(u, UART_RBR); /* reading data leaves the error reported */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_RLSI);
+	assert_true(rd(u, UART_LSR) & UART_LSR_OE);
+	/* entering loopback changed the modem inputs */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_MSI);
+	assert_int_equal(irq_level, 1);
+	assert_true(rd(u, UART_MSR) & 0x0f);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_NO_INT);
+	assert_int_equal(irq_level, 0);
+}
+
+static void test_break(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	uint8_t l;
+	wr(u, UART_FCR, UART_FCR_ENABLE | UART_FCR_TRIGGER_14);
+	wr(u, UART_MCR, UART_MCR_OUT2);
+	wr(u, UART_IER, UART_IER_RLSI | UART_IER_RDI);
+	uart_receive(u, &(uint8_t){ 'a' }, 1);
+	assert_true(uart_break(u));
+	uart_receive(u, &(uint8_t){ 'b' }, 1);
+	/* the break is in the FIFO (bit 7), not at its top yet */
+	l = rd(u, UART_LSR);
+	assert_int_equal(l & (UART_LSR_FIFOE | UART_LSR_BI | UART_LSR_DR),
+			 UART_LSR_FIFOE | UART_LSR_DR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_TIMEOUT);
+	assert_int_equal(rd(u, UART_RBR), 'a');
+	/* now it is: BI and the line-status interrupt */
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_RLSI);
+	l = rd(u, UART_LSR);
+	assert_int_equal(l & 0x9f, UART_LSR_FIFOE | UART_LSR_BI | UART_LSR_DR);
+	l = rd(u, UART_LSR); /* BI cleared by the read, the byte still there */
+	assert_int_equal(l & 0x9f, UART_LSR_FIFOE | UART_LSR_DR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_TIMEOUT);
+	assert_int_equal(rd(u, UART_RBR), 0); /* a break is one zero byte */
+	l = rd(u, UART_LSR);
+	assert_int_equal(l & 0x9f, UART_LSR_DR);
+	assert_int_equal(rd(u, UART_RBR), 'b');
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_FIFO | UART_IIR_NO_INT);
+	/* FIFOs off: BI on the RBR byte, bit 7 stays 0 */
+	wr(u, UART_FCR, 0);
+	assert_true(uart_break(u));
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_RLSI);
+	l = rd(u, UART_LSR);
+	assert_int_equal(l & 0x9f, UART_LSR_BI | UART_LSR_DR);
+	assert_int_equal(rd(u, UART_IIR), UART_IIR_RDI);
+	assert_int_equal(rd(u, UART_RBR), 0);
+	/* no parity or framing errors from the host, ever */
+	assert_int_equal(rd(u, UART_LSR) & (UART_LSR_PE | UART_LSR_FE), 0);
+	/* in loopback the line is cut off */
+	wr(u, UART_MCR, UART_MCR_LOOP);
+	assert_false(uart_break(u));
+}
+
+static void test_loopback_holds_host_input(void **state)
+{
+	(void)state;
+	struct uart *u = fresh();
+	uint8_t in[20];
+	memset(in, 'h', sizeof(in));
+	wr(u, UART_FCR, UART_FCR_ENABLE);
+	uart_receive(u, in, 20); /* 16 in the FIFO, 4 waiting */
+	wr(u, UART_MCR, UART_MCR_LOOP);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(rd(u, UART_RBR), 'h');
+	/* the waiting bytes do not come in while the line is cut off */
+	assert_false(rd(u, UART_LSR) & UART_LSR_DR);
+	wr(u, UART_THR, 'L');
+	assert_int_equal(rd(u, UART_RBR), 'L');
+	wr(u, UART_MCR, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(rd(u, UART_RBR), 'h');
+	assert_false(rd(u, UART_LSR) & UART_LSR_DR);
 }
 
 static void test_loopback_msr(void **state)
@@ -220,6 +511,14 @@ int main(void)
 		cmocka_unit_test(test_receive_fifo),
 		cmocka_unit_test(test_iir_priorities),
 		cmocka_unit_test(test_overrun_line_status),
+		cmocka_unit_test(test_overrun_fifo),
+		cmocka_unit_test(test_trigger_levels),
+		cmocka_unit_test(test_timeout_indication),
+		cmocka_unit_test(test_iir_fifo_bits),
+		cmocka_unit_test(test_all_priorities),
+		cmocka_unit_test(test_clear_on_read),
+		cmocka_unit_test(test_break),
+		cmocka_unit_test(test_loopback_holds_host_input),
 		cmocka_unit_test(test_loopback_msr),
 		cmocka_unit_test(test_host_backpressure),
 	};
