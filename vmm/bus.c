@@ -101,20 +101,36 @@ int bus_remove(struct bus *bus, uint64_t base)
 	return ret;
 }
 
+/* Count a miss and warn about it the first time its address is seen. The
+ * table of addresses already reported holds BUS_REPORTED_MAX of them; once
+ * it is full, one last line says so and every later miss is only counted,
+ * so a guest scanning the address space cannot flood the console. */
 static void report_miss(struct bus *bus, uint64_t addr, unsigned len,
 			bool is_write)
 {
-	bool seen = false;
+	bool seen = false, report = false, full = false;
 
 	pthread_mutex_lock(&bus->report_lock);
 	bus->unhandled++;
-	for (unsigned i = 0; i < bus->nr_reported; i++)
-		if (bus->reported[i] == addr)
-			seen = true;
-	if (!seen && bus->nr_reported < BUS_REPORTED_MAX)
+	for (unsigned i = 0; i < bus->nr_reported && !seen; i++)
+		seen = bus->reported[i] == addr;
+	if (!seen && bus->nr_reported < BUS_REPORTED_MAX) {
 		bus->reported[bus->nr_reported++] = addr;
+		report = true;
+	} else if (!seen && !bus->reports_stopped) {
+		bus->reports_stopped = true;
+		full = true;
+	}
 	pthread_mutex_unlock(&bus->report_lock);
-	if (!seen)
+	if (report)
+		pr_warn("%s bus: unhandled %u-byte %s at 0x%" PRIx64
+			" (reported once per address)",
+			bus->name, len, is_write ? "write" : "read", addr);
+	else if (full)
+		pr_warn("%s bus: %u addresses reported; further unhandled "
+			"accesses are counted but no longer reported",
+			bus->name, BUS_REPORTED_MAX);
+	else
 		pr_trace("%s bus: unhandled %u-byte %s at 0x%" PRIx64,
 			 bus->name, len, is_write ? "write" : "read", addr);
 }

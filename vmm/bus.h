@@ -3,8 +3,21 @@
  *
  * Devices register [base, base+len) ranges with a handler. Overlapping or
  * wrapping ranges are refused at registration. Lookup is a binary search in
- * a sorted array. An access that hits nothing reads as all ones, is counted,
- * and is reported at most once per address.
+ * a sorted array. An access that hits nothing reads as all ones (a write is
+ * dropped), is counted, and is reported at most once per address.
+ *
+ * Reporting: the first miss at each address is one warning line on stderr,
+ * with or without --trace (with --trace every later miss gets a trace line
+ * too). A normal Linux boot touches next to nothing we do not decode: the
+ * legacy ports it probes (COM2-4 at 0x2f8/0x3e8/0x2e8, port 0x80) are
+ * registered as "absent" devices by vmm/machine.c and never miss, and the
+ * PICs, PIT, speaker port 0x61 and ELCR are handled inside KVM. What is left
+ * (e.g. the ISA DMA page register 0x87 that Linux's i8237 driver reads once)
+ * is a line or two per boot. So that a guest scanning the address space
+ * cannot flood the console either, only BUS_REPORTED_MAX distinct addresses
+ * are remembered per bus: after that one line says further unhandled
+ * accesses are no longer reported, and they are only counted (`unhandled`,
+ * and the VM's stats).
  *
  * Handlers get the offset from the range's base. They run on the thread that
  * made the access (a vCPU thread), without the bus lock held, so a handler
@@ -37,6 +50,7 @@ struct bus {
 	uint64_t unhandled; /* accesses that hit no device */
 	uint64_t reported[BUS_REPORTED_MAX]; /* addresses already warned about */
 	unsigned nr_reported;
+	bool reports_stopped; /* table full and said so: silent from now on */
 	pthread_mutex_t report_lock;
 };
 
@@ -52,7 +66,8 @@ int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
 int bus_remove(struct bus *bus, uint64_t base);
 
 /* Dispatch one access. Returns true if a device took it. On a miss a read
- * fills data with 0xff bytes and the access is counted/reported. */
+ * fills data with 0xff bytes and the access is counted and, the first time
+ * at this address, reported (see above). */
 bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 		bool is_write);
 

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT
- * kvm.c - the VM: /dev/kvm, capabilities, guest RAM, the in-kernel irqchip
- * and PIT, GSI routing (irqchip pins + MSI), irqfd/ioeventfd, and stopping.
+ * kvm.c - the VM, the part every KVM architecture shares: /dev/kvm and its
+ * capabilities, guest RAM and its memory slots, GSI routing (the irqchip
+ * pins the architecture wires, then one MSI route per vector), irqfd and
+ * ioeventfd, and stop/pause. What is architecture-specific (where RAM goes,
+ * the in-kernel interrupt controllers and timer, their wiring) is asked
+ * through vmm/arch.h, implemented for x86 in vmm/x86/vm_x86.c.
  *
  * The KVM API: Documentation/virt/kvm/api.rst in the Linux tree.
  */
 #include "vm.h"
+#include "arch.h"
 #include "log.h"
 #include "vcpu.h"
-#include "x86/layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,29 +25,19 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Where KVM keeps the TSS and identity map it needs for real mode on VMX:
- * three pages and one page just below the BIOS at the top of 4 GiB, inside
- * the PCI hole where no RAM or device lives. */
-#define KVM_TSS_ADDR 0xfffbd000ULL
-#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
 #define MAX_ROUTES 1024
 
-static const struct {
-	int cap;
-	const char *name;
-} required_caps[] = {
-	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-	{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
-	{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
-	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
-	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
-	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
-	{ KVM_CAP_IOEVENTFD_ANY_LENGTH, "KVM_CAP_IOEVENTFD_ANY_LENGTH" },
-	{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
-	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+/* What every architecture needs; arch_vm_caps[] (vmm/arch.h) adds the rest.
+ * Ended by { 0, NULL } like arch_vm_caps. */
+static const struct vm_cap generic_caps[] = {
+	VM_CAP(KVM_CAP_USER_MEMORY),
+	VM_CAP(KVM_CAP_IRQ_ROUTING),
+	VM_CAP(KVM_CAP_IRQFD),
+	VM_CAP(KVM_CAP_IOEVENTFD),
+	VM_CAP(KVM_CAP_IOEVENTFD_ANY_LENGTH),
+	VM_CAP(KVM_CAP_SIGNAL_MSI),
+	VM_CAP(KVM_CAP_IMMEDIATE_EXIT),
+	{ 0, NULL },
 };
 
 bool kvm_is_pvm(void)
@@ -70,23 +64,30 @@ static int open_kvm(void)
 	return -errno;
 }
 
+static int check_caps(int kvm_fd, const struct vm_cap *caps)
+{
+	for (; caps->name; caps++) {
+		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, caps->cap) <= 0) {
+			pr_err("/dev/kvm: missing capability %s", caps->name);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
 static int check_kvm(int kvm_fd)
 {
 	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
+	int ret;
 
 	if (v != KVM_API_VERSION) {
 		pr_err("/dev/kvm: API version %d, minivmm needs %d", v,
 		       KVM_API_VERSION);
 		return -ENOTSUP;
 	}
-	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
-		if (ioctl(kvm_fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
-			pr_err("/dev/kvm: missing capability %s",
-			       required_caps[i].name);
-			return -ENOTSUP;
-		}
-	}
-	return 0;
+	if ((ret = check_caps(kvm_fd, generic_caps)))
+		return ret;
+	return check_caps(kvm_fd, arch_vm_caps);
 }
 
 static int alloc_ram(struct vm *vm, uint64_t gpa, uint64_t size)
@@ -123,10 +124,14 @@ static int register_ram(struct vm *vm)
 
 /* ---- interrupt routing ---- */
 
-static void add_route(struct vm *vm, unsigned gsi, unsigned chip, unsigned pin)
+void vm_route_irqchip(struct vm *vm, unsigned gsi, unsigned chip,
+		      unsigned pin)
 {
-	struct kvm_irq_routing_entry *e = &vm->routes->entries[vm->routes->nr++];
+	struct kvm_irq_routing_entry *e;
 
+	if (vm->routes->nr >= MAX_ROUTES)
+		return; /* cannot happen: a few dozen pins at most */
+	e = &vm->routes->entries[vm->routes->nr++];
 	*e = (struct kvm_irq_routing_entry){
 		.gsi = gsi,
 		.type = KVM_IRQ_ROUTING_IRQCHIP,
@@ -144,26 +149,16 @@ static int commit_routes(struct vm *vm)
 	return 0;
 }
 
-/* The PC wiring: ISA IRQs 0-15 reach both PICs and the IOAPIC, IRQ 0 (the
- * PIT) on IOAPIC pin 2 as the MADT's interrupt source override and the MP
- * table say; IOAPIC pins 16-23 are PCI INTx. */
+/* The architecture wires its irqchip pins (x86: the PICs and the IOAPIC);
+ * the GSIs after them are handed out for MSI by vm_msi_alloc. */
 static int init_routes(struct vm *vm)
 {
 	vm->routes = calloc(1, sizeof(*vm->routes) +
 				       MAX_ROUTES * sizeof(vm->routes->entries[0]));
 	if (!vm->routes)
 		return -ENOMEM;
-	for (unsigned gsi = 0; gsi < 16; gsi++) {
-		if (gsi != 2)
-			add_route(vm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
-						     KVM_IRQCHIP_PIC_SLAVE,
-				  gsi % 8);
-		if (gsi != 2)
-			add_route(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi ? gsi : 2);
-	}
-	for (unsigned gsi = 16; gsi < X86_IOAPIC_PINS; gsi++)
-		add_route(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi);
-	vm->next_gsi = X86_IOAPIC_PINS;
+	vm->first_msi_gsi = arch_default_routes(vm);
+	vm->next_gsi = vm->first_msi_gsi;
 	return commit_routes(vm);
 }
 
@@ -193,7 +188,7 @@ int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
 	struct kvm_irq_routing_entry *e = NULL;
 	int ret;
 
-	if (gsi < X86_IOAPIC_PINS || gsi >= vm->next_gsi)
+	if (gsi < vm->first_msi_gsi || gsi >= vm->next_gsi)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->irq_lock);
 	for (unsigned i = 0; i < vm->routes->nr; i++)
@@ -359,6 +354,8 @@ void vm_resume(struct vm *vm)
 
 int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
 {
+	struct arch_ram ram[ARCH_MAX_RAM];
+	unsigned nr_ram;
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
@@ -376,22 +373,18 @@ int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
 	if (!vm->vcpus)
 		return -ENOMEM;
 
-	/* Guest RAM: up to 3 GiB from 0; the rest above 4 GiB, leaving the
-	 * 32-bit PCI hole [3 GiB, 4 GiB) for MMIO. */
+	/* Where guest RAM goes is the architecture's business (x86: around
+	 * the 32-bit PCI hole); one anonymous mapping per piece. */
 	vm->mem_size = mem_size;
-	vm->low_size = mem_size < X86_PCI_HOLE_START ? mem_size : X86_PCI_HOLE_START;
-	vm->high_size = mem_size - vm->low_size;
-	if ((ret = alloc_ram(vm, 0, vm->low_size)))
-		return ret;
-	if (vm->high_size &&
-	    (ret = alloc_ram(vm, X86_HIGH_RAM_START, vm->high_size)))
-		return ret;
+	nr_ram = arch_memory_layout(vm, ram);
+	for (unsigned i = 0; i < nr_ram; i++)
+		if ((ret = alloc_ram(vm, ram[i].gpa, ram[i].size)))
+			return ret;
 	return 0;
 }
 
 int vm_create(struct vm *vm)
 {
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	int ret;
 
 	vm->kvm_fd = open_kvm();
@@ -418,20 +411,10 @@ int vm_create(struct vm *vm)
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
 		return -errno;
 	}
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0 ||
-	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR,
-		  &(uint64_t){ KVM_IDENTITY_MAP_ADDR }) < 0) {
-		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
-		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
-		return -errno;
-	}
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
-		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
-		return -errno;
-	}
+	/* what this architecture's VM needs first (x86: TSS and identity
+	 * map, the in-kernel PICs, IOAPIC and PIT) */
+	if ((ret = arch_vm_setup(vm)))
+		return ret;
 	if ((ret = init_routes(vm)))
 		return ret;
 	return register_ram(vm);

@@ -84,8 +84,9 @@ static void kbd_reset(void *opaque)
 	vm_request_reboot(opaque);
 }
 
-/* Port 0x80 (POST codes / I/O delay) and absent serial ports: accepted,
- * reads as all ones, nothing counted as unhandled. */
+/* Port 0x80 (POST codes / I/O delay) with the DMA page registers beside it
+ * (0x81-0x8f: Linux's DMA code reads 0x87 once at boot), and the absent
+ * serial ports: accepted, reads as all ones, nothing counted as unhandled. */
 static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
 		      bool is_write)
 {
@@ -108,7 +109,7 @@ static int add_legacy_devices(struct machine *m)
 	    (ret = bus_add(&vm->pio, 0x60, 1, i8042_data_io, &m->kbd, "i8042")) ||
 	    (ret = bus_add(&vm->pio, 0x64, 1, i8042_cmd_io, &m->kbd, "i8042")) ||
 	    (ret = bus_add(&vm->pio, 0x70, 2, rtc_io, &m->rtc, "rtc")) ||
-	    (ret = bus_add(&vm->pio, 0x80, 1, ignore_io, NULL, "port80")))
+	    (ret = bus_add(&vm->pio, 0x80, 16, ignore_io, NULL, "port80")))
 		return ret;
 	for (unsigned i = 0; i < 3; i++)
 		if ((ret = bus_add(&vm->pio, absent_com[i], 8, ignore_io, NULL,

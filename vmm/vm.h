@@ -43,6 +43,7 @@ struct vm {
 
 	struct guest_mem mem;
 	uint64_t mem_size;  /* total guest RAM */
+	/* x86, set by arch_memory_layout (vmm/x86/vm_x86.c): */
 	uint64_t low_size;  /* RAM below the 32-bit PCI hole */
 	uint64_t high_size; /* RAM from 4 GiB up */
 
@@ -50,10 +51,11 @@ struct vm {
 	struct evloop *io; /* the VM's main I/O thread */
 	struct pci_bus *pci;
 
-	/* GSI routing: the irqchip pins plus one MSI entry per vector */
+	/* GSI routing: the irqchip pins (arch_default_routes) plus one MSI
+	 * entry per vector, GSIs first_msi_gsi .. next_gsi-1 */
 	pthread_mutex_t irq_lock;
 	struct kvm_irq_routing *routes;
-	unsigned next_gsi;
+	unsigned first_msi_gsi, next_gsi;
 
 	/* lifecycle: set once by vm_request_stop, read by everyone */
 	int stop_requested;
@@ -74,7 +76,7 @@ struct vm {
 };
 
 /* ---- interrupts ---- */
-/* Drive an irqchip input (ISA IRQ 0-15 / IOAPIC pin 0-23). */
+/* Drive an irqchip input (x86: ISA IRQ 0-15 / IOAPIC pin 0-23). */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);
 /* Allocate a GSI for an MSI route. Returns the GSI or -ENOSPC. */
 int vm_msi_alloc(struct vm *vm);
@@ -113,15 +115,17 @@ void vm_resume(struct vm *vm);
  * while another thread still calls vm_request_stop or vm_pause. */
 void vm_close_kicks(struct vm *vm);
 
-/* ---- creation (vmm/kvm.c) ---- */
-/* Zero vm, set up the buses and allocate guest RAM (anonymous memory, a
- * 32-bit PCI hole for guests over 3 GiB). No KVM yet: the kernel, initrd
- * and firmware tables can be loaded and checked before /dev/kvm is opened.
- * 0 or -errno with a one-line message printed. */
+/* ---- creation (vmm/kvm.c, with the vmm/arch.h hooks) ---- */
+/* Zero vm, set up the buses and allocate guest RAM (anonymous memory laid
+ * out by arch_memory_layout; on x86 a 32-bit PCI hole for guests over
+ * 3 GiB). No KVM yet: the kernel, initrd and firmware tables can be loaded
+ * and checked before /dev/kvm is opened. 0 or -errno with a one-line
+ * message printed. */
 int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus);
 /* Open /dev/kvm, check the API version and every capability minivmm relies
- * on, create the VM with its in-kernel irqchip and PIT, register guest RAM
- * and set up GSI routing. 0 or -errno with a one-line message printed. */
+ * on, create the VM with what arch_vm_setup adds (x86: in-kernel irqchip
+ * and PIT), set up GSI routing and register guest RAM. 0 or -errno with a
+ * one-line message printed. */
 int vm_create(struct vm *vm);
 /* Release what vm_create made (vCPUs and devices are torn down first). */
 void vm_destroy(struct vm *vm);

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests: PIO/MMIO bus registration, overlap rejection and lookup. */
+ * Unit tests: PIO/MMIO bus registration, overlap rejection and lookup, and
+ * how unhandled accesses are reported. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -74,6 +77,7 @@ static void test_lookup(void **state)
 		assert_int_equal(v, 0x5a5a5a5a);
 	}
 	/* a miss reads as all ones and is counted */
+	log_quiet = true; /* (the warnings are test_miss_reports' business) */
 	assert_false(bus_access(&b, 0x10, &v, 4, false));
 	assert_int_equal(v, 0xffffffff);
 	assert_false(bus_access(&b, 0x10, &v, 4, true));
@@ -89,6 +93,99 @@ static void test_lookup(void **state)
 	assert_int_equal(h[5].off, 4);
 	assert_true(h[5].write);
 	bus_destroy(&b);
+	log_quiet = false;
+}
+
+/* Run fn with stderr sent to a temporary file; return how many lines it
+ * printed and leave the text in out. */
+static unsigned capture_stderr(void (*fn)(struct bus *), struct bus *b,
+			       char *out, size_t size)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	unsigned lines = 0;
+	size_t n;
+
+	assert_non_null(tmp);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(tmp), 2) >= 0);
+	fn(b);
+	fflush(stderr);
+	assert_true(dup2(saved, 2) >= 0);
+	close(saved);
+	rewind(tmp);
+	n = fread(out, 1, size - 1, tmp);
+	out[n] = 0;
+	fclose(tmp);
+	for (size_t i = 0; i < n; i++)
+		lines += out[i] == '\n';
+	return lines;
+}
+
+/* BUS_REPORTED_MAX distinct addresses, each hit three times */
+static void miss_table_full(struct bus *b)
+{
+	uint8_t v;
+
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned i = 0; i < BUS_REPORTED_MAX; i++)
+			bus_access(b, 0x1000 + i, &v, 1, k == 1);
+}
+
+/* then as many new addresses again, twice each, and an old one */
+static void miss_after_full(struct bus *b)
+{
+	uint8_t v;
+
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < BUS_REPORTED_MAX; i++)
+			bus_access(b, 0x2000 + i, &v, 1, false);
+	bus_access(b, 0x1000, &v, 1, false);
+}
+
+/* Reported at most once per address, without --trace; once the table of
+ * reported addresses is full, one line says so and then silence, while
+ * every miss is still counted. */
+static void test_miss_reports(void **state)
+{
+	(void)state;
+	static char out[64 * 1024];
+	struct bus b;
+	uint32_t v = 0;
+
+	log_trace_enabled = false;
+	log_quiet = false;
+	assert_int_equal(bus_init(&b, "pio"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &(struct hit){ 0 }, "com1"), 0);
+
+	/* one warning per address, none for repeats */
+	assert_int_equal(capture_stderr(miss_table_full, &b, out, sizeof(out)),
+			 BUS_REPORTED_MAX);
+	assert_non_null(strstr(out, "warning: pio bus: unhandled 1-byte read at 0x1000"));
+	assert_non_null(strstr(out, "at 0x103f"));
+	assert_int_equal(b.unhandled, 3 * BUS_REPORTED_MAX);
+	assert_int_equal(b.nr_reported, BUS_REPORTED_MAX);
+	assert_false(b.reports_stopped);
+
+	/* table full: exactly one more line, for the first new address */
+	assert_int_equal(capture_stderr(miss_after_full, &b, out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "no longer reported"));
+	assert_null(strstr(out, "0x2000"));
+	assert_true(b.reports_stopped);
+	assert_int_equal(b.unhandled, 5 * BUS_REPORTED_MAX + 1);
+	assert_int_equal(b.nr_reported, BUS_REPORTED_MAX);
+
+	/* and silence from then on, whatever is missed */
+	assert_int_equal(capture_stderr(miss_after_full, &b, out, sizeof(out)), 0);
+	assert_int_equal(b.unhandled, 7 * BUS_REPORTED_MAX + 2);
+
+	/* hits are neither counted nor reported; misses still read all ones */
+	assert_true(bus_access(&b, 0x3f8, &v, 1, false));
+	assert_false(bus_access(&b, 0x9999, &v, 4, false));
+	assert_int_equal(v, 0xffffffff);
+	assert_int_equal(b.unhandled, 7 * BUS_REPORTED_MAX + 3);
+	bus_destroy(&b);
 }
 
 int main(void)
@@ -96,6 +193,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_miss_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT
+ * vm_x86.c - the x86 part of creating a VM (the hooks of vmm/arch.h):
+ * guest RAM around the 32-bit PCI hole, the TSS and identity-map pages KVM
+ * needs on Intel, the in-kernel 8259 PICs, IOAPIC and 8254 PIT, and the PC's
+ * interrupt wiring.
+ *
+ * The KVM API: Documentation/virt/kvm/api.rst in the Linux tree.
+ */
+#include "vmm/arch.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+#include "layout.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+/* Where KVM keeps the TSS and identity map it needs for real mode on VMX:
+ * three pages and one page just below the BIOS at the top of 4 GiB, inside
+ * the PCI hole where no RAM or device lives. */
+#define KVM_TSS_ADDR 0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+
+const struct vm_cap arch_vm_caps[] = {
+	VM_CAP(KVM_CAP_IRQCHIP),
+	VM_CAP(KVM_CAP_PIT2),
+	VM_CAP(KVM_CAP_SET_TSS_ADDR),
+	VM_CAP(KVM_CAP_SET_IDENTITY_MAP_ADDR),
+	VM_CAP(KVM_CAP_EXT_CPUID),
+	{ 0, NULL },
+};
+
+/* Guest RAM: up to 3 GiB from 0; the rest above 4 GiB, leaving the 32-bit
+ * PCI hole [3 GiB, 4 GiB) for MMIO. */
+unsigned arch_memory_layout(struct vm *vm, struct arch_ram ram[ARCH_MAX_RAM])
+{
+	vm->low_size = vm->mem_size < X86_PCI_HOLE_START ? vm->mem_size
+							 : X86_PCI_HOLE_START;
+	vm->high_size = vm->mem_size - vm->low_size;
+	ram[0] = (struct arch_ram){ 0, vm->low_size };
+	ram[1] = (struct arch_ram){ X86_HIGH_RAM_START, vm->high_size };
+	return vm->high_size ? 2 : 1;
+}
+
+int arch_vm_setup(struct vm *vm)
+{
+	/* PIT channel 2's speaker port (0x61) handled in the kernel too. */
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0 ||
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR,
+		  &(uint64_t){ KVM_IDENTITY_MAP_ADDR }) < 0) {
+		pr_err("KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -errno;
+	}
+	/* Two 8259 PICs and an IOAPIC, plus a LAPIC per vCPU. */
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		pr_err("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* The PC wiring: ISA IRQs 0-15 reach both PICs and the IOAPIC, IRQ 0 (the
+ * PIT) on IOAPIC pin 2 as the MADT's interrupt source override and the MP
+ * table say; GSI 2 (the cascade) has no route. IOAPIC pins 16-23 are PCI
+ * INTx. MSI GSIs follow. */
+unsigned arch_default_routes(struct vm *vm)
+{
+	for (unsigned gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue;
+		vm_route_irqchip(vm, gsi, gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+						  : KVM_IRQCHIP_PIC_SLAVE,
+				 gsi % 8);
+		vm_route_irqchip(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi ? gsi : 2);
+	}
+	for (unsigned gsi = 16; gsi < X86_IOAPIC_PINS; gsi++)
+		vm_route_irqchip(vm, gsi, KVM_IRQCHIP_IOAPIC, gsi);
+	return X86_IOAPIC_PINS;
+}
