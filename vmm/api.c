@@ -5,6 +5,7 @@
 #include "api.h"
 #include "evloop.h"
 #include "log.h"
+#include "vcpu.h"
 #include "vm.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define API_LINE_MAX 256
+#define API_ANSWER_MAX 8192 /* "regs" of 64 vCPUs */
 
 struct api_conn {
 	struct api *api;
@@ -25,6 +27,38 @@ struct api_conn {
 	char buf[API_LINE_MAX];
 	size_t len;
 };
+
+/* "regs": every vCPU's main registers, taken while the VM is paused (the
+ * registers of a vCPU inside KVM_RUN cannot be read); a running VM goes on. */
+static void regs(struct vm *vm, char *out, size_t outlen)
+{
+	bool was_paused = __atomic_load_n(&vm->paused, __ATOMIC_RELAXED);
+	size_t n;
+
+	if (!vm_pause(vm)) {
+		if (!was_paused)
+			vm_resume(vm);
+		snprintf(out, outlen, "{\"ok\":false,\"error\":\"a vCPU did not stop\"}\n");
+		return;
+	}
+	n = (size_t)snprintf(out, outlen, "{\"ok\":true,\"vcpus\":[");
+	for (unsigned i = 0; vm->vcpus && i < vm->nr_cpus && n < outlen; i++) {
+		int r;
+
+		if (i)
+			out[n++] = ',';
+		r = vcpu_regs_json(&vm->vcpus[i], out + n, outlen - n);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	if (n + 4 > outlen)
+		snprintf(out, outlen, "{\"ok\":false,\"error\":\"cannot read the registers\"}\n");
+	else
+		snprintf(out + n, outlen - n, "]}\n");
+	if (!was_paused)
+		vm_resume(vm);
+}
 
 void api_command(struct api *a, const char *line, char *out, size_t outlen)
 {
@@ -49,6 +83,8 @@ void api_command(struct api *a, const char *line, char *out, size_t outlen)
 			 (unsigned long long)vm->stats.v[STAT_EXIT_IO],
 			 (unsigned long long)vm->stats.v[STAT_EXIT_MMIO],
 			 (int)getpid());
+	} else if (!strcmp(line, "regs")) {
+		regs(vm, out, outlen);
 	} else if (!strcmp(line, "shutdown")) {
 		if (a->power_button && a->power_button(a->opaque))
 			snprintf(out, outlen, "{\"ok\":true,\"state\":\"shutting-down\"}\n");
@@ -60,7 +96,7 @@ void api_command(struct api *a, const char *line, char *out, size_t outlen)
 		snprintf(out, outlen, "{\"ok\":true,\"state\":\"stopping\"}\n");
 	} else {
 		snprintf(out, outlen, "{\"ok\":false,\"error\":\"unknown command "
-			 "(pause, resume, info, shutdown, stop)\"}\n");
+			 "(pause, resume, info, regs, shutdown, stop)\"}\n");
 	}
 }
 
@@ -93,7 +129,7 @@ static void conn_ready(void *opaque, uint32_t events)
 	c->len += (size_t)n;
 	c->buf[c->len] = '\0';
 	while ((nl = strchr(c->buf, '\n'))) {
-		char out[512];
+		char out[API_ANSWER_MAX];
 		*nl = '\0';
 		if (nl > c->buf && nl[-1] == '\r')
 			nl[-1] = '\0';

@@ -71,7 +71,7 @@ void cli_usage(FILE *f)
 "                       virtio-net on a tap device (repeatable)\n"
 "  --rng                virtio-rng entropy device\n"
 "  --on-reboot=exit|restart   what a guest reboot does (default exit)\n"
-"  --api-socket PATH    control socket: pause, resume, info, shutdown, stop\n"
+"  --api-socket PATH    control socket: pause, resume, info, regs, shutdown, stop\n"
 "  --trace              print every VM exit to stderr\n"
 "  --stats              print VM exit counters when the VM ends\n"
 "\n"

@@ -318,9 +318,10 @@ bool vm_stopping(const struct vm *vm)
 	return __atomic_load_n(&vm->stop_requested, __ATOMIC_ACQUIRE) > 0;
 }
 
-void vm_pause(struct vm *vm)
+bool vm_pause(struct vm *vm)
 {
 	unsigned running = 0;
+	bool all;
 
 	pthread_mutex_lock(&vm->pause_lock);
 	vm->paused = 1;
@@ -339,7 +340,9 @@ void vm_pause(struct vm *vm)
 		if (pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock,
 					   &deadline))
 			break;
+	all = vm->parked >= running;
 	pthread_mutex_unlock(&vm->pause_lock);
+	return all;
 }
 
 void vm_resume(struct vm *vm)

@@ -96,6 +96,26 @@ void vcpu_dump_regs(struct vcpu *c)
 		s.efer, s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
 }
 
+int vcpu_regs_json(struct vcpu *c, char *buf, size_t len)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	int n;
+
+	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
+	    ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
+		return -1;
+	/* CPL is the DPL of SS (CS.DPL differs for conforming segments) */
+	n = snprintf(buf, len,
+		     "{\"id\":%u,\"rip\":\"0x%llx\",\"rsp\":\"0x%llx\","
+		     "\"rflags\":\"0x%llx\",\"cs\":\"0x%x\",\"cpl\":%u,"
+		     "\"cr0\":\"0x%llx\",\"cr3\":\"0x%llx\",\"cr4\":\"0x%llx\","
+		     "\"efer\":\"0x%llx\"}",
+		     c->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.ss.dpl,
+		     s.cr0, s.cr3, s.cr4, s.efer);
+	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
 static void handle_io(struct vcpu *c)
 {
 	struct kvm_run *run = c->run;

@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct vm;
 
@@ -31,6 +32,9 @@ void vcpu_kick(struct vcpu *c);
 void vcpu_destroy(struct vcpu *c);
 /* Print the vCPU's registers to stderr (triple fault, emulation failure). */
 void vcpu_dump_regs(struct vcpu *c);
+/* The main registers as one JSON object into buf (the control socket's
+ * "regs"; the vCPU must be out of KVM_RUN). Length written, or -1. */
+int vcpu_regs_json(struct vcpu *c, char *buf, size_t len);
 /* Install the (empty) kick signal handler; call once before vCPUs start. */
 void vcpu_init_signals(void);
 extern int vcpu_kick_signal;

@@ -107,8 +107,9 @@ void vm_request_stop(struct vm *vm, int status);
 void vm_request_reboot(struct vm *vm);
 bool vm_stopping(const struct vm *vm);
 /* Stop every vCPU outside KVM_RUN (devices keep running) and return once
- * all are parked; vm_resume lets them go on. Not from a vCPU thread. */
-void vm_pause(struct vm *vm);
+ * all are parked (true; false if one did not within 1 s); vm_resume lets
+ * them go on. Not from a vCPU thread. */
+bool vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 /* Teardown, once the stop is requested: wait for kicks in progress and
  * refuse new ones, so the vCPUs can be joined and their kvm_run unmapped

@@ -89,6 +89,9 @@ if command -v socat >/dev/null; then
 		before="$(threads $pid) threads, $(fds $pid) fds"
 		check "info: running" api_has info '{"ok":true,"state":"running"'
 		check "info: one vCPU, 256 MiB" api_has info '"vcpus":1,"memory_mib":256,'
+		check "regs: an entry for vCPU 0" api_has regs '"vcpus":[{"id":0,"rip":"0x'
+		check "regs: the registers of the halted guest" api_has regs '"cpl":0,"cr0":"0x80000031"'
+		check "info after regs: still running" api_has info '"state":"running"'
 		check "pause" api_has pause '{"ok":true,"state":"paused"}'
 		check "info after pause: paused" api_has info '"state":"paused"'
 		check "resume" api_has resume '{"ok":true,"state":"running"}'
