@@ -30,6 +30,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,34 @@
 static inline void cnt(uint64_t *c, uint64_t v)
 {
 	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+static void rx_drop(struct net_dev *n, enum net_rx_drop why)
+{
+	cnt(&n->st.rx_drop[why], 1);
+	cnt(&n->st.rx_dropped, 1);
+}
+
+static void tx_bad(struct net_dev *n, enum net_hdr_err why)
+{
+	cnt(&n->st.tx_bad[why], 1);
+	cnt(&n->st.tx_bad_hdr, 1);
+}
+
+/* a GSO super-frame (TSO/UFO), whatever the ECN bit says */
+static bool hdr_gso(const struct virtio_net_hdr_v1 *h)
+{
+	return (h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN) !=
+	       VIRTIO_NET_HDR_GSO_NONE;
+}
+
+static void count_offloads(uint64_t *gso, uint64_t *csum,
+			   const struct virtio_net_hdr_v1 *h)
+{
+	if (hdr_gso(h))
+		cnt(gso, 1);
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		cnt(csum, 1);
 }
 
 /* ---- features ---- */
@@ -294,7 +324,7 @@ static int rx_deliver(struct net_dev *n)
 				virtq_push(q, r->head, 0);
 			else
 				virtq_unpop(q);
-			cnt(&n->st.rx_dropped, 1);
+			rx_drop(n, NET_RX_BUF_SMALL);
 			rx_forget(n);
 			return 1;
 		}
@@ -325,7 +355,7 @@ static int rx_deliver(struct net_dev *n)
 			for (unsigned i = 0; i < n->nheld; i++)
 				n->held[i].len = 0;
 			rx_push_held(n);
-			cnt(&n->st.rx_dropped, 1);
+			rx_drop(n, NET_RX_RING_SMALL);
 			rx_forget(n);
 			return 1;
 		}
@@ -338,6 +368,7 @@ static int rx_deliver(struct net_dev *n)
 	}
 	cnt(&n->st.rx_packets, 1);
 	cnt(&n->st.rx_bytes, n->rx_len - NET_HDR_LEN);
+	count_offloads(&n->st.rx_gso, &n->st.rx_csum, (const void *)n->rx_buf);
 	rx_push_held(n);
 	rx_forget(n);
 	return 1;
@@ -356,8 +387,12 @@ static int rx_read(struct net_dev *n)
 				strerror(errno));
 		return 0;
 	}
-	if (len < NET_HDR_LEN + 14 || len >= NET_RX_BUF) {
-		cnt(&n->st.rx_dropped, 1); /* runt or possibly truncated */
+	if (len < NET_HDR_LEN + 14) {
+		rx_drop(n, NET_RX_RUNT);
+		return 1;
+	}
+	if (len >= NET_RX_BUF) {
+		rx_drop(n, NET_RX_OVERSIZE); /* possibly truncated */
 		return 1;
 	}
 	if (!net_rx_accept(n, n->rx_buf + NET_HDR_LEN)) {
@@ -505,7 +540,7 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 	ssize_t w;
 
 	if (r->out_len < NET_HDR_LEN) {
-		cnt(&n->st.tx_bad_hdr, 1);
+		tx_bad(n, NET_HDR_SHORT);
 		return 0;
 	}
 	/* private copy: the guest can rewrite its buffer after the check */
@@ -514,7 +549,7 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 	if (e != NET_HDR_OK) {
 		pr_trace("net%u: dropped tx frame: bad header (%d)", n->index,
 			 e);
-		cnt(&n->st.tx_bad_hdr, 1);
+		tx_bad(n, e);
 		return 0;
 	}
 	v[0] = (struct iovec){ &h, NET_HDR_LEN };
@@ -541,6 +576,7 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 	}
 	cnt(&n->st.tx_packets, 1);
 	cnt(&n->st.tx_bytes, r->out_len - NET_HDR_LEN);
+	count_offloads(&n->st.tx_gso, &n->st.tx_csum, &h);
 	return 0;
 }
 
@@ -685,6 +721,7 @@ static uint8_t ctrl_guest_offloads(struct net_dev *n, const uint8_t *d,
 	    tap_set_offloads(&n->tap, net_tap_offloads(v)))
 		return VIRTIO_NET_ERR;
 	__atomic_store_n(&n->guest_offloads, v, __ATOMIC_RELEASE);
+	cnt(&n->st.ctrl_offloads, 1);
 	return VIRTIO_NET_OK;
 }
 
@@ -764,6 +801,194 @@ void net_ctrl_process(struct net_dev *n)
 		if (!virtq_enable_notify(q))
 			return;
 	}
+}
+
+/* ---- counters (--stats, the control socket) ---- */
+
+static const char *const rx_drop_name[NET_RX_DROP_NR][2] = {
+	[NET_RX_RUNT] = { "runt", "runt frame from the tap" },
+	[NET_RX_OVERSIZE] = { "oversize", "oversize read" },
+	[NET_RX_BUF_SMALL] = { "buf_small", "guest buffer too small" },
+	[NET_RX_RING_SMALL] = { "ring_small", "frame bigger than ring" },
+};
+
+static const char *const tx_bad_name[NET_HDR_ERR_NR][2] = {
+	[NET_HDR_OK] = { NULL, NULL },
+	[NET_HDR_SHORT] = { "short", "chain or frame too short" },
+	[NET_HDR_TOO_BIG] = { "too_big", "frame too big" },
+	[NET_HDR_FLAGS] = { "flags", "unknown flags" },
+	[NET_HDR_CSUM] = { "csum", "bad checksum request" },
+	[NET_HDR_GSO_TYPE] = { "gso_type", "gso type not negotiated" },
+	[NET_HDR_GSO_SIZE] = { "gso_size", "gso fields past frame" },
+};
+
+void net_stats_read(const struct net_dev *n, struct net_stats *o)
+{
+	const uint64_t *src = (const uint64_t *)&n->st;
+	uint64_t *dst = (uint64_t *)o;
+
+	/* struct net_stats is nothing but uint64_t counters */
+	for (size_t i = 0; i < sizeof(*o) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+const char *net_offloads_str(uint64_t v, char *buf, size_t len)
+{
+	static const struct { unsigned bit; const char *name; } o[] = {
+		{ VIRTIO_NET_F_GUEST_CSUM, "csum" },
+		{ VIRTIO_NET_F_GUEST_TSO4, "tso4" },
+		{ VIRTIO_NET_F_GUEST_TSO6, "tso6" },
+		{ VIRTIO_NET_F_GUEST_ECN, "ecn" },
+		{ VIRTIO_NET_F_GUEST_UFO, "ufo" },
+	};
+	size_t at = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	for (unsigned i = 0; i < sizeof(o) / sizeof(o[0]); i++) {
+		if (!(v & F(o[i].bit)))
+			continue;
+		int r = snprintf(buf + at, len - at, "%s%s", at ? "," : "",
+				 o[i].name);
+		if (r < 0 || (size_t)r >= len - at) {
+			buf[at] = 0; /* whole names only */
+			break;
+		}
+		at += (size_t)r;
+	}
+	if (!at)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+static unsigned tap_offloads_now(const struct net_dev *n)
+{
+	return __atomic_load_n(&n->tap.offloads, __ATOMIC_RELAXED);
+}
+
+void net_stats_print(const struct net_dev *n, FILE *f)
+{
+	uint64_t go = __atomic_load_n(&n->guest_offloads, __ATOMIC_ACQUIRE);
+	struct net_stats s;
+	char ob[64];
+
+	net_stats_read(n, &s);
+	fprintf(f, "minivmm: net%u counters (tap %s%s%s)\n", n->index,
+		n->tap.ifname[0] ? n->tap.ifname : "-",
+		n->tap.bridge[0] ? " on bridge " : "", n->tap.bridge);
+	fprintf(f, "  %-26s %s (0x%llx)\n", "guest receive offloads",
+		net_offloads_str(go, ob, sizeof(ob)), (unsigned long long)go);
+	if (n->tap.ifname[0])
+		fprintf(f, "  %-26s 0x%x\n", "tap offloads (TUN_F_*)",
+			tap_offloads_now(n));
+#define L(name, v) fprintf(f, "  %-26s %12llu\n", name, (unsigned long long)(v))
+	L("rx packets", s.rx_packets);
+	L("rx bytes", s.rx_bytes);
+	L("rx gso frames", s.rx_gso);
+	L("rx needs-csum frames", s.rx_csum);
+	L("rx filtered (MAC/mode)", s.rx_filtered);
+	L("rx dropped", s.rx_dropped);
+	for (unsigned i = 0; i < NET_RX_DROP_NR; i++)
+		fprintf(f, "    %-24s %12llu\n", rx_drop_name[i][1],
+			(unsigned long long)s.rx_drop[i]);
+	L("tx packets", s.tx_packets);
+	L("tx bytes", s.tx_bytes);
+	L("tx gso frames", s.tx_gso);
+	L("tx needs-csum frames", s.tx_csum);
+	L("tx bad header (dropped)", s.tx_bad_hdr);
+	for (unsigned i = 1; i < NET_HDR_ERR_NR; i++)
+		fprintf(f, "    %-24s %12llu\n", tx_bad_name[i][1],
+			(unsigned long long)s.tx_bad[i]);
+	L("tx refused by the tap", s.tx_errors);
+	L("ctrl commands ok", s.ctrl_ok);
+	L("ctrl commands failed", s.ctrl_err);
+	L("ctrl offload changes", s.ctrl_offloads);
+#undef L
+}
+
+/* snprintf at buf[*at], the way stats_sources_json() chains them: *at
+ * counts what would have been written, buf gets what fits */
+static void jput(char *buf, size_t len, size_t *at, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void jput(char *buf, size_t len, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(*at < len ? buf + *at : NULL, *at < len ? len - *at : 0,
+		      fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*at += (size_t)r;
+}
+
+int net_stats_json(const struct net_dev *n, char *buf, size_t len)
+{
+	uint64_t go = __atomic_load_n(&n->guest_offloads, __ATOMIC_ACQUIRE);
+	struct net_stats s;
+	size_t at = 0;
+
+	if (len)
+		buf[0] = 0;
+	net_stats_read(n, &s);
+	/* interface names are [A-Za-z0-9_.-]: nothing to escape (tap.c) */
+	jput(buf, len, &at, "\"net%u\":{\"tap\":\"%s\",\"guest_offloads\":%llu,"
+	     "\"tap_offloads\":%u,", n->index, n->tap.ifname,
+	     (unsigned long long)go, tap_offloads_now(n));
+#define J(name, v) jput(buf, len, &at, "\"%s\":%llu,", name, (unsigned long long)(v))
+	J("rx_packets", s.rx_packets);
+	J("rx_bytes", s.rx_bytes);
+	J("rx_gso", s.rx_gso);
+	J("rx_csum", s.rx_csum);
+	J("rx_filtered", s.rx_filtered);
+	J("rx_dropped", s.rx_dropped);
+	jput(buf, len, &at, "\"rx_drop\":{");
+	for (unsigned i = 0; i < NET_RX_DROP_NR; i++)
+		jput(buf, len, &at, "%s\"%s\":%llu", i ? "," : "",
+		     rx_drop_name[i][0], (unsigned long long)s.rx_drop[i]);
+	jput(buf, len, &at, "},");
+	J("tx_packets", s.tx_packets);
+	J("tx_bytes", s.tx_bytes);
+	J("tx_gso", s.tx_gso);
+	J("tx_csum", s.tx_csum);
+	J("tx_bad_hdr", s.tx_bad_hdr);
+	jput(buf, len, &at, "\"tx_bad\":{");
+	for (unsigned i = 1; i < NET_HDR_ERR_NR; i++)
+		jput(buf, len, &at, "%s\"%s\":%llu", i > 1 ? "," : "",
+		     tx_bad_name[i][0], (unsigned long long)s.tx_bad[i]);
+	jput(buf, len, &at, "},");
+	J("tx_errors", s.tx_errors);
+	J("ctrl_ok", s.ctrl_ok);
+	J("ctrl_err", s.ctrl_err);
+#undef J
+	jput(buf, len, &at, "\"ctrl_offloads\":%llu}",
+	     (unsigned long long)s.ctrl_offloads);
+	return (int)at;
+}
+
+static const struct net_dev *of_src(const struct stats_source *src)
+{
+	return (const struct net_dev *)((const char *)src -
+					offsetof(struct net_dev, stats_src));
+}
+
+static void src_print(const struct stats_source *src, FILE *f)
+{
+	net_stats_print(of_src(src), f);
+}
+
+static int src_json(const struct stats_source *src, char *buf, size_t len)
+{
+	return net_stats_json(of_src(src), buf, len);
+}
+
+void net_stats_attach(struct net_dev *n, struct vm_stats *vs)
+{
+	n->stats_src.print = src_print;
+	n->stats_src.json = src_json;
+	stats_add_source(vs, &n->stats_src);
 }
 
 /* ---- core setup ---- */
@@ -1006,6 +1231,8 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg)
 	n->next = devices;
 	devices = n;
 	pthread_mutex_unlock(&devices_lock);
+	/* the VM is still being built: nothing walks vm->stats yet */
+	net_stats_attach(n, &vm->stats);
 	pr_info("net%u: tap %s%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x",
 		n->index, n->tap.ifname, n->tap.bridge[0] ? " on bridge " : "",
 		n->tap.bridge, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
@@ -1049,6 +1276,7 @@ void virtio_net_free_all(struct vm *vm)
 		}
 		*pn = n->next;
 		virtio_pci_destroy(&n->vdev); /* releases what the bus left */
+		stats_del_source(&vm->stats, &n->stats_src);
 		free(n);
 	}
 	pthread_mutex_unlock(&devices_lock);

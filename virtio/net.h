@@ -20,12 +20,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/uio.h>
 
 #include <linux/virtio_net.h>
 
 #include "devices/tap.h"
 #include "virtio/virtio_pci.h"
+#include "vmm/stats.h"
 
 struct vm;
 
@@ -77,17 +79,6 @@ enum { NET_RXQ = 0, NET_TXQ = 1, NET_CTRLQ = 2, NET_NR_QUEUES = 3 };
 #define NET_GUEST_OFFLOADS                                                \
 	((1ULL << 1) | (1ULL << 7) | (1ULL << 8) | (1ULL << 9) | (1ULL << 10))
 
-/* Device counters (relaxed atomics; read by the bench and --stats). */
-struct net_stats {
-	uint64_t rx_packets, rx_bytes;
-	uint64_t rx_filtered;   /* dropped by the MAC / mode filter */
-	uint64_t rx_dropped;    /* no room / too big for a buffer / runt */
-	uint64_t tx_packets, tx_bytes;
-	uint64_t tx_bad_hdr;    /* malformed virtio_net_hdr: dropped */
-	uint64_t tx_errors;     /* tap refused the frame */
-	uint64_t ctrl_ok, ctrl_err;
-};
-
 /* Why net_tx_hdr_check() refused a header (0 = valid). */
 enum net_hdr_err {
 	NET_HDR_OK = 0,
@@ -97,6 +88,38 @@ enum net_hdr_err {
 	NET_HDR_CSUM,       /* NEEDS_CSUM without CSUM, or outside frame */
 	NET_HDR_GSO_TYPE,   /* unknown or not negotiated gso_type / ECN */
 	NET_HDR_GSO_SIZE,   /* gso_size 0, or gso fields exceed the frame */
+	NET_HDR_ERR_NR
+};
+
+/* Why a frame from the tap was dropped (other than by the filter). */
+enum net_rx_drop {
+	NET_RX_RUNT,        /* shorter than the header + Ethernet header */
+	NET_RX_OVERSIZE,    /* filled the bounce buffer: possibly truncated */
+	NET_RX_BUF_SMALL,   /* first buffer cannot hold the header or, without
+			     * MRG_RXBUF, the whole frame */
+	NET_RX_RING_SMALL,  /* does not fit even in every descriptor */
+	NET_RX_DROP_NR
+};
+
+/* Device counters (relaxed atomics: written by the RX/TX and control
+ * threads, read at any time by net_stats_read(), --stats and the bench). */
+struct net_stats {
+	uint64_t rx_packets, rx_bytes;   /* delivered to the guest (bytes
+					  * without the vnet header) */
+	uint64_t rx_gso;        /* of those, GSO super-frames (gso_type) */
+	uint64_t rx_csum;       /* of those, with NEEDS_CSUM */
+	uint64_t rx_filtered;   /* dropped by the MAC / mode filter */
+	uint64_t rx_dropped;    /* the sum of rx_drop[] */
+	uint64_t rx_drop[NET_RX_DROP_NR];
+	uint64_t tx_packets, tx_bytes;   /* written to the tap */
+	uint64_t tx_gso;        /* of those, GSO super-frames */
+	uint64_t tx_csum;       /* of those, with NEEDS_CSUM */
+	uint64_t tx_bad_hdr;    /* malformed virtio_net_hdr: dropped; the
+				 * sum of tx_bad[] (by enum net_hdr_err) */
+	uint64_t tx_bad[NET_HDR_ERR_NR];
+	uint64_t tx_errors;     /* tap refused the frame */
+	uint64_t ctrl_ok, ctrl_err;
+	uint64_t ctrl_offloads; /* accepted GUEST_OFFLOADS_SET commands */
 };
 
 struct net_rx_held {
@@ -152,6 +175,8 @@ struct net_dev {
 	uint8_t uni[NET_MAC_TABLE][6], multi[NET_MAC_TABLE][6];
 
 	struct net_stats st;
+	struct stats_source stats_src; /* our part of vm->stats (--stats,
+					* the control socket's "info") */
 	struct net_dev *next;       /* list of devices */
 };
 
@@ -184,5 +209,22 @@ enum net_hdr_err net_tx_hdr_check(struct virtio_net_hdr_v1 *h,
 				  uint32_t frame_len, uint64_t features);
 /* Would the receive filter pass a frame with this destination MAC? */
 bool net_rx_accept(struct net_dev *n, const uint8_t dst[6]);
+
+/* ---- counters ---- */
+
+/* A snapshot of n's counters (each one read atomically). */
+void net_stats_read(const struct net_dev *n, struct net_stats *out);
+/* "csum,tso4,tso6" for VIRTIO_NET_F_GUEST_* bits, "none" for 0. */
+const char *net_offloads_str(uint64_t guest_offloads, char *buf,
+			     size_t len);
+/* The --stats section of one device: a title line with the tap and the
+ * receive offloads in force, then one counter a line (drops by reason). */
+void net_stats_print(const struct net_dev *n, FILE *f);
+/* The same as a JSON object member, "net0":{"tap":"..",...}, into buf
+ * like snprintf (returns the length it needs). */
+int net_stats_json(const struct net_dev *n, char *buf, size_t len);
+/* Add n's section to vs (vm->stats; virtio_net_create() does it, and
+ * virtio_net_free_all() takes it out again). */
+void net_stats_attach(struct net_dev *n, struct vm_stats *vs);
 
 #endif

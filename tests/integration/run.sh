@@ -46,7 +46,7 @@ for g in hello16.bin hello64.bzimage triplefault64.bzimage hello-pvh.elf; do
   cp "$BUILD/guests/$g" "$ASSETS/tiny/" || { say "tiny guest $g missing"; exit 1; }
 done
 EXTRA_BINS=()
-for p in iperf3; do command -v $p >/dev/null && EXTRA_BINS+=(-b "$(command -v $p)"); done
+for p in iperf3 ethtool; do command -v $p >/dev/null && EXTRA_BINS+=(-b "$(command -v $p)"); done
 for fl in generic cloud; do
   mkdir -p "$ASSETS/$fl"
   cp -L "$KCACHE/$fl/vmlinuz" "$ASSETS/$fl/vmlinuz"
@@ -104,7 +104,7 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
   say "running ${#RUNCASES[@]} case(s) in one kvm-run session: ${RUNCASES[*]}"
   BINS=(-b "$MINIVMM")
   for p in /usr/sbin/ip /usr/bin/qemu-img; do [ -x "$p" ] && BINS+=(-b "$p"); done
-  for p in fio iperf3; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
+  for p in fio iperf3 ethtool; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
   # assets ride in the RAM cpio unless big (prepared disk images...): then on an ext4 disk
   if [ "$(du -sm "$ASSETS" | cut -f1)" -gt "${KVMRUN_CPIO_MAX_MB:-200}" ]; then
     BINS+=(-d "$ASSETS:/vm/assets")

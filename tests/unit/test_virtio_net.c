@@ -2,7 +2,8 @@
  * test_virtio_net.c - virtio-net device core (virtio/net.c): MAC parsing and
  * default MACs, --net option parsing, transmit header validation, the
  * transmit and receive paths (plain and mergeable buffers, backpressure,
- * EAGAIN), the receive filter and the control queue.
+ * EAGAIN), the receive filter, the control queue, and the counters (drops
+ * by reason, offloaded frames, the --stats section and its JSON).
  *
  * The device core is driven directly: three driver-side rings in a fake
  * guest memory (net_vqdrv.h) and a SOCK_SEQPACKET socketpair standing in
@@ -15,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -876,6 +879,276 @@ static void test_rx_filtered(void **state)
 	assert_false(drv_get_used(&f->dq[NET_RXQ], &id, &len));
 }
 
+/* ---- counters ---- */
+
+/* Every malformed header is dropped and counted under its reason; frames
+ * sent count packets/bytes and their offloads; a frame the tap refuses is
+ * a tx error. */
+static void test_counters_tx(void **state)
+{
+	struct fx *f = *state;
+	struct virtio_net_hdr_v1 h = { 0 };
+	struct drv_buf b = { alloc_buf(f, 8), 8, false };
+	uint8_t frame[1600], got[2048];
+	struct net_stats s;
+
+	make_frame(frame, sizeof(frame), MAC, 5);
+	drv_add(&f->dq[NET_TXQ], &b, 1);      /* shorter than a header */
+	post_tx(f, &h, frame, 10, 4096);       /* shorter than Ethernet */
+	h.flags = 0x40;                        /* unknown flag */
+	post_tx(f, &h, frame, 100, 4096);
+	h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM; /* checksum past the end */
+	h.csum_start = 90;
+	h.csum_offset = 16;
+	post_tx(f, &h, frame, 100, 4096);
+	h.csum_start = 34;
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV6; /* not negotiated */
+	h.gso_size = 1000;
+	h.hdr_len = 54;
+	post_tx(f, &h, frame, sizeof(frame), 4096);
+	h.gso_type = VIRTIO_NET_HDR_GSO_TCPV4; /* gso_size 0 */
+	h.gso_size = 0;
+	post_tx(f, &h, frame, sizeof(frame), 4096);
+	/* valid: a TSO super-frame, a partial checksum, a plain frame */
+	h.gso_size = 1000;
+	post_tx(f, &h, frame, sizeof(frame), 4096);
+	h.gso_type = 0;
+	h.gso_size = h.hdr_len = 0;
+	post_tx(f, &h, frame, 200, 4096);
+	h.flags = 0;
+	post_tx(f, &h, frame, 60, 4096);
+	net_tx_process(&f->n);
+
+	net_stats_read(&f->n, &s);
+	assert_int_equal(s.tx_bad_hdr, 6);
+	assert_int_equal(s.tx_bad[NET_HDR_SHORT], 2);
+	assert_int_equal(s.tx_bad[NET_HDR_FLAGS], 1);
+	assert_int_equal(s.tx_bad[NET_HDR_CSUM], 1);
+	assert_int_equal(s.tx_bad[NET_HDR_GSO_TYPE], 1);
+	assert_int_equal(s.tx_bad[NET_HDR_GSO_SIZE], 1);
+	assert_int_equal(s.tx_bad[NET_HDR_TOO_BIG], 0);
+	assert_int_equal(s.tx_packets, 3);
+	assert_int_equal(s.tx_bytes, sizeof(frame) + 200 + 60);
+	assert_int_equal(s.tx_gso, 1);
+	assert_int_equal(s.tx_csum, 2);
+	assert_int_equal(s.tx_errors, 0);
+	for (int i = 0; i < 3; i++)
+		assert_true(recv(f->peer, got, sizeof(got), 0) > 0);
+
+	/* the "tap" refuses (EPIPE): dropped, counted, chain returned */
+	signal(SIGPIPE, SIG_IGN);
+	assert_int_equal(shutdown(f->n.fd, SHUT_WR), 0);
+	post_tx(f, &h, frame, 60, 4096);
+	net_tx_process(&f->n);
+	net_stats_read(&f->n, &s);
+	assert_int_equal(s.tx_errors, 1);
+	assert_int_equal(s.tx_packets, 3);
+	assert_int_equal(drv_used_idx(&f->dq[NET_TXQ]), 10);
+}
+
+/* Received frames: drops by reason, offloaded frames as the guest sees
+ * them (NEEDS_CSUM only passes with GUEST_CSUM). */
+static void test_counters_rx(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t big[NET_RX_BUF + 16];
+	uint8_t p[NET_HDR_LEN + 4] = { 0 };
+	int sz = 4 * NET_RX_BUF;
+	struct net_stats s;
+	uint32_t id, len;
+
+	setsockopt(f->peer, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	assert_int_equal(send(f->peer, p, sizeof(p), 0), (int)sizeof(p));
+	make_frame(big + NET_HDR_LEN, sizeof(big) - NET_HDR_LEN, MAC, 1);
+	assert_int_equal(send(f->peer, big, sizeof(big), 0), (int)sizeof(big));
+	post_rx(f, 8, NULL);                  /* cannot hold a header */
+	host_send(f, MAC, 100, 0, 1, NULL);
+	post_rx(f, 2048, NULL);
+	/* a GSO frame with a partial checksum, then a plain one */
+	memset(big, 0, NET_HDR_LEN);
+	big[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	big[1] = VIRTIO_NET_HDR_GSO_TCPV4;
+	make_frame(big + NET_HDR_LEN, 1000, MAC, 2);
+	assert_int_equal(send(f->peer, big, NET_HDR_LEN + 1000, 0),
+			 NET_HDR_LEN + 1000);
+	post_rx(f, 2048, NULL);
+	host_send(f, MAC, 60, 0, 3, NULL);
+	net_rx_kick(&f->n);
+
+	net_stats_read(&f->n, &s);
+	assert_int_equal(s.rx_drop[NET_RX_RUNT], 1);
+	assert_int_equal(s.rx_drop[NET_RX_OVERSIZE], 1);
+	assert_int_equal(s.rx_drop[NET_RX_BUF_SMALL], 1);
+	assert_int_equal(s.rx_drop[NET_RX_RING_SMALL], 0);
+	assert_int_equal(s.rx_dropped, 3);
+	assert_int_equal(s.rx_packets, 2);
+	assert_int_equal(s.rx_bytes, 1000 + 60);
+	assert_int_equal(s.rx_gso, 1);
+	assert_int_equal(s.rx_csum, 1);
+	while (drv_get_used(&f->dq[NET_RXQ], &id, &len))
+		;
+
+	/* without GUEST_CSUM the flags are cleared: not counted */
+	net_set_features(&f->n, F(VIRTIO_NET_F_MRG_RXBUF));
+	post_rx(f, 2048, NULL);
+	host_send(f, MAC, 100, VIRTIO_NET_HDR_F_NEEDS_CSUM, 4, NULL);
+	net_rx_kick(&f->n);
+	net_stats_read(&f->n, &s);
+	assert_int_equal(s.rx_packets, 3);
+	assert_int_equal(s.rx_csum, 1);
+
+	/* every descriptor too small for the frame */
+	for (int i = 0; i < 64; i++)
+		post_rx(f, 16, NULL);
+	host_send(f, MAC, 1500, 0, 5, NULL);
+	net_rx_kick(&f->n);
+	net_stats_read(&f->n, &s);
+	assert_int_equal(s.rx_drop[NET_RX_RING_SMALL], 1);
+	assert_int_equal(s.rx_dropped, 4);
+}
+
+static void test_counters_ctrl_offloads(void **state)
+{
+	struct fx *f = *state;
+	uint8_t cmd[10] = { VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+			    VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET };
+	uint64_t v = F(VIRTIO_NET_F_GUEST_CSUM);
+
+	memcpy(cmd + 2, &v, 8);
+	assert_int_equal(ctrl(f, cmd, sizeof(cmd)), VIRTIO_NET_ERR);
+	assert_int_equal(f->n.st.ctrl_offloads, 0);
+	net_set_features(&f->n, f->n.features |
+			 F(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
+	assert_int_equal(ctrl(f, cmd, sizeof(cmd)), VIRTIO_NET_OK);
+	v = 0;
+	memcpy(cmd + 2, &v, 8);
+	assert_int_equal(ctrl(f, cmd, sizeof(cmd)), VIRTIO_NET_OK);
+	assert_int_equal(ctrl(f, cmd, 9), VIRTIO_NET_ERR);
+	assert_int_equal(f->n.st.ctrl_offloads, 2);
+	assert_int_equal(f->n.st.ctrl_ok, 2);
+	assert_int_equal(f->n.st.ctrl_err, 2);
+}
+
+static void test_offloads_str(void **state)
+{
+	char b[64], tiny[8];
+
+	(void)state;
+	assert_string_equal(net_offloads_str(0, b, sizeof(b)), "none");
+	assert_string_equal(net_offloads_str(F(VIRTIO_NET_F_GUEST_CSUM), b,
+					     sizeof(b)), "csum");
+	assert_string_equal(net_offloads_str(NET_GUEST_OFFLOADS, b, sizeof(b)),
+			    "csum,tso4,tso6,ecn,ufo");
+	/* other bits are not receive offloads */
+	assert_string_equal(net_offloads_str(F(VIRTIO_NET_F_CSUM) |
+					     F(VIRTIO_NET_F_GUEST_TSO6), b,
+					     sizeof(b)), "tso6");
+	/* truncated at a whole name */
+	assert_string_equal(net_offloads_str(NET_GUEST_OFFLOADS, tiny,
+					     sizeof(tiny)), "csum");
+}
+
+/* The counters reach --stats (stats_print) and the JSON of the control
+ * socket (stats_sources_json) through vm->stats' source list. */
+static void test_stats_print_json(void **state)
+{
+	struct fx *f = *state;
+	struct vm_stats vs = { 0 };
+	struct net_dev other = { 0 };
+	struct stats_source bare = { 0 };
+	struct virtio_net_hdr_v1 h = { .gso_type = 9 };
+	uint8_t frame[60];
+	char *text = NULL, json[4096], small[40];
+	size_t tlen = 0;
+	const char *p;
+	FILE *m;
+	int need;
+
+	make_frame(frame, sizeof(frame), MAC, 1);
+	post_tx(f, &h, frame, sizeof(frame), 4096);
+	h.gso_type = 0;
+	post_tx(f, &h, frame, sizeof(frame), 4096);
+	net_tx_process(&f->n);
+	snprintf(f->n.tap.ifname, sizeof(f->n.tap.ifname), "mvtap7");
+	snprintf(f->n.tap.bridge, sizeof(f->n.tap.bridge), "mvbr0");
+	f->n.tap.offloads = TAP_F_CSUM;
+	other.index = 1;
+	other.st.rx_dropped = other.st.rx_drop[NET_RX_RUNT] = 5;
+
+	/* a source without callbacks is skipped */
+	stats_add_source(&vs, &bare);
+	m = open_memstream(&text, &tlen);
+	stats_print(&vs, m);
+	fclose(m);
+	assert_non_null(strstr(text, "minivmm: statistics\n"));
+	assert_null(strstr(text, "net0"));
+	free(text);
+	assert_int_equal(stats_sources_json(&vs, json, sizeof(json)), 12);
+	assert_string_equal(json, "\"devices\":{}");
+
+	/* two devices, in the order they were attached */
+	net_stats_attach(&f->n, &vs);
+	net_stats_attach(&other, &vs);
+	m = open_memstream(&text, &tlen);
+	stats_print(&vs, m);
+	fclose(m);
+	assert_non_null(strstr(text, "minivmm: net0 counters (tap mvtap7 "
+				     "on bridge mvbr0)\n"));
+	assert_non_null(strstr(text, "  guest receive offloads     csum (0x2)\n"));
+	assert_non_null(strstr(text, "  tap offloads (TUN_F_*)     0x1\n"));
+	assert_non_null(strstr(text, "  tx packets                            1\n"));
+	assert_non_null(strstr(text, "  tx bytes                             60\n"));
+	assert_non_null(strstr(text, "  tx bad header (dropped)               1\n"));
+	assert_non_null(strstr(text, "    gso type not negotiated             1\n"));
+	assert_non_null(strstr(text, "minivmm: net1 counters (tap -)\n"));
+	assert_non_null(strstr(text, "  rx dropped                            5\n"));
+	assert_non_null(strstr(text, "    runt frame from the tap             5\n"));
+	assert_true(strstr(text, "net0 counters") < strstr(text, "net1 counters"));
+	/* the benches read "vm exits" and "virtqueue requests": once only */
+	p = strstr(text, "vm exits");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "vm exits"));
+	p = strstr(text, "virtqueue requests");
+	assert_non_null(p);
+	assert_null(strstr(p + 1, "virtqueue requests"));
+	free(text);
+
+	need = stats_sources_json(&vs, json, sizeof(json));
+	assert_int_equal(need, (int)strlen(json));
+	p = "\"devices\":{\"net0\":{\"tap\":\"mvtap7\",\"guest_offloads\":2,"
+	    "\"tap_offloads\":1,\"rx_packets\":0,";
+	assert_int_equal(strncmp(json, p, strlen(p)), 0);
+	assert_non_null(strstr(json, "\"tx_packets\":1,\"tx_bytes\":60,"));
+	assert_non_null(strstr(json, "\"tx_bad_hdr\":1,\"tx_bad\":{\"short\":0,"
+				     "\"too_big\":0,\"flags\":0,\"csum\":0,"
+				     "\"gso_type\":1,\"gso_size\":0},"));
+	assert_non_null(strstr(json, "},\"net1\":{\"tap\":\"\","));
+	assert_non_null(strstr(json, "\"rx_dropped\":5,\"rx_drop\":{\"runt\":5,"
+				     "\"oversize\":0,\"buf_small\":0,"
+				     "\"ring_small\":0},"));
+	p = "\"ctrl_offloads\":0}}";
+	assert_string_equal(json + need - strlen(p), p);
+	/* one device's member alone: what sits between the separators */
+	assert_int_equal(net_stats_json(&f->n, NULL, 0),
+			 (int)(strstr(json, ",\"net1\"") -
+			       strstr(json, "\"net0\"")));
+	/* too small a buffer: truncated, terminated, same length asked */
+	memset(small, 'x', sizeof(small));
+	assert_int_equal(stats_sources_json(&vs, small, sizeof(small)), need);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_memory_equal(small, json, sizeof(small) - 1);
+	assert_int_equal(stats_sources_json(&vs, NULL, 0), need);
+
+	/* removal (virtio_net_free_all) */
+	stats_del_source(&vs, &f->n.stats_src);
+	assert_ptr_equal(vs.sources, &bare);
+	assert_ptr_equal(bare.next, &other.stats_src);
+	stats_del_source(&vs, &bare);
+	stats_del_source(&vs, &other.stats_src);
+	assert_null(vs.sources);
+	f->n.tap.ifname[0] = 0;
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -904,6 +1177,11 @@ int main(void)
 		T(test_ctrl_malformed_chains),
 		T(test_ctrl_guest_offloads),
 		T(test_rx_filtered),
+		T(test_counters_tx),
+		T(test_counters_rx),
+		T(test_counters_ctrl_offloads),
+		cmocka_unit_test(test_offloads_str),
+		T(test_stats_print_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,7 +9,13 @@
 #       send: send MB to peer:5004 (guest-to-guest sender)
 #       recv: receive on :5004 (guest-to-guest receiver)
 #       ping: ping only
-#   minivmm.net_offload=off        reload virtio_net with csum=0 gso=0
+#   minivmm.net_offload=off        reload virtio_net with csum=0 gso=0 (the
+#       transmit offloads), and in role host also switch the receive
+#       offloads off at run time: `ethtool -K DEV rx-gro-hw off` makes
+#       Linux's virtio_net send VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET without
+#       GUEST_TSO4/6, ECN and UFO (minivmm follows with TUNSETOFFLOAD). The
+#       host records the tap's offloads (ethtool -k) before and after:
+#       we ask on peer:5005 and wait for its "done" on our :5006.
 # Prints "KEY value" lines for the case script; exits non-zero on failure.
 IP=${MINIVMM_NET_IP:-10.77.0.2/24}
 PEER=${MINIVMM_NET_PEER:-10.77.0.1}
@@ -42,6 +48,36 @@ mkfifo /tmp/hold
 blk() { head -c 1048576 /dev/urandom > /tmp/blk; }
 stream() { i=0; while [ $i -lt "$MB" ]; do cat /tmp/blk; i=$((i+1)); done; }
 
+# host_snap NAME: have the host record the tap's offloads now (see above)
+host_snap() {
+  nc -l -p 5006 <>/tmp/hold > "/tmp/snap.$1" &
+  i=0
+  until echo "$1" | nc "$PEER" 5005; do
+    i=$((i+1)); [ $i -lt 30 ] || break; sleep 1
+  done
+  i=0; while [ $i -lt 60 ] && ! grep -q done "/tmp/snap.$1"; do sleep 1; i=$((i+1)); done
+  if grep -q done "/tmp/snap.$1"; then echo "NET-HOST-SNAP $1 ok"
+  else echo "NET-HOST-SNAP $1 timeout"; rc=1; fi
+}
+
+# gro_hw: the state of the receive offload feature ethtool toggles here
+# (rx-gro-hw since Linux 5.x; large-receive-offload before), e.g. "on"
+gro_hw() { ethtool -k "$dev" 2>/dev/null | sed -n "s/^$GRO_FEATURE: \([a-z]*\).*/\1/p"; }
+
+# rx_offloads_off: the guest's receive offloads off through the control queue
+rx_offloads_off() {
+  if ! command -v ethtool >/dev/null; then echo "NET-NO-ETHTOOL"; rc=1; return; fi
+  GRO_FEATURE=rx-gro-hw
+  ethtool -k "$dev" | grep -q "^rx-gro-hw:" || GRO_FEATURE=large-receive-offload
+  echo "NET-GRO-FEATURE $GRO_FEATURE"
+  echo "NET-GRO-HW-BEFORE $(gro_hw)"
+  host_snap before
+  ethtool -K "$dev" "$GRO_FEATURE" off; echo "NET-ETHTOOL-K-STATUS $?"
+  echo "NET-GRO-HW-AFTER $(gro_hw)"
+  ethtool -k "$dev" | grep -E '^(rx-checksumming|rx-gro-hw|large-receive-offload|generic-receive-offload):' | sed 's/^/NET-GUEST-K /'
+  host_snap after
+}
+
 ping_peer() {
   i=0
   while [ $i -lt 60 ]; do
@@ -57,6 +93,7 @@ case $ROLE in
 host)
   nc -l -p 5003 <>/tmp/hold > /tmp/pinged &
   ping_peer || rc=1
+  [ "${MINIVMM_NET_OFFLOAD:-on}" = off ] && rx_offloads_off
   blk
   echo "GUEST-SEND-MD5 $(stream | md5sum | cut -d' ' -f1)"
   t0=$(date +%s)
