@@ -71,18 +71,23 @@ void api_command(struct api *a, const char *line, char *out, size_t outlen)
 		vm_resume(vm);
 		snprintf(out, outlen, "{\"ok\":true,\"state\":\"running\"}\n");
 	} else if (!strcmp(line, "info")) {
+		char dev[4096];
+
+		/* "devices":{...}: each device's counters (virtio-net) */
+		if (stats_sources_json(&vm->stats, dev, sizeof(dev)) >= (int)sizeof(dev))
+			snprintf(dev, sizeof(dev), "\"devices\":{}");
 		snprintf(out, outlen,
 			 "{\"ok\":true,\"state\":\"%s\",\"vcpus\":%u,"
 			 "\"memory_mib\":%llu,\"uptime_s\":%lld,"
 			 "\"exits\":%llu,\"exits_io\":%llu,\"exits_mmio\":%llu,"
-			 "\"pid\":%d}\n",
+			 "\"pid\":%d,%s}\n",
 			 __atomic_load_n(&vm->paused, __ATOMIC_RELAXED) ? "paused" : "running",
 			 vm->nr_cpus, (unsigned long long)(vm->mem_size >> 20),
 			 (long long)(time(NULL) - a->started),
 			 (unsigned long long)vm->stats.v[STAT_EXITS],
 			 (unsigned long long)vm->stats.v[STAT_EXIT_IO],
 			 (unsigned long long)vm->stats.v[STAT_EXIT_MMIO],
-			 (int)getpid());
+			 (int)getpid(), dev);
 	} else if (!strcmp(line, "regs")) {
 		regs(vm, out, outlen);
 	} else if (!strcmp(line, "shutdown")) {
