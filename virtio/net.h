@@ -10,6 +10,10 @@
  * pass through untouched in the 12-byte virtio_net_hdr_v1 that the tap
  * carries in front of every frame (IFF_VNET_HDR).
  *
+ * The code is in net.c (the device), net_rx.c, net_tx.c, net_ctrl.c (one
+ * file a queue), net_stats.c (the counters) and net_cfg.c (--net); their
+ * shared internals are in net_int.h.
+ *
  * Command line (wired by the lead):
  *   --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=52:54:00:12:34:56]
  */

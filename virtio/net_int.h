@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT
+ * net_int.h - what the virtio-net files share and nobody else needs (the
+ * device's API, for the VMM, the tests and the bench, is net.h).
+ *
+ * The device (VIRTIO 1.x section 5.1 "Network Device") is split along its
+ * data paths:
+ *   net.c        device creation, virtio-pci glue, configuration space
+ *                (5.1.4), feature bits (5.1.3), reset, the tap fd's events
+ *   net_rx.c     tap -> guest: receive buffers, MRG_RXBUF, backpressure
+ *                (5.1.6.3, 5.1.6.4)
+ *   net_tx.c     guest -> tap: header checks, offloads (5.1.6.2)
+ *   net_ctrl.c   control queue and the receive filter it sets (5.1.6.5)
+ *   net_stats.c  the counters: --stats and the control socket's "info"
+ *   net_cfg.c    the --net option (MAC addresses, "tap=...,mac=...")
+ *
+ * Section numbers are those of VIRTIO 1.2, as everywhere in this code. The
+ * copy in /work/shared/specs/virtio/device-types/net/description.tex is
+ * 1.4, which numbers "Device Operation" 5.1.9 instead of 5.1.6: look the
+ * sections up by their titles.
+ */
+#ifndef MINIVMM_VIRTIO_NET_INT_H
+#define MINIVMM_VIRTIO_NET_INT_H
+
+#include "virtio/net.h"
+
+#define F(bit) (1ULL << (bit))
+
+/* Add v to a counter of struct net_stats (see there: relaxed atomics). */
+static inline void net_cnt(uint64_t *c, uint64_t v)
+{
+	__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
+/* The negotiated features, on the I/O or control thread (the acquire
+ * pairs with net_set_features(): see there). */
+static inline uint64_t net_feats(struct net_dev *n)
+{
+	return __atomic_load_n(&n->features, __ATOMIC_ACQUIRE);
+}
+
+/* Interrupt the driver for queue q if it asked to be (event suppression). */
+static inline void net_notify_if_needed(struct net_dev *n, unsigned q)
+{
+	if (virtq_need_notify(n->vq[q]))
+		n->notify(n, q);
+}
+
+/* ---- net.c ---- */
+
+/* Copy len bytes out of iov[0..nr) starting at byte off of the iovecs into
+ * buf (from), or from buf into the iovecs (to). Returns the bytes copied,
+ * fewer when the iovecs end first. The iovecs come from the virtqueue
+ * layer: each one is a checked host range inside guest RAM. */
+size_t net_iov_copy_from(const struct iovec *iov, unsigned nr, size_t off,
+			 void *buf, size_t len);
+size_t net_iov_copy_to(const struct iovec *iov, unsigned nr, size_t off,
+		       const void *buf, size_t len);
+/* Watch the tap for what rx_blocked and tx_blocked say (RX/TX thread). */
+void net_update_tap_events(struct net_dev *n);
+/* Queue q ("receive", "transmit", "control") has a malformed ring (the
+ * virtqueue layer says how): DEVICE_NEEDS_RESET until the driver resets. */
+void net_queue_broken(struct net_dev *n, unsigned q, const char *name);
+/* The end of a pop loop on queue q, r being virtq_pop()'s last result: a
+ * broken ring (r < 0) is net_queue_broken(); else the driver gets its
+ * interrupt if it wants one and notifications go back on. True if chains
+ * came in meanwhile: pop again (with notifications off). */
+bool net_queue_done(struct net_dev *n, unsigned q, int r, const char *name);
+
+/* ---- net_rx.c ---- */
+
+/* Forget the pending receive frame and the chains holding it. */
+void net_rx_forget(struct net_dev *n);
+
+/* ---- net_ctrl.c ---- */
+
+/* The receive filter and MAC of a reset device: the MAC from the command
+ * line, promiscuous, empty MAC table. */
+void net_filter_reset(struct net_dev *n);
+
+/* ---- net_stats.c ---- */
+
+/* Count a frame's GSO (*gso) and NEEDS_CSUM (*csum) by its header. */
+void net_count_offloads(uint64_t *gso, uint64_t *csum,
+			const struct virtio_net_hdr_v1 *h);
+
+#endif
