@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * qcow2_int.h - the in-memory state of an open qcow2 image, shared by
- * qcow2.c (header, mapping, read/write), qcow2_refcount.c (metadata cache,
- * refcounts, cluster allocation) and qcow2_check.c (consistency check).
+ * qcow2.c (open, close, the blockdev operations), qcow2_meta.c (where the
+ * metadata is, overlap checks), qcow2_map.c (L1/L2 mapping, table cache),
+ * qcow2_io.c (read, write, discard, zeroes), qcow2_refcount.c (refcounts,
+ * cluster allocation, write-back) and qcow2_check.c (consistency check).
  * Format reference: /work/shared/specs/qcow2.rst (QEMU's docs/interop).
  */
 #ifndef MINIVMM_QCOW2_INT_H
@@ -54,7 +56,7 @@ struct qcache {
 /* Which clusters hold metadata other than the header, the L1 table and
  * the refcount table (those are checked by range): a hash map from
  * cluster index to what the cluster holds, built at open and kept up to
- * date as tables are allocated and dropped (qcow2_refcount.c). */
+ * date as tables are allocated and dropped (qcow2_meta.c). */
 #define QM_RB 1u    /* a refcount block */
 #define QM_SNAP 2u  /* the snapshot table or a snapshot's L1 table */
 #define QM_L2 4u    /* an active L2 table */
@@ -137,8 +139,8 @@ static inline struct qcow2 *to_qcow2(struct blockdev *bd)
 	return (struct qcow2 *)bd;
 }
 
-/* metadata cache (qcow2_refcount.c) */
-int qcache_init(struct qcache *c, int n, uint32_t csize);
+/* metadata table cache (qcow2_map.c) */
+int qcache_init(struct qcache *c, int n);
 void qcache_free(struct qcache *c);
 /* Get table at off (loaded from the file unless fresh, then zeroed).
  * Evicting a dirty L2 table flushes the image first. Returns the slot
@@ -147,10 +149,8 @@ int qcache_get(struct qcow2 *s, struct qcache *c, uint64_t off, bool fresh);
 int qcache_write_dirty(struct qcow2 *s, struct qcache *c);
 void qcache_drop(struct qcache *c, uint64_t off);
 
-/* metadata clusters (qcow2_refcount.c) */
+/* metadata clusters (qcow2_meta.c) */
 void qmeta_free(struct qmeta *m);
-/* What cluster cl holds: QM_* bits, 0 for none (or guest data). */
-uint32_t qcow2_meta_kinds(struct qcow2 *s, uint64_t cl);
 /* [off, off+len) now holds metadata of kind k (QM_L2: one more active L1
  * entry points to the table at off); qcow2_meta_drop undoes one add. */
 int qcow2_meta_add(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k);
@@ -158,6 +158,20 @@ void qcow2_meta_drop(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k);
 /* Why refcount table entry e is no usable refcount block ("misaligned...",
  * "outside the file", "on ..."), or NULL if it is fine (or 0). */
 const char *qcow2_rb_bad(struct qcow2 *s, uint64_t e);
+/* Where [off, off+len) lands on metadata: "on the header cluster", "on the
+ * L1 table", "on the refcount table", or on a cluster holding metadata of
+ * one of `kinds` (QM_*); NULL if nowhere. */
+const char *qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len,
+				uint32_t kinds);
+/* Report a corruption (the first one only: a guest may retry forever),
+ * refuse every later write and metadata update, return -EIO. */
+int qcow2_corrupt(struct qcow2 *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* At open, with the L1, refcount and snapshot tables loaded: fill the
+ * map (active L2 tables, refcount blocks, the snapshot table and snapshot
+ * L1 tables), then check the snapshot tables and every refcount table
+ * entry against it. 0, or -errno with a message in err. */
+int qcow2_meta_build(struct qcow2 *s, char *err, size_t errlen);
 
 /* refcounts (qcow2_refcount.c) */
 int qcow2_get_refcount(struct qcow2 *s, uint64_t cl, uint64_t *rc);
@@ -172,16 +186,37 @@ int qcow2_free_later(struct qcow2 *s, uint64_t off, uint64_t len);
 /* Write back everything in crash-safe order and fdatasync. */
 int qcow2_flush_locked(struct qcow2 *s);
 
-/* mapping helpers (qcow2.c) */
-/* Where [off, off+len) lands on metadata: "on the header cluster", "on the
- * L1 table", "on the refcount table", or on a cluster holding metadata of
- * one of `kinds` (QM_*); NULL if nowhere. */
-const char *qcow2_overlaps_meta(struct qcow2 *s, uint64_t off, uint64_t len,
-				uint32_t kinds);
-/* Report a corruption (the first one only: a guest may retry forever),
- * refuse every later write and metadata update, return -EIO. */
-int qcow2_corrupt(struct qcow2 *s, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int qcow2_l2_entry(struct qcow2 *s, uint64_t gcl, uint64_t *entry);
+/* mapping (qcow2_map.c) */
+enum ctype { C_UNALLOC, C_ZERO, C_NORMAL, C_COMPRESSED };
+/* Classify an L2 entry; *host = the cluster's host offset (for normal and
+ * zero-with-allocation clusters). Checks the offset. */
+int qcow2_classify(struct qcow2 *s, uint64_t e, enum ctype *t, uint64_t *host);
+/* One step of a walk over guest clusters: the part of [g, g+left) inside
+ * the cluster holding g, with that cluster's checked L2 entry. */
+struct cstep {
+	uint64_t g;     /* where the step starts (guest offset) */
+	uint64_t gcl;   /* guest cluster index */
+	uint32_t in;    /* offset of g inside it */
+	size_t n;       /* bytes of the walk inside it */
+	uint64_t e;     /* its L2 entry */
+	uint64_t host;  /* host offset, as qcow2_classify() gives it */
+	enum ctype t;
+};
+int qcow2_cluster_step(struct qcow2 *s, uint64_t g, uint64_t left,
+		       struct cstep *c);
+/* Set the L2 entry of guest cluster gcl to val (host byte order), making
+ * its L2 table writable first. */
+int qcow2_set_l2(struct qcow2 *s, uint64_t gcl, uint64_t val);
+/* Queue the release of what L2 entry e holds (after the next flush). */
+int qcow2_release(struct qcow2 *s, uint64_t e);
+
+/* guest I/O, the blockdev operations (qcow2_io.c) */
+int qcow2_preadv(struct blockdev *bd, const struct iovec *iov, int iovcnt,
+		 uint64_t off);
+int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov, int iovcnt,
+		  uint64_t off);
+int qcow2_discard(struct blockdev *bd, uint64_t off, uint64_t len);
+int qcow2_write_zeroes(struct blockdev *bd, uint64_t off, uint64_t len,
+		       bool may_unmap);
 
 #endif

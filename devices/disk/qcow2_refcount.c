@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * qcow2_refcount.c - qcow2 metadata cache, the map of metadata clusters,
- * refcount blocks and cluster allocation (qcow2.rst, "Host cluster
- * management").
+ * qcow2_refcount.c - qcow2 refcount blocks, the refcount table and its
+ * growth, cluster allocation and the ordered write-back of all cached
+ * metadata (/work/shared/specs/qcow2.rst, "Host cluster management").
  *
  * Stored refcounts are untrusted: a cluster is handed out only if its
  * refcount is 0 and it holds no metadata (header, L1 table, refcount table,
  * refcount blocks, active L2 tables, snapshot table and snapshot L1
- * tables; see struct qmeta), else the image is corrupt. Refcount table
+ * tables; see qcow2_meta.c), else the image is corrupt. Refcount table
  * entries are checked the same way before their block is used.
  *
  * Crash-safety ordering. Guest data is written straight to its host
@@ -38,110 +38,6 @@
 #include <string.h>
 
 #include "vmm/log.h"
-
-/* ---- metadata cache ---- */
-
-int qcache_init(struct qcache *c, int n, uint32_t csize)
-{
-	(void)csize; /* slots get their buffer when first used */
-	c->n = n;
-	c->tick = 0;
-	c->e = calloc((size_t)n, sizeof(*c->e));
-	return c->e ? 0 : -ENOMEM;
-}
-
-void qcache_free(struct qcache *c)
-{
-	for (int i = 0; i < c->n; i++)
-		free(c->e[i].data);
-	free(c->e);
-	c->e = NULL;
-	c->n = 0;
-}
-
-void qcache_drop(struct qcache *c, uint64_t off)
-{
-	for (int i = 0; i < c->n; i++)
-		if (c->e[i].off == off) {
-			c->e[i].off = 0;
-			c->e[i].dirty = false;
-		}
-}
-
-int qcache_get(struct qcow2 *s, struct qcache *c, uint64_t off, bool fresh)
-{
-	int victim = -1;
-	int ret;
-
-	if (!off || off % s->cluster_size)
-		return -EIO;
-	/* fast path: the same table as last time (sequential access) */
-	if (c->e[c->last].off == off) {
-		c->e[c->last].lru = ++c->tick;
-		if (fresh)
-			memset(c->e[c->last].data, 0, s->cluster_size);
-		return c->last;
-	}
-	for (int i = 0; i < c->n; i++) {
-		if (c->e[i].off == off) {
-			c->e[i].lru = ++c->tick;
-			if (fresh)
-				memset(c->e[i].data, 0, s->cluster_size);
-			c->last = i;
-			return i;
-		}
-		if (victim < 0 || !c->e[i].off ||
-		    (c->e[victim].off && c->e[i].lru < c->e[victim].lru))
-			victim = i;
-	}
-	struct qcache_entry *e = &c->e[victim];
-	if (e->off && e->dirty) {
-		if (s->corrupt)
-			return -EIO;
-		if (c == &s->l2c) {
-			/* an L2 table may only reach the disk after the data
-			 * and refcounts it depends on: full ordered flush */
-			ret = qcow2_flush_locked(s);
-		} else {
-			ret = bdfile_pwrite(&s->f, e->data, s->cluster_size,
-					    e->off);
-			if (!ret)
-				e->dirty = false;
-		}
-		if (ret)
-			return ret;
-	}
-	e->off = 0;
-	e->dirty = false;
-	if (!e->data &&
-	    posix_memalign((void **)&e->data, 4096, s->cluster_size))
-		return -ENOMEM;
-	if (fresh) {
-		memset(e->data, 0, s->cluster_size);
-	} else {
-		ret = bdfile_pread(&s->f, e->data, s->cluster_size, off);
-		if (ret)
-			return ret;
-	}
-	e->off = off;
-	e->lru = ++c->tick;
-	c->last = victim;
-	return victim;
-}
-
-int qcache_write_dirty(struct qcow2 *s, struct qcache *c)
-{
-	for (int i = 0; i < c->n; i++) {
-		if (!c->e[i].off || !c->e[i].dirty)
-			continue;
-		int ret = bdfile_pwrite(&s->f, c->e[i].data, s->cluster_size,
-					c->e[i].off);
-		if (ret)
-			return ret;
-		c->e[i].dirty = false;
-	}
-	return 0;
-}
 
 /* ---- refcount entries of any width (refcount_order 0..6) ---- */
 
@@ -205,106 +101,7 @@ static void rb_set(struct qcow2 *s, uint8_t *b, uint64_t i, uint64_t val)
 	}
 }
 
-/* ---- which clusters hold metadata ---- */
-
-static struct qmeta_ent *qmeta_slot(const struct qmeta *m, uint64_t cl)
-{
-	size_t mask = ((size_t)1 << m->bits) - 1;
-	size_t i = (size_t)((cl * 0x9e3779b97f4a7c15ull) >> (64 - m->bits));
-	while (m->e[i].cl && m->e[i].cl != cl)
-		i = (i + 1) & mask;
-	return &m->e[i];
-}
-
-static bool qmeta_live(const struct qmeta_ent *e)
-{
-	return e->cl && (e->kinds || e->l2refs);
-}
-
-/* Room for one more key: rehash (dropping emptied entries) once half the
- * slots are taken. */
-static int qmeta_reserve(struct qmeta *m)
-{
-	size_t cap = m->e ? (size_t)1 << m->bits : 0, live = 0;
-	if (2 * (m->used + 1) <= cap)
-		return 0;
-	for (size_t i = 0; i < cap; i++)
-		live += qmeta_live(&m->e[i]);
-	struct qmeta n = { .bits = 6 };
-	while (((size_t)1 << n.bits) < 4 * (live + 1))
-		n.bits++;
-	n.e = calloc((size_t)1 << n.bits, sizeof(*n.e));
-	if (!n.e)
-		return -ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		if (qmeta_live(&m->e[i])) {
-			*qmeta_slot(&n, m->e[i].cl) = m->e[i];
-			n.used++;
-		}
-	free(m->e);
-	*m = n;
-	return 0;
-}
-
-void qmeta_free(struct qmeta *m)
-{
-	free(m->e);
-	memset(m, 0, sizeof(*m));
-}
-
-uint32_t qcow2_meta_kinds(struct qcow2 *s, uint64_t cl)
-{
-	if (!s->meta.e)
-		return 0;
-	const struct qmeta_ent *e = qmeta_slot(&s->meta, cl);
-	return e->cl ? e->kinds | (e->l2refs ? QM_L2 : 0) : 0;
-}
-
-int qcow2_meta_add(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k)
-{
-	for (uint64_t i = 0; i < len; i += s->cluster_size) {
-		uint64_t cl = (off + i) >> s->cluster_bits;
-		if (!cl)
-			continue; /* the header: checked by range */
-		int ret = qmeta_reserve(&s->meta);
-		if (ret)
-			return ret;
-		struct qmeta_ent *e = qmeta_slot(&s->meta, cl);
-		if (!e->cl) {
-			e->cl = cl;
-			s->meta.used++;
-		}
-		if (k == QM_L2)
-			e->l2refs++;
-		else
-			e->kinds |= k;
-	}
-	return 0;
-}
-
-void qcow2_meta_drop(struct qcow2 *s, uint64_t off, uint64_t len, uint32_t k)
-{
-	for (uint64_t i = 0; i < len && s->meta.e; i += s->cluster_size) {
-		struct qmeta_ent *e =
-			qmeta_slot(&s->meta, (off + i) >> s->cluster_bits);
-		if (e->cl && k != QM_L2)
-			e->kinds &= ~k;
-		else if (e->cl && e->l2refs)
-			e->l2refs--;
-	}
-}
-
-const char *qcow2_rb_bad(struct qcow2 *s, uint64_t e)
-{
-	uint64_t off = e & QCOW2_OFFSET_MASK;
-	if (!e)
-		return NULL;
-	if ((e & ~QCOW2_OFFSET_MASK) || off % s->cluster_size)
-		return "misaligned or with reserved bits set";
-	if (off >> s->cluster_bits >= s->end_cl)
-		return "outside the file";
-	return qcow2_overlaps_meta(s, off, s->cluster_size, QM_ALL & ~QM_RB);
-}
+/* ---- refcounts ---- */
 
 /* A refcount table entry, checked: 0 = no block, else the block offset. */
 static int rt_block(struct qcow2 *s, uint64_t rti, uint64_t *off)

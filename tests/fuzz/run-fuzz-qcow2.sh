@@ -16,10 +16,11 @@ disk="$src/devices/disk"
 clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I"$src" \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$out/fuzz_qcow2" "$src/tests/fuzz/fuzz_qcow2.c" \
-	"$disk/blockdev.c" "$disk/raw.c" "$disk/qcow2.c" "$disk/qcow2_refcount.c" \
+	"$disk/blockdev.c" "$disk/raw.c" "$disk/qcow2.c" "$disk/qcow2_meta.c" \
+	"$disk/qcow2_map.c" "$disk/qcow2_io.c" "$disk/qcow2_refcount.c" \
 	"$disk/qcow2_check.c" "$src/vmm/log.c" -lz -lzstd -lpthread
 clang -O1 -std=gnu11 -D_GNU_SOURCE -I"$src" -o "$out/img" \
-	"$src/tests/disk/img-tool.c" "$disk"/{blockdev,raw,qcow2,qcow2_refcount,qcow2_check,img}.c \
+	"$src/tests/disk/img-tool.c" "$disk"/{blockdev,raw,qcow2,qcow2_meta,qcow2_map,qcow2_io,qcow2_refcount,qcow2_check,img}.c \
 	"$src/vmm/log.c" -lz -lzstd -lpthread
 mkdir -p "$out/corpus"
 cp "$src"/tests/fuzz/seeds-qcow2/* "$out/corpus/" 2>/dev/null || true
