@@ -62,7 +62,7 @@ if [ $QUICK = 0 ]; then
 		count "fuzz qcow2" 0 1; tail -30 "$LOG/fuzz.log"
 	fi
 	MINIVMM_BUILD=$REPO/build bash tests/integration/run.sh 2>&1 | tee "$LOG/integration.log" |
-		grep -E '^(not ok|# case)' || true
+		grep -E '^(not ok|# case|# retry)' || true
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG/integration.log" | tail -1)
 	if [ -n "$line" ]; then
 		count "integration" "${line%% passed*}" "$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')"

@@ -85,8 +85,10 @@ static void kbd_reset(void *opaque)
 }
 
 /* Port 0x80 (POST codes / I/O delay) with the DMA page registers beside it
- * (0x81-0x8f: Linux's DMA code reads 0x87 once at boot), and the absent
- * serial ports: accepted, reads as all ones, nothing counted as unhandled. */
+ * (0x81-0x8f: Linux's DMA code reads 0x87 once at boot), the absent serial
+ * ports, and the two Super I/O configuration ports (0x2e/0x2f, 0x4e/0x4f:
+ * Debian's generic kernel probes them for a chip; all ones says there is
+ * none): accepted, reads as all ones, nothing counted as unhandled. */
 static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
 		      bool is_write)
 {
@@ -99,7 +101,11 @@ static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
 static int add_legacy_devices(struct machine *m)
 {
 	struct vm *vm = &m->vm;
-	static const uint16_t absent_com[] = { 0x2f8, 0x3e8, 0x2e8 };
+	static const struct { uint16_t port, len; const char *name; } absent[] = {
+		{ 0x2f8, 8, "absent serial port" }, { 0x3e8, 8, "absent serial port" },
+		{ 0x2e8, 8, "absent serial port" }, { 0x2e, 2, "absent Super I/O" },
+		{ 0x4e, 2, "absent Super I/O" },
+	};
 	int ret;
 
 	uart_init(&m->com1, com1_irq, console_tx, vm);
@@ -111,9 +117,9 @@ static int add_legacy_devices(struct machine *m)
 	    (ret = bus_add(&vm->pio, 0x70, 2, rtc_io, &m->rtc, "rtc")) ||
 	    (ret = bus_add(&vm->pio, 0x80, 16, ignore_io, NULL, "port80")))
 		return ret;
-	for (unsigned i = 0; i < 3; i++)
-		if ((ret = bus_add(&vm->pio, absent_com[i], 8, ignore_io, NULL,
-				   "absent serial port")))
+	for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+		if ((ret = bus_add(&vm->pio, absent[i].port, absent[i].len,
+				   ignore_io, NULL, absent[i].name)))
 			return ret;
 	return 0;
 }

@@ -111,49 +111,80 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
   else
     BINS+=(-f "$ASSETS:/vm/assets")
   fi
-  # One session normally. If the KVM host wedges (kvm-run -s: console silent for
-  # MINIVMM_STALL_TIMEOUT s; session.sh prints a heartbeat every 30 s), the case that was
-  # running is failed and a new session runs the cases that had not started yet.
-  REMAIN=("${RUNCASES[@]}") attempt=0
-  declare -A RETRIED=()
-  while [ ${#REMAIN[@]} -gt 0 ]; do
-    attempt=$((attempt + 1)); SLOG=$RUN/session.$attempt.log
-    [ $attempt = 1 ] || say "starting session $attempt for: ${REMAIN[*]}"
-    "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$SESSION_TIMEOUT" -o "$RUN/out" \
-      -s "${MINIVMM_STALL_TIMEOUT:-240}" \
-      "${BINS[@]}" -f "$HERE:/vm/tests" -f "$REPO/tests/harness/session.sh:/vm/session.sh" \
-      -- "HOST_TIME=$HOST_TIME sh session.sh '$MINIVMM' $CASE_TIMEOUT ${REMAIN[*]}" 2>&1 \
-      | sed -u 's/\r$//' | tee "$SLOG" | grep --line-buffered -E '^(ok|not ok|#) |^    \||^kvm-run:'
-    src=${PIPESTATUS[0]}
-    cat "$SLOG" >> "$RUN/session.log"
-    [ "$src" = 0 ] || { say "kvm-run exited with status $src; its last output:"; tail -8 "$SLOG" | sed 's/^/    | /'; }
-    # The case that was running when the session died (a wedged emulated host: its own
-    # watchdog silent, both vCPUs spinning) gets one more try in a fresh session; its
-    # partial results are dropped. A second death of the same case counts as a failure.
-    dead=
-    for c in "${REMAIN[@]}"; do
-      grep -q "^# case $c: status" "$SLOG" || { grep -q "^# case $c\$" "$SLOG" && dead=$c; }
-    done
-    if [ -n "$dead" ] && [ -z "${RETRIED[$dead]:-}" ]; then
-      RETRIED[$dead]=1
-      sed "/^# case $dead\$/,\$d" "$SLOG" | grep -E '^(ok|not ok) ' >> "$RESULTS"
-      say "the KVM session died during $dead (kvm-run status $src): running it again"
-      NEXT=("$dead") retrying=1
-    else
+  mkdir -p "$RUN/res"
+  # sessions CASE...: run the cases in as few kvm-run sessions as it takes and leave each
+  # case's result lines in $RUN/res/<case>. One session normally. If the KVM host wedges
+  # (kvm-run -s: console silent for MINIVMM_STALL_TIMEOUT s; session.sh prints a heartbeat
+  # every 30 s) or dies, the case that was running gets one more try in a fresh session
+  # (its partial results are dropped; a second death counts as a failure), and a new
+  # session runs the cases that had not started yet.
+  attempt=0
+  sessions() {
+    local REMAIN=("$@") NEXT dead retrying c src SLOG
+    local -A RETRIED=()
+    while [ ${#REMAIN[@]} -gt 0 ]; do
+      attempt=$((attempt + 1)); SLOG=$RUN/session.$attempt.log
+      [ $attempt = 1 ] || say "starting session $attempt for: ${REMAIN[*]}"
+      "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$SESSION_TIMEOUT" -o "$RUN/out" \
+        -s "${MINIVMM_STALL_TIMEOUT:-240}" \
+        "${BINS[@]}" -f "$HERE:/vm/tests" -f "$REPO/tests/harness/session.sh:/vm/session.sh" \
+        -- "HOST_TIME=$HOST_TIME sh session.sh '$MINIVMM' $CASE_TIMEOUT ${REMAIN[*]}" 2>&1 \
+        | sed -u 's/\r$//' | tee "$SLOG" | grep --line-buffered -E '^(ok|not ok|#) |^    \||^kvm-run:'
+      src=${PIPESTATUS[0]}
+      cat "$SLOG" >> "$RUN/session.log"
+      grep -q '^kvm-run: using emulated' "$SLOG" && EMULATED=1
+      [ "$src" = 0 ] || { say "kvm-run exited with status $src; its last output:"; tail -8 "$SLOG" | sed 's/^/    | /'; }
+      dead= NEXT=()
+      for c in "${REMAIN[@]}"; do
+        if grep -q "^# case $c: status" "$SLOG"; then
+          sed -n "/^# case $c\$/,/^# case $c: status/p" "$SLOG" | grep -E '^(ok|not ok) ' > "$RUN/res/$c"
+        elif grep -q "^# case $c\$" "$SLOG"; then
+          dead=$c
+        else
+          NEXT+=("$c")
+        fi
+      done
       retrying=0
-      grep -E '^(ok|not ok) ' "$SLOG" >> "$RESULTS"
-      [ -n "$dead" ] && echo "not ok $dead - never finished: the KVM session died during it twice (kvm-run status $src)" | tee -a "$RESULTS"
-      NEXT=()
-    fi
-    for c in "${REMAIN[@]}"; do
-      grep -q "^# case $c\(: status.*\)\?\$" "$SLOG" || NEXT+=("$c")
+      if [ -n "$dead" ] && [ -z "${RETRIED[$dead]:-}" ]; then
+        RETRIED[$dead]=1 retrying=1
+        say "the KVM session died during $dead (kvm-run status $src): running it again"
+        NEXT=("$dead" ${NEXT[@]+"${NEXT[@]}"})
+      elif [ -n "$dead" ]; then
+        echo "not ok $dead - never finished: the KVM session died during it twice (kvm-run status $src)" > "$RUN/res/$dead"
+      fi
+      if [ ${#NEXT[@]} = ${#REMAIN[@]} ] && [ $retrying = 0 ]; then   # no progress at all: give up
+        for c in "${NEXT[@]}"; do echo "not ok $c - never ran (kvm-run status $src)" > "$RUN/res/$c"; done
+        break
+      fi
+      REMAIN=(${NEXT[@]+"${NEXT[@]}"})
     done
-    if [ ${#NEXT[@]} = ${#REMAIN[@]} ] && [ $retrying = 0 ]; then   # no progress at all: give up
-      for c in "${NEXT[@]}"; do echo "not ok $c - never ran (kvm-run status $src)" | tee -a "$RESULTS"; done
-      break
-    fi
-    REMAIN=(${NEXT[@]+"${NEXT[@]}"})
-  done
+  }
+  EMULATED=0
+  sessions "${RUNCASES[@]}"
+
+  # The emulated KVM host (QEMU's TCG emulating nested SVM) is not perfectly reliable:
+  # now and then a guest there triple-faults, oopses or hangs where the same run on hardware
+  # KVM does not (see docs/harness.md). So there, and only there, the cases that failed get
+  # one more run in a fresh session, and that run's results count; every such retry is
+  # listed, with the first run's failures, so that a flaky VMM bug stays visible.
+  # MINIVMM_RETRY=0 turns this off; at most MINIVMM_RETRY_MAX (default 4) cases are retried.
+  FAILED=()
+  for c in "${RUNCASES[@]}"; do grep -q '^not ok ' "$RUN/res/$c" 2>/dev/null && FAILED+=("$c"); done
+  if [ $EMULATED = 1 ] && [ "${MINIVMM_RETRY:-1}" != 0 ] && [ ${#FAILED[@]} -gt 0 ] &&
+     [ ${#FAILED[@]} -le "${MINIVMM_RETRY_MAX:-4}" ]; then
+    for c in "${FAILED[@]}"; do
+      mv "$RUN/res/$c" "$RUN/res/$c.first"
+      echo "# retry: $c failed in the emulated KVM host; its first run said:"
+      sed 's/^/#   /' "$RUN/res/$c.first"
+    done | tee -a "$RUN/retries.txt"
+    say "running the failed case(s) once more in a fresh session: ${FAILED[*]}"
+    sessions "${FAILED[@]}"
+    for c in "${FAILED[@]}"; do
+      if grep -q '^not ok ' "$RUN/res/$c" 2>/dev/null; then r="failed again"; else r="passed on the retry"; fi
+      echo "# retry: $c $r" | tee -a "$RUN/retries.txt"
+    done
+  fi
+  for c in "${RUNCASES[@]}"; do cat "$RUN/res/$c" >> "$RESULTS" 2>/dev/null; done
 
   for c in "${RUNCASES[@]}"; do
     [ -f "$HERE/cases/$c.post" ] || continue
@@ -167,6 +198,7 @@ fi
 
 pass=$(grep -c '^ok ' "$RESULTS"); fail=$(grep -c '^not ok ' "$RESULTS")
 [ $KEEP = 1 ] && say "run folder kept: $RUN"
+[ -s "$RUN/retries.txt" ] && grep '^# retry: .* \(failed again\|passed on the retry\)$' "$RUN/retries.txt"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]
 exit
