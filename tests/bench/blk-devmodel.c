@@ -300,6 +300,9 @@ int main(int argc, char **argv)
 				double r = run(&shapes[i], !strcmp(side, ":dev"),
 					       0, ops);
 				printf("%s %s: %.0f req/s\n", name, side + 1, r);
+				/* closing writes qcow2's metadata back */
+				virtio_blk_destroy(blk);
+				close(fd);
 				return 0;
 			}
 		usage();
