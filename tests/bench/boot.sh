@@ -31,7 +31,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
   # QEMU and its firmware (SeaBIOS for -M pc, qboot for -M microvm, option ROMs)
   ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios)
 fi
-"$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" "${ARGS[@]}" \
+"$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" -s 300 "${ARGS[@]}" \
   -- "sh boot-inner.sh '$BUILD/minivmm' $RUNS" 2>&1 | sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
 echo
 sh "$HERE/vmm-cost.sh" "$BUILD/minivmm" "$BUILD/guests/hello64.bzimage" 10

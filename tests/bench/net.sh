@@ -17,7 +17,7 @@ mkdir -p "$T/assets/cloud"
 cp -L "$KC/vmlinuz" "$T/assets/cloud/vmlinuz"
 "$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/assets/cloud/initramfs.cpio.gz" \
 	-b "$(command -v iperf3)" 2>/dev/null
-"$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-1800}" \
+"$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-1800}" -s 400 \
 	-b "$BUILD/minivmm" -b /usr/sbin/ip -b "$(command -v iperf3)" \
 	-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios \
 	-f "$HERE/net-iperf.sh:/vm/net-iperf.sh" -f "$T/assets:/vm/assets" \
