@@ -13,17 +13,37 @@ K=$A/cloud/vmlinuz I=$A/cloud/initramfs.cpio.gz
 CL="console=ttyS0 reboot=k panic=-1 minivmm.modules=virtio_pci,virtio_blk,virtio_net,virtio_rng minivmm.run=core-boot"
 echo "# bench host: $(uname -r), $(nproc) CPUs; /dev/kvm: $([ -c /dev/kvm ] && echo yes || echo NO)"
 
-# measure NAME CMD...: one boot; appends "NAME ready exit status" to $W/results
-# (ready = seconds from start to the MINIVMM-GUEST-READY line, exit = to process exit)
+# measure NAME CMD...: one boot; appends "NAME ready exit" to $W/results (ready = seconds
+# from start to the MINIVMM-GUEST-READY line, exit = to process exit). A boot that has not
+# ended after $HANG s is stopped and reported as hung (not counted in the table), with what
+# its threads were doing (/proc/PID/task/*: state, wchan, kernel stack) and its last lines.
+HANG=${HANG:-240}
 measure() {
   name=$1; shift
-  rm -f "$W/ready"
+  rm -f "$W/ready" "$W/fifo" "$W/hung"; mkfifo "$W/fifo"
   read t0 _ < /proc/uptime
-  "$@" </dev/null 2>&1 | {
+  "$@" </dev/null > "$W/fifo" 2>&1 &
+  pid=$!
+  ( sleep "$HANG"; kill -0 $pid 2>/dev/null || exit 0
+    { echo "# $name: hung, no exit after $HANG s; its threads:"
+      for t in /proc/$pid/task/*; do
+        echo "#   $(cat $t/comm 2>/dev/null) $(cut -d' ' -f3 $t/stat 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)" \
+          "stack: $(cut -d' ' -f2 $t/stack 2>/dev/null | head -4 | tr '\n' ' ')"
+      done; } > "$W/hung"
+    kill -9 $pid ) &
+  wd=$!
+  tee "$W/last.log" < "$W/fifo" | {
     while IFS= read -r l; do
       case $l in *MINIVMM-GUEST-READY*) read t1 _ < /proc/uptime; echo "$t1" > "$W/ready";; esac
     done; }
+  wait $pid 2>/dev/null
   read t2 _ < /proc/uptime
+  kill $wd 2>/dev/null; wait $wd 2>/dev/null
+  if [ -s "$W/hung" ]; then
+    cat "$W/hung"; echo "#   last lines:"; tr -d '\r' < "$W/last.log" | tail -8 | sed 's/^/#   | /'
+    echo "$name" >> "$W/hangs"
+    return
+  fi
   t1=$(cat "$W/ready" 2>/dev/null || echo none)
   awk -v n="$name" -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN {
     if (b == "none") r = "nan"; else r = sprintf("%.2f", b - a);
@@ -74,4 +94,5 @@ END {
       mr["minivmm-2cpu"] <= 1.10 * mr["minivmm"] ? "met" : "NOT met"
 }' "$W/results"
 
+[ -s "$W/hangs" ] && echo "hung boots (stopped after $HANG s, not in the table): $(sort "$W/hangs" | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')"
 echo "# bench done"
