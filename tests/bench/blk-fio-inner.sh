@@ -54,8 +54,12 @@ run() {
   while :; do
     alive=1; kill -0 $pid 2>/dev/null || alive=0
     read t1 _ < /proc/uptime
-    if [ $alive = 1 ] && [ "${t1%.*}" -gt $((${t0%.*} + 900)) ]; then
-      echo "# $tag: still running after 900 s: killed"; kill -9 $pid; alive=0
+    if [ $alive = 1 ] && [ "${t1%.*}" -gt $((${t0%.*} + ${HANG:-240})) ]; then
+      echo "# $tag: still running after ${HANG:-240} s: killed; its threads:"
+      for t in /proc/$pid/task/*; do
+        echo "#   $(cat $t/comm 2>/dev/null) $(cut -d' ' -f3 $t/stat 2>/dev/null) wchan=$(cat $t/wchan 2>/dev/null)"
+      done
+      kill -9 $pid; alive=0
     fi
     n=$(grep -c 'BENCH-FIO-[BE][EN][GD]' "$log")
     if [ "$n" -gt "$seen" ]; then
@@ -88,6 +92,8 @@ run() {
       END { if (b == "?" || e == "?" || b == "" || e == "") print "? ?"; else print e - b, eh - bh }' "$W/$tag.marks")
     set -- $(echo "$rest" | sed 's/[a-z_]*=//g')
     echo "$vmm $fmt $j $1 $2 $3 $4 $5 $d $kd" >> "$W/results"
+    # at once too, so that a session that dies later keeps this run's figures
+    echo "# result: $vmm $fmt $j $1 $2 $3 $4 $5 $d $kd"
   done
   # whole run: exits after the first fio BEGIN (boot excluded) per I/O of all jobs
   if [ -n "$total" ]; then
