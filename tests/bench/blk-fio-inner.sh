@@ -110,7 +110,7 @@ run() {
 
 r=1
 while [ $r -le "$ROUNDS" ]; do
-  for fmt in raw qcow2; do
+  for fmt in ${FMTS:-raw qcow2}; do
     run "minivmm-$fmt-$r" minivmm $fmt "$MINIVMM" run --kernel "$K" --initrd "$I" \
       --memory "${MEM}M" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
       --disk "$IMG/$fmt.img,format=$fmt,cache=none"

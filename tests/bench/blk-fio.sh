@@ -12,6 +12,7 @@
 #
 # Environment: RUNTIME (s per fio job, default 6), SIZE (fio region, default 256M; the
 # images are 256 MiB), MEM (guest MiB, default 1024), CPUS (guest vCPUs, default 1),
+# FMTS (image formats, default "raw qcow2"), IDLE (0: skip the idle-guest run),
 # BENCH_TIMEOUT (kvm-run limit, default 2400). Under the emulated KVM host everything is
 # TCG-emulated: compare the VMMs side by side, not with real hardware.
 set -euo pipefail
@@ -47,7 +48,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
   ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios)
 fi
 "$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" -s 300 "${ARGS[@]}" \
-  -- "MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M} sh blk-fio-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img $ROUNDS" 2>&1 |
+  -- "MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M} FMTS='${FMTS:-raw qcow2}' IDLE=${IDLE:-1} sh blk-fio-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img $ROUNDS" 2>&1 |
   sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
 exit
 }
