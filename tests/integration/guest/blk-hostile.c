@@ -66,17 +66,10 @@ static void sanity(const char *name)
 
 int main(int argc, char **argv)
 {
-	long long size;
+	int rc = hostile_start(argc, argv, "blk-hostile");
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: blk-hostile PCI-ADDRESS\n");
-		return 2;
-	}
-	size = take_device(argv[1]);
-	if (size < 0)
-		return 1;
-	printf("HOSTILE-START bar %lld bytes, queues %u\n", size,
-	       r16(COMMON + NUMQ));
+	if (rc)
+		return rc;
 
 	sanity("sanity-before");
 

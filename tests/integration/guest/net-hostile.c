@@ -201,18 +201,13 @@ static void ctrl_attacks(void)
 
 int main(int argc, char **argv)
 {
-	long long size;
+	int rc = hostile_start(argc, argv, "net-hostile");
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: net-hostile PCI-ADDRESS\n");
-		return 2;
-	}
-	size = take_device(argv[1]);
-	if (size < 0)
-		return 1;
-	printf("HOSTILE-START bar %lld bytes, queues %u, mac %02x:%02x:%02x:%02x:%02x:%02x\n",
-	       size, r16(COMMON + NUMQ), r8(DEVCFG), r8(DEVCFG + 1),
-	       r8(DEVCFG + 2), r8(DEVCFG + 3), r8(DEVCFG + 4), r8(DEVCFG + 5));
+	if (rc)
+		return rc;
+	printf("HOSTILE-MAC %02x:%02x:%02x:%02x:%02x:%02x\n", r8(DEVCFG),
+	       r8(DEVCFG + 1), r8(DEVCFG + 2), r8(DEVCFG + 3), r8(DEVCFG + 4),
+	       r8(DEVCFG + 5));
 
 	tx_sanity("tx-sanity-before");
 	tx_attacks();

@@ -201,6 +201,24 @@ static inline long long take_device(const char *dev)
 	return (long long)st.st_size;
 }
 
+/* main()'s start: "TOOL PCI-ADDRESS", take the device, say so. 0, or the
+ * exit status to return (2 usage, 1 failure). */
+static inline int hostile_start(int argc, char **argv, const char *tool)
+{
+	long long size;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PCI-ADDRESS\n", tool);
+		return 2;
+	}
+	size = take_device(argv[1]);
+	if (size < 0)
+		return 1;
+	printf("HOSTILE-START %s: bar %lld bytes, queues %u\n", tool, size,
+	       r16(COMMON + NUMQ));
+	return 0;
+}
+
 /* Reset and negotiate the features f (bit 32 = VERSION_1 is always added);
  * set up queue q of size QS on our pages (its descriptor table at
  * desc_override when that is non-zero). Returns the status byte after
