@@ -106,64 +106,120 @@ static bool opt_bool(const char *v, bool *out)
 	return true;
 }
 
-/* Split "a,b=c,d=e" in place: first field returned in *first, the rest
- * handed to fn(key, value). */
+/* One KEY=VALUE sub-option of --disk (or another comma-separated option):
+ * set() stores v in the option's struct or prints one error line and
+ * returns -1. A new sub-option is one more row in the option's table. */
+struct subopt {
+	const char *key;
+	int (*set)(void *ctx, const char *opt, const char *v);
+};
+
+static const struct subopt *subopt_find(const struct subopt *tab,
+					const char *key)
+{
+	for (; tab->key; tab++)
+		if (!strcmp(tab->key, key))
+			return tab;
+	return NULL;
+}
+
+/* The "unknown key" error line, listing the table's keys. */
+static void subopt_unknown(const struct subopt *tab, const char *opt,
+			   const char *key)
+{
+	char names[128] = "";
+	size_t len = 0;
+
+	for (; tab->key && len < sizeof(names); tab++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+					len ? ", " : "", tab->key);
+	pr_err("%s: unknown key '%s' (%s)", opt, key, names);
+}
+
+/* Split "a=b,c=d" in place and hand each pair to its row of tab. */
 static int parse_kv(char *spec, const char *opt, void *ctx,
-		    int (*fn)(void *ctx, const char *opt, const char *k,
-			      const char *v))
+		    const struct subopt *tab)
 {
 	char *save = NULL;
 
 	for (char *tok = strtok_r(spec, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
+		const struct subopt *so;
 		char *eq = strchr(tok, '=');
+
 		if (!eq) {
 			pr_err("%s: '%s' is not KEY=VALUE", opt, tok);
 			return -EINVAL;
 		}
 		*eq = '\0';
-		if (fn(ctx, opt, tok, eq + 1))
+		so = subopt_find(tab, tok);
+		if (!so) {
+			subopt_unknown(tab, opt, tok);
+			return -EINVAL;
+		}
+		if (so->set(ctx, opt, eq + 1))
 			return -EINVAL;
 	}
 	return 0;
 }
 
-static int disk_kv(void *ctx, const char *opt, const char *k, const char *v)
+static int disk_format(void *ctx, const char *opt, const char *v)
 {
 	struct disk_opt *d = ctx;
 
-	if (!strcmp(k, "format")) {
-		if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
-			pr_err("%s: format '%s' is not raw or qcow2", opt, v);
-			return -1;
-		}
-		d->format = v;
-	} else if (!strcmp(k, "readonly")) {
-		if (!opt_bool(v, &d->readonly)) {
-			pr_err("%s: readonly='%s' is not on or off", opt, v);
-			return -1;
-		}
-	} else if (!strcmp(k, "cache")) {
-		if (!strcmp(v, "none"))
-			d->cache = BLOCKDEV_CACHE_NONE;
-		else if (!strcmp(v, "writeback"))
-			d->cache = BLOCKDEV_CACHE_WRITEBACK;
-		else {
-			pr_err("%s: cache='%s' is not none or writeback", opt, v);
-			return -1;
-		}
-	} else if (!strcmp(k, "serial")) {
-		if (strlen(v) > 20) {
-			pr_err("%s: serial '%s' is longer than 20 characters", opt, v);
-			return -1;
-		}
-		d->serial = v;
-	} else {
-		pr_err("%s: unknown key '%s' (format, readonly, cache, serial)", opt, k);
+	if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+		pr_err("%s: format '%s' is not raw or qcow2", opt, v);
+		return -1;
+	}
+	d->format = v;
+	return 0;
+}
+
+static int disk_readonly(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (!opt_bool(v, &d->readonly)) {
+		pr_err("%s: readonly='%s' is not on or off", opt, v);
 		return -1;
 	}
 	return 0;
 }
+
+static int disk_cache(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (!strcmp(v, "none")) {
+		d->cache = BLOCKDEV_CACHE_NONE;
+	} else if (!strcmp(v, "writeback")) {
+		d->cache = BLOCKDEV_CACHE_WRITEBACK;
+	} else {
+		pr_err("%s: cache='%s' is not none or writeback", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int disk_serial(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (strlen(v) > 20) {
+		pr_err("%s: serial '%s' is longer than 20 characters", opt, v);
+		return -1;
+	}
+	d->serial = v;
+	return 0;
+}
+
+static const struct subopt disk_keys[] = {
+	{ "format", disk_format },
+	{ "readonly", disk_readonly },
+	{ "cache", disk_cache },
+	{ "serial", disk_serial },
+	{ NULL, NULL },
+};
 
 static int parse_disk(struct machine_cfg *cfg, char *spec)
 {
@@ -184,7 +240,7 @@ static int parse_disk(struct machine_cfg *cfg, char *spec)
 		return -EINVAL;
 	}
 	d->path = spec;
-	return rest ? parse_kv(rest, "--disk", d, disk_kv) : 0;
+	return rest ? parse_kv(rest, "--disk", d, disk_keys) : 0;
 }
 
 static int parse_net(struct machine_cfg *cfg, const char *spec)
@@ -194,6 +250,57 @@ static int parse_net(struct machine_cfg *cfg, const char *spec)
 		return -EINVAL;
 	}
 	return net_cfg_parse(spec, &cfg->nets[cfg->nr_nets++]);
+}
+
+static int parse_memory(const char *v, uint64_t *mem_size)
+{
+	if (parse_size(v, 1ULL << 20, mem_size)) {
+		pr_err("--memory: '%s' is not a size (use e.g. 512M or 2G)", v);
+		return -EINVAL;
+	}
+	if (*mem_size < CLI_MIN_MEMORY) {
+		pr_err("--memory: %s is too small (at least 32M)", v);
+		return -EINVAL;
+	}
+	if (*mem_size > CLI_MAX_MEMORY) {
+		pr_err("--memory: %s is too large (at most 1T)", v);
+		return -EINVAL;
+	}
+	if (*mem_size & 0xfff) {
+		pr_err("--memory: %s is not a multiple of 4K", v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_cpus(const char *v, unsigned *nr_cpus)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || !isdigit((unsigned char)*v) || n < 1 ||
+	    n > VM_MAX_CPUS) {
+		pr_err("--cpus: '%s' is not a number from 1 to %d", v,
+		       VM_MAX_CPUS);
+		return -EINVAL;
+	}
+	*nr_cpus = (unsigned)n;
+	return 0;
+}
+
+static int parse_on_reboot(const char *v, enum vm_reboot_policy *on_reboot)
+{
+	if (!strcmp(v, "exit")) {
+		*on_reboot = VM_REBOOT_EXIT;
+	} else if (!strcmp(v, "restart")) {
+		*on_reboot = VM_REBOOT_RESTART;
+	} else {
+		pr_err("--on-reboot: '%s' is not exit or restart", v);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 enum {
@@ -220,96 +327,54 @@ static const struct option run_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-int cli_parse_run(int argc, char **argv, struct machine_cfg *cfg)
+/* getopt_long returned '?' or ':' for argv[optind - 1]: say which. */
+static void report_bad_option(char **argv)
 {
-	int c;
-	char *end;
-	unsigned long n;
+	if (optopt && optopt < 256)
+		pr_err("unknown option '-%c' (see minivmm --help)", optopt);
+	else if (optopt >= OPT_KERNEL)
+		pr_err("%s: missing value", argv[optind - 1]);
+	else
+		pr_err("unknown option '%s' (see minivmm --help)",
+		       argv[optind - 1]);
+}
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->mem_size = 256ULL << 20;
-	cfg->nr_cpus = 1;
-	cfg->on_reboot = VM_REBOOT_EXIT;
-	opterr = 0; /* we print our own one-line errors */
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_KERNEL: cfg->kernel = optarg; break;
-		case OPT_INITRD: cfg->initrd = optarg; break;
-		case OPT_CMDLINE: cfg->cmdline = optarg; break;
-		case OPT_FIRMWARE: cfg->firmware = optarg; break;
-		case OPT_MEMORY:
-			if (parse_size(optarg, 1ULL << 20, &cfg->mem_size)) {
-				pr_err("--memory: '%s' is not a size (use e.g. 512M or 2G)", optarg);
-				return VM_EXIT_USAGE;
-			}
-			if (cfg->mem_size < CLI_MIN_MEMORY) {
-				pr_err("--memory: %s is too small (at least 32M)", optarg);
-				return VM_EXIT_USAGE;
-			}
-			if (cfg->mem_size > CLI_MAX_MEMORY) {
-				pr_err("--memory: %s is too large (at most 1T)", optarg);
-				return VM_EXIT_USAGE;
-			}
-			if (cfg->mem_size & 0xfff) {
-				pr_err("--memory: %s is not a multiple of 4K", optarg);
-				return VM_EXIT_USAGE;
-			}
-			break;
-		case OPT_CPUS:
-			errno = 0;
-			n = strtoul(optarg, &end, 10);
-			if (errno || *end || !isdigit((unsigned char)*optarg) ||
-			    n < 1 || n > VM_MAX_CPUS) {
-				pr_err("--cpus: '%s' is not a number from 1 to %d",
-				       optarg, VM_MAX_CPUS);
-				return VM_EXIT_USAGE;
-			}
-			cfg->nr_cpus = (unsigned)n;
-			break;
-		case OPT_DISK:
-			if (parse_disk(cfg, optarg))
-				return VM_EXIT_USAGE;
-			break;
-		case OPT_NET:
-			if (parse_net(cfg, optarg))
-				return VM_EXIT_USAGE;
-			break;
-		case OPT_RNG: cfg->rng = true; break;
-		case OPT_TRACE: log_trace_enabled = true; break;
-		case OPT_STATS: cfg->stats = true; break;
-		case OPT_ON_REBOOT:
-			if (!strcmp(optarg, "exit"))
-				cfg->on_reboot = VM_REBOOT_EXIT;
-			else if (!strcmp(optarg, "restart"))
-				cfg->on_reboot = VM_REBOOT_RESTART;
-			else {
-				pr_err("--on-reboot: '%s' is not exit or restart", optarg);
-				return VM_EXIT_USAGE;
-			}
-			break;
-		case OPT_API_SOCKET: cfg->api_socket = optarg; break;
-		case OPT_HELP:
-			cli_usage(stdout);
-			return 1;
-		case ':':
-			pr_err("%s: missing value", argv[optind - 1]);
-			return VM_EXIT_USAGE;
-		default:
-			if (optopt && optopt < 256)
-				pr_err("unknown option '-%c' (see minivmm --help)", optopt);
-			else if (optopt >= OPT_KERNEL)
-				pr_err("%s: missing value", argv[optind - 1]);
-			else
-				pr_err("unknown option '%s' (see minivmm --help)",
-				       argv[optind - 1]);
-			return VM_EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		pr_err("unexpected argument '%s' (see minivmm --help)", argv[optind]);
+/* Apply one option to cfg: 0, VM_EXIT_USAGE (error printed) or 1 (--help
+ * printed). */
+static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
+{
+	int err = 0;
+
+	switch (c) {
+	case OPT_KERNEL: cfg->kernel = optarg; break;
+	case OPT_INITRD: cfg->initrd = optarg; break;
+	case OPT_CMDLINE: cfg->cmdline = optarg; break;
+	case OPT_FIRMWARE: cfg->firmware = optarg; break;
+	case OPT_MEMORY: err = parse_memory(optarg, &cfg->mem_size); break;
+	case OPT_CPUS: err = parse_cpus(optarg, &cfg->nr_cpus); break;
+	case OPT_DISK: err = parse_disk(cfg, optarg); break;
+	case OPT_NET: err = parse_net(cfg, optarg); break;
+	case OPT_RNG: cfg->rng = true; break;
+	case OPT_TRACE: log_trace_enabled = true; break;
+	case OPT_STATS: cfg->stats = true; break;
+	case OPT_ON_REBOOT: err = parse_on_reboot(optarg, &cfg->on_reboot); break;
+	case OPT_API_SOCKET: cfg->api_socket = optarg; break;
+	case OPT_HELP:
+		cli_usage(stdout);
+		return 1;
+	case ':':
+		pr_err("%s: missing value", argv[optind - 1]);
+		return VM_EXIT_USAGE;
+	default:
+		report_bad_option(argv);
 		return VM_EXIT_USAGE;
 	}
+	return err ? VM_EXIT_USAGE : 0;
+}
+
+/* The options that only make sense together (or not at all together). */
+static int check_run_cfg(struct machine_cfg *cfg)
+{
 	if (!cfg->kernel && !cfg->firmware) {
 		pr_err("run: --kernel PATH is required (see minivmm --help)");
 		return VM_EXIT_USAGE;
@@ -322,6 +387,31 @@ int cli_parse_run(int argc, char **argv, struct machine_cfg *cfg)
 		pr_err("run: --initrd and --cmdline need --kernel, not --firmware");
 		return VM_EXIT_USAGE;
 	}
+	return 0;
+}
+
+int cli_parse_run(int argc, char **argv, struct machine_cfg *cfg)
+{
+	int c, ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_size = 256ULL << 20;
+	cfg->nr_cpus = 1;
+	cfg->on_reboot = VM_REBOOT_EXIT;
+	opterr = 0; /* we print our own one-line errors */
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {
+		ret = apply_run_opt(c, argv, cfg);
+		if (ret)
+			return ret;
+	}
+	if (optind < argc) {
+		pr_err("unexpected argument '%s' (see minivmm --help)", argv[optind]);
+		return VM_EXIT_USAGE;
+	}
+	ret = check_run_cfg(cfg);
+	if (ret)
+		return ret;
 	if (!cfg->cmdline)
 		cfg->cmdline = "console=ttyS0";
 	return 0;
