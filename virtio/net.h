@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * net.h - virtio-net over a tap device (VIRTIO 1.x section 5.1 "Network
- * Device"; /work/shared/specs/virtio/device-types/net/description.tex).
+ * Device").
  *
  * One receive queue (0), one transmit queue (1) and the control queue (2).
  * Queues 0 and 1 share one I/O thread, which also watches the tap fd: frames
@@ -14,7 +14,7 @@
  * file a queue), net_stats.c (the counters) and net_cfg.c (--net); their
  * shared internals are in net_int.h.
  *
- * Command line (wired by the lead):
+ * Command line:
  *   --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=52:54:00:12:34:56]
  */
 #ifndef MINIVMM_VIRTIO_NET_H

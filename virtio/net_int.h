@@ -13,9 +13,8 @@
  *   net_stats.c  the counters: --stats and the control socket's "info"
  *   net_cfg.c    the --net option (MAC addresses, "tap=...,mac=...")
  *
- * Section numbers are those of VIRTIO 1.2, as everywhere in this code. The
- * copy in /work/shared/specs/virtio/device-types/net/description.tex is
- * 1.4, which numbers "Device Operation" 5.1.9 instead of 5.1.6: look the
+ * Section numbers are those of VIRTIO 1.2, as everywhere in this code.
+ * VIRTIO 1.4 numbers "Device Operation" 5.1.9 instead of 5.1.6: look the
  * sections up by their titles.
  */
 #ifndef MINIVMM_VIRTIO_NET_INT_H

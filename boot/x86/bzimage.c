@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * bzimage.c - the Linux/x86 boot protocol, 64-bit entry (spec:
- * Documentation/arch/x86/boot.rst, "64-bit Boot Protocol", and zero-page.rst;
- * copies in /work/shared/specs/linux-x86-boot.rst and linux-x86-zero-page.rst).
+ * Documentation/arch/x86/boot.rst, "64-bit Boot Protocol", and zero-page.rst).
  *
  * A bzImage is: a 512-byte boot sector, setup_sects sectors of real-mode
  * setup code (never run here), then the protected-mode kernel. The setup

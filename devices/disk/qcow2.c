@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * qcow2.c - the qcow2 image format, versions 2 and 3
- * (/work/shared/specs/qcow2.rst): opening an image (the header, its
+ * (QEMU's docs/interop/qcow2.rst): opening an image (the header, its
  * extensions and feature bits, the sizes and places of the L1, refcount
  * and snapshot tables, all validated; the backing image), closing it, and
  * the blockdev operations. The rest of the format:

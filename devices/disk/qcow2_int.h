@@ -4,7 +4,7 @@
  * metadata is, overlap checks), qcow2_map.c (L1/L2 mapping, table cache),
  * qcow2_io.c (read, write, discard, zeroes), qcow2_refcount.c (refcounts,
  * cluster allocation, write-back) and qcow2_check.c (consistency check).
- * Format reference: /work/shared/specs/qcow2.rst (QEMU's docs/interop).
+ * Format reference: QEMU's docs/interop/qcow2.rst.
  */
 #ifndef MINIVMM_QCOW2_INT_H
 #define MINIVMM_QCOW2_INT_H

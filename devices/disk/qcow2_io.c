@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * qcow2_io.c - guest reads and writes on a qcow2 image
- * (/work/shared/specs/qcow2.rst): reads of allocated, zero and compressed
+ * (QEMU's docs/interop/qcow2.rst): reads of allocated, zero and compressed
  * clusters (deflate or zstd) and of the backing image; writes with cluster
  * allocation and copy-on-write (of compressed clusters, of clusters shared
  * with a snapshot, of the backing image's data); discard and write-zeroes.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * qcow2_map.c - the two-level mapping of a qcow2 image
- * (/work/shared/specs/qcow2.rst, "Cluster mapping"): guest cluster ->
+ * (QEMU's docs/interop/qcow2.rst, "Cluster mapping"): guest cluster ->
  * L1 entry -> L2 table -> L2 entry -> host cluster. Looks entries up,
  * classifies them (unallocated, zero, normal, compressed) with their host
  * offset checked, and changes them: an L2 table is made writable first

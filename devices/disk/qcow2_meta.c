@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * qcow2_meta.c - where a qcow2 image keeps its metadata, and the checks
- * that keep guest data and new tables off it (/work/shared/specs/qcow2.rst:
+ * that keep guest data and new tables off it (QEMU's docs/interop/qcow2.rst:
  * the header, the L1 and refcount tables, refcount blocks, L2 tables, the
  * snapshot table and snapshot L1 tables).
  *

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * qcow2_refcount.c - qcow2 refcount blocks, the refcount table and its
  * growth, cluster allocation and the ordered write-back of all cached
- * metadata (/work/shared/specs/qcow2.rst, "Host cluster management").
+ * metadata (QEMU's docs/interop/qcow2.rst, "Host cluster management").
  *
  * Stored refcounts are untrusted: a cluster is handed out only if its
  * refcount is 0 and it holds no metadata (header, L1 table, refcount table,

@@ -55,7 +55,7 @@ QEMU=$(command -v qemu-system-x86_64 || true)
 i=1
 while [ $i -le "$RUNS" ]; do
   measure minivmm "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M --cmdline "$CL"
-  # the cost of SMP bring-up with ACPI (issue: at most 10% over one vCPU)
+  # the cost of SMP bring-up with ACPI (target: at most 10% over one vCPU)
   measure minivmm-2cpu "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M --cpus 2 --cmdline "$CL"
   if [ -n "$QEMU" ] && [ -c /dev/kvm ]; then
     # microvm has no 8042, so reboot=k would spin for minutes in the kernel's fallbacks:

@@ -7,7 +7,7 @@
 #     the time inside KVM's ioctls and the rest; and exec -> exit without strace;
 #   - resident memory beyond guest RAM, from /proc/PID/smaps of a guest that idles (hello64
 #     with the command line "halt" stops in cli; hlt): every mapping except the guest RAM one.
-# Targets (issue 2): start-up under 10 ms, memory under 5 MiB.
+# Targets: start-up under 10 ms, memory under 5 MiB.
 #
 #   sh tests/bench/vmm-cost.sh MINIVMM HELLO64-BZIMAGE [RUNS]
 MINIVMM=$1 T=$2 RUNS=${3:-10}

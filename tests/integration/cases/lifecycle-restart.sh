@@ -1,4 +1,4 @@
-# lifecycle-restart: --on-reboot=restart (issue 6). One minivmm boots the cloud kernel
+# lifecycle-restart: --on-reboot=restart. One minivmm boots the cloud kernel
 # with a 1 MiB raw disk; the guest script (guest/lifecycle-restart.sh) finds no marker,
 # writes "BOOT 1" and reboots (reboot -f, reset through the i8042 with reboot=k);
 # minivmm must start the guest again with the same kernel and command line; the second

@@ -1,4 +1,4 @@
-# qcow2-crash: crash safety of the qcow2 backend (issue 4). N rounds (CRASH_ROUNDS,
+# qcow2-crash: crash safety of the qcow2 backend. N rounds (CRASH_ROUNDS,
 # default 5) boot the cloud kernel with two qcow2 disks made by minivmm (.prep): a
 # (standalone, 4 KiB clusters) and b (64 KiB clusters over a compressed backing file).
 # The guest (guest/qcow2-crash.sh) writes 16 KiB batches of self-describing records to

@@ -29,7 +29,7 @@ while [ $i -lt "$n" ]; do
 done
 echo "SMP-RAN $ran"
 
-# firmware-table complaints (the pattern of the issue), and the lines that show the
+# firmware-table complaints (ACPI errors and warnings, "firmware bug"), and the lines that show the
 # tables were used
 dmesg | grep -i -E 'acpi.*(error|warn)|firmware bug' | sed 's/^/ACPI-PROBLEM /'
 echo "ACPI-PROBLEMS $(dmesg | grep -c -i -E 'acpi.*(error|warn)|firmware bug')"
