@@ -20,6 +20,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,12 +107,21 @@ static const struct blockdev_ops qcow2_ops = {
 
 /* ---- open ---- */
 
-#define FAIL(...)                                                  \
-	do {                                                       \
-		snprintf(err, errlen, __VA_ARGS__);                \
-		ret = -EINVAL;                                     \
-		goto fail;                                         \
-	} while (0)
+/* Each open step returns 0, or a negative errno with one line in err that
+ * starts with the image's path. */
+static int __attribute__((format(printf, 4, 5)))
+open_err(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+#define FAIL(...) return open_err(err, errlen, -EINVAL, __VA_ARGS__)
+#define NOMEM(p) return open_err(err, errlen, -ENOMEM, "%s: %s", p, strerror(ENOMEM))
 
 static const char *feature_name(const uint8_t *tab, uint32_t tablen, int type,
 				int bit, char *buf, size_t buflen)
@@ -183,61 +193,74 @@ static int load_snapshots(struct qcow2 *s, uint64_t fsize, char *err,
 	    !range_in(s->snapshots_offset, s->snapshots_size, fsize))
 		FAIL("%s: snapshot table too large or outside the file", p);
 	return 0;
-fail:
-	return ret;
 }
 
-int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
-	       struct bd_chain *chain, struct blockdev **out, char *err,
-	       size_t errlen)
-{
-	const char *p = o->path;
-	uint8_t h[112];
-	uint8_t *c0 = NULL;
+/* What opening reads before the image's state is complete: the header, its
+ * first cluster (header extensions, the backing file name) and where in it
+ * the backing file name and the feature name table are. */
+struct qopen {
+	struct bdfile *f;
+	const struct blockdev_opts *o;
 	uint64_t fsize;
-	int ret;
+	uint8_t h[112];
+	uint8_t *c0;
+	uint64_t bf_off;
+	uint32_t bf_size;
+	const uint8_t *ftab;
+	uint32_t ftab_len;
+};
+
+static struct qcow2 *qcow2_alloc(struct bdfile *f, const struct blockdev_opts *o)
+{
 	struct qcow2 *s = calloc(1, sizeof(*s));
 
 	if (!s)
-		return -ENOMEM;
+		return NULL;
 	pthread_mutex_init(&s->lock, NULL);
 	s->f = *f;
-	s->bd.path = strdup(p);
+	s->bd.path = strdup(o->path);
 	s->bd.ops = &qcow2_ops;
 	s->bd.format = "qcow2";
 	s->bd.readonly = o->readonly;
 	s->bd.direct = f->direct;
 	s->bd.align = f->align;
 	s->l1_dirty_lo = UINT32_MAX;
-	if (!s->bd.path) {
-		ret = -ENOMEM;
-		goto fail_nomsg;
-	}
-	ret = bdfile_size(f, &fsize);
+	return s;
+}
+
+/* The version 2 header (72 bytes): magic, version, cluster size, virtual
+ * size, where the tables are. */
+static int read_header(struct qcow2 *s, struct qopen *q, char *err,
+		       size_t errlen)
+{
+	const char *p = s->bd.path;
+	const uint8_t *h = q->h;
+	int ret;
+
+	ret = bdfile_size(q->f, &q->fsize);
 	if (!ret)
-		ret = bdfile_pread(f, h, sizeof(h), 0);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot read: %s", p, strerror(-ret));
-		goto fail;
-	}
-	if (fsize < 72)
+		ret = bdfile_pread(q->f, q->h, sizeof(q->h), 0);
+	if (ret)
+		return open_err(err, errlen, ret, "%s: cannot read: %s", p,
+				strerror(-ret));
+	if (q->fsize < 72)
 		FAIL("%s: qcow2 file too short (%llu bytes)", p,
-		     (unsigned long long)fsize);
+		     (unsigned long long)q->fsize);
 	if (rd32(h) != QCOW2_MAGIC)
 		FAIL("%s: not a qcow2 image (bad magic)", p);
 	s->version = rd32(h + 4);
 	if (s->version != 2 && s->version != 3)
 		FAIL("%s: unsupported qcow2 version %u (2 and 3 are supported)",
 		     p, s->version);
-	uint64_t bf_off = rd64(h + 8);
-	uint32_t bf_size = rd32(h + 16);
+	q->bf_off = rd64(h + 8);
+	q->bf_size = rd32(h + 16);
 	s->cluster_bits = rd32(h + 20);
 	if (s->cluster_bits < 9 || s->cluster_bits > 21)
 		FAIL("%s: cluster_bits %u out of range (9..21)", p,
 		     s->cluster_bits);
-	uint32_t cs = s->cluster_size = 1u << s->cluster_bits;
+	s->cluster_size = 1u << s->cluster_bits;
 	s->l2_bits = s->cluster_bits - 3;
-	s->l2_entries = cs / 8;
+	s->l2_entries = s->cluster_size / 8;
 	s->bd.size = rd64(h + 24);
 	if (rd32(h + 32))
 		FAIL("%s: encrypted images are not supported", p);
@@ -249,23 +272,41 @@ int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
 	s->snapshots_offset = rd64(h + 64);
 	s->refcount_order = 4;
 	s->header_length = 72;
-	if (s->version >= 3) {
-		s->incompat = rd64(h + 72);
-		s->compat = rd64(h + 80);
-		s->autoclear = rd64(h + 88);
-		s->refcount_order = rd32(h + 96);
-		s->header_length = rd32(h + 100);
-		if (fsize < 104)
-			FAIL("%s: qcow2 file too short (%llu bytes)", p,
-			     (unsigned long long)fsize);
-		if (s->header_length < 104 || s->header_length % 8 ||
-		    s->header_length > cs)
-			FAIL("%s: bad header_length %u", p, s->header_length);
-		if (s->header_length > 104)
-			s->compression_type = h[104];
-	}
+	return 0;
+}
+
+/* Version 3 adds feature bits, the refcount width, the header length and
+ * the compression type. */
+static int read_header_v3(struct qcow2 *s, struct qopen *q, char *err,
+			  size_t errlen)
+{
+	const char *p = s->bd.path;
+	const uint8_t *h = q->h;
+
+	if (s->version < 3)
+		return 0;
+	s->incompat = rd64(h + 72);
+	s->compat = rd64(h + 80);
+	s->autoclear = rd64(h + 88);
+	s->refcount_order = rd32(h + 96);
+	s->header_length = rd32(h + 100);
+	if (q->fsize < 104)
+		FAIL("%s: qcow2 file too short (%llu bytes)", p,
+		     (unsigned long long)q->fsize);
+	if (s->header_length < 104 || s->header_length % 8 ||
+	    s->header_length > s->cluster_size)
+		FAIL("%s: bad header_length %u", p, s->header_length);
+	if (s->header_length > 104)
+		s->compression_type = h[104];
+	return 0;
+}
+
+/* Refcount width, and the bit fields of a compressed cluster descriptor,
+ * which both follow from the header's sizes. */
+static int set_refcount_geometry(struct qcow2 *s, char *err, size_t errlen)
+{
 	if (s->refcount_order > 6)
-		FAIL("%s: refcount_order %u out of range (0..6)", p,
+		FAIL("%s: refcount_order %u out of range (0..6)", s->bd.path,
 		     s->refcount_order);
 	s->refcount_bits = 1u << s->refcount_order;
 	s->refcount_max = s->refcount_bits == 64 ? UINT64_MAX
@@ -274,65 +315,90 @@ int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
 	s->csize_shift = 62 - (s->cluster_bits - 8);
 	s->csize_mask = (1ull << (s->cluster_bits - 8)) - 1;
 	s->coffset_mask = (1ull << s->csize_shift) - 1;
+	return 0;
+}
 
-	/* cluster 0: header extensions and backing file name */
-	c0 = malloc(cs);
-	if (!c0) {
-		ret = -ENOMEM;
-		goto fail_nomsg;
-	}
-	ret = bdfile_pread(f, c0, cs, 0);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot read: %s", p, strerror(-ret));
-		goto fail;
-	}
-	const uint8_t *ftab = NULL;
-	uint32_t ftab_len = 0;
-	uint32_t ext_end = cs;
-	if (bf_off && bf_off < ext_end)
-		ext_end = (uint32_t)bf_off;
+/* Cluster 0 past the header: the header extensions (backing format,
+ * feature name table), which end at the backing file name if that is in
+ * the same cluster. */
+static int read_extensions(struct qcow2 *s, struct qopen *q, char *err,
+			   size_t errlen)
+{
+	const char *p = s->bd.path;
+	uint32_t cs = s->cluster_size, ext_end = cs;
+	int ret;
+
+	q->c0 = malloc(cs);
+	if (!q->c0)
+		NOMEM(p);
+	ret = bdfile_pread(q->f, q->c0, cs, 0);
+	if (ret)
+		return open_err(err, errlen, ret, "%s: cannot read: %s", p,
+				strerror(-ret));
+	if (q->bf_off && q->bf_off < ext_end)
+		ext_end = (uint32_t)q->bf_off;
 	for (uint32_t pos = s->version >= 3 ? s->header_length : 72;;) {
 		if (pos + 8 > ext_end)
 			break; /* no end marker: tolerated (v2 images) */
-		uint32_t type = rd32(c0 + pos), len = rd32(c0 + pos + 4);
+		uint32_t type = rd32(q->c0 + pos), len = rd32(q->c0 + pos + 4);
 		if (type == QCOW2_EXT_END)
 			break;
 		if (len > ext_end - pos - 8)
 			FAIL("%s: header extension 0x%x overruns the header cluster",
 			     p, type);
-		const uint8_t *d = c0 + pos + 8;
+		const uint8_t *d = q->c0 + pos + 8;
 		if (type == QCOW2_EXT_BACKING_FMT) {
 			if (len >= sizeof(s->backing_fmt))
 				FAIL("%s: backing format name too long", p);
 			memcpy(s->backing_fmt, d, len);
 			s->backing_fmt[len] = 0;
 		} else if (type == QCOW2_EXT_FEATURES) {
-			ftab = d;
-			ftab_len = len;
+			q->ftab = d;
+			q->ftab_len = len;
 		}
 		pos += 8 + ((len + 7) & ~7u);
 	}
+	return 0;
+}
 
-	/* incompatible features */
-	char nb[64];
+/* Incompatible feature bits this code does not know, by their names from
+ * the image's feature name table. */
+static int refuse_unknown_features(struct qcow2 *s, struct qopen *q,
+				   char *err, size_t errlen)
+{
 	uint64_t unknown = s->incompat & ~0x1full;
-	if (unknown) {
-		char list[512] = "";
-		for (int b = 0; b < 64; b++) {
-			if (!(unknown & (1ull << b)))
-				continue;
-			size_t l = strlen(list);
-			snprintf(list + l, sizeof(list) - l, "%s%s", l ? ", " : "",
-				 feature_name(ftab, ftab_len, 0, b, nb, sizeof(nb)));
-		}
-		FAIL("%s: unsupported qcow2 features: %s", p, list);
+	char list[512] = "", nb[64];
+
+	if (!unknown)
+		return 0;
+	for (int b = 0; b < 64; b++) {
+		if (!(unknown & (1ull << b)))
+			continue;
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof(list) - l, "%s%s", l ? ", " : "",
+			 feature_name(q->ftab, q->ftab_len, 0, b, nb, sizeof(nb)));
 	}
+	FAIL("%s: unsupported qcow2 features: %s", s->bd.path, list);
+}
+
+/* The known incompatible features: the ones not implemented are refused,
+ * a corrupt or dirty image only opens read-only. */
+static int check_features(struct qcow2 *s, struct qopen *q, char *err,
+			  size_t errlen)
+{
+	const char *p = s->bd.path;
+	bool ro = q->o->readonly;
+	char nb[64];
+	int ret = refuse_unknown_features(s, q, err, errlen);
+
+	if (ret)
+		return ret;
 	if (s->incompat & QCOW2_INCOMPAT_DATA_FILE)
 		FAIL("%s: images with an external data file (%s) are not supported",
-		     p, feature_name(ftab, ftab_len, 0, 2, nb, sizeof(nb)));
+		     p, feature_name(q->ftab, q->ftab_len, 0, 2, nb, sizeof(nb)));
 	if (s->incompat & QCOW2_INCOMPAT_EXTL2)
 		FAIL("%s: images with extended L2 entries (%s) are not supported",
-		     p, feature_name(ftab, ftab_len, 0, 4, nb, sizeof(nb)));
+		     p, feature_name(q->ftab, q->ftab_len, 0, 4, nb, sizeof(nb)));
 	if (s->incompat & QCOW2_INCOMPAT_COMPRESSION) {
 		if (s->header_length <= 104 || s->compression_type != 1)
 			FAIL("%s: unsupported compression type %u (zlib and zstd are supported)",
@@ -341,14 +407,22 @@ int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
 		FAIL("%s: compression type %u set without its feature bit", p,
 		     s->compression_type);
 	}
-	if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !o->readonly)
+	if ((s->incompat & QCOW2_INCOMPAT_CORRUPT) && !ro)
 		FAIL("%s: the image is marked corrupt; open it with readonly=on or repair it (qemu-img check -r all)",
 		     p);
-	if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && !o->readonly)
+	if ((s->incompat & QCOW2_INCOMPAT_DIRTY) && !ro)
 		FAIL("%s: the image is dirty (lazy refcounts not written back); repair it with `qemu-img check -r all %s` or open it with readonly=on",
 		     p, p);
+	return 0;
+}
 
-	/* sizes and tables */
+/* The virtual size, and an L1 table that covers it, inside the file. */
+static int check_l1_table(struct qcow2 *s, struct qopen *q, char *err,
+			  size_t errlen)
+{
+	const char *p = s->bd.path;
+	uint32_t cs = s->cluster_size;
+
 	if (s->bd.size % 512)
 		FAIL("%s: virtual size %llu is not a multiple of 512", p,
 		     (unsigned long long)s->bd.size);
@@ -363,136 +437,211 @@ int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
 		FAIL("%s: L1 table too small for the virtual size (%u < %llu entries)",
 		     p, s->l1_size, (unsigned long long)l1_need);
 	if (s->l1_offset % cs || (s->l1_size && s->l1_offset < cs) ||
-	    !range_in(s->l1_offset, (uint64_t)s->l1_size * 8, fsize))
+	    !range_in(s->l1_offset, (uint64_t)s->l1_size * 8, q->fsize))
 		FAIL("%s: L1 table offset 0x%llx invalid or outside the file", p,
 		     (unsigned long long)s->l1_offset);
-	if (!s->rt_clusters || (uint64_t)s->rt_clusters * cs > QCOW2_MAX_RT_BYTES)
+	return 0;
+}
+
+/* The refcount table inside the file and off the L1 table; the snapshot
+ * table's start (its length is known once its entries are read). */
+static int check_rt_and_snapshots(struct qcow2 *s, struct qopen *q, char *err,
+				  size_t errlen)
+{
+	const char *p = s->bd.path;
+	uint32_t cs = s->cluster_size;
+	uint64_t rt_len = (uint64_t)s->rt_clusters * cs;
+
+	if (!s->rt_clusters || rt_len > QCOW2_MAX_RT_BYTES)
 		FAIL("%s: bad refcount table size (%u clusters)", p,
 		     s->rt_clusters);
 	if (s->rt_offset % cs || s->rt_offset < cs ||
-	    !range_in(s->rt_offset, (uint64_t)s->rt_clusters * cs, fsize))
+	    !range_in(s->rt_offset, rt_len, q->fsize))
 		FAIL("%s: refcount table offset 0x%llx invalid or outside the file",
 		     p, (unsigned long long)s->rt_offset);
-	if (s->l1_size &&
-	    s->l1_offset < s->rt_offset + (uint64_t)s->rt_clusters * cs &&
+	if (s->l1_size && s->l1_offset < s->rt_offset + rt_len &&
 	    s->rt_offset < s->l1_offset + (uint64_t)s->l1_size * 8)
 		FAIL("%s: L1 table and refcount table overlap", p);
 	if (s->nb_snapshots > 65536 ||
 	    (s->nb_snapshots && (s->snapshots_offset % cs ||
 				 s->snapshots_offset < cs ||
-				 s->snapshots_offset >= fsize)))
+				 s->snapshots_offset >= q->fsize)))
 		FAIL("%s: bad snapshot table (%u snapshots at 0x%llx)", p,
 		     s->nb_snapshots, (unsigned long long)s->snapshots_offset);
-	if (bf_off) {
-		if (bf_size == 0 || bf_size > 1023 || bf_off > cs ||
-		    bf_size > cs - bf_off)
-			FAIL("%s: bad backing file name location", p);
-		memcpy(s->backing_name, c0 + bf_off, bf_size);
-		s->backing_name[bf_size] = 0;
-		if (strlen(s->backing_name) != bf_size)
-			FAIL("%s: backing file name contains a NUL byte", p);
-	}
+	return 0;
+}
 
-	/* load L1 and the refcount table */
+/* The backing file name: inside cluster 0, no NUL byte in it. */
+static int read_backing_name(struct qcow2 *s, struct qopen *q, char *err,
+			     size_t errlen)
+{
+	uint32_t cs = s->cluster_size, len = q->bf_size;
+
+	if (!q->bf_off)
+		return 0;
+	if (len == 0 || len > 1023 || q->bf_off > cs || len > cs - q->bf_off)
+		FAIL("%s: bad backing file name location", s->bd.path);
+	memcpy(s->backing_name, q->c0 + q->bf_off, len);
+	s->backing_name[len] = 0;
+	if (strlen(s->backing_name) != len)
+		FAIL("%s: backing file name contains a NUL byte", s->bd.path);
+	return 0;
+}
+
+/* The L1 and refcount tables, kept in memory in host byte order, and the
+ * cluster-sized buffers for compressed clusters. */
+static int load_tables(struct qcow2 *s, struct qopen *q, char *err,
+		       size_t errlen)
+{
+	const char *p = s->bd.path;
+	uint32_t cs = s->cluster_size;
+	int ret;
+
 	s->l1 = calloc(s->l1_size ? s->l1_size : 1, 8);
 	s->rt_entries = (uint64_t)s->rt_clusters * cs / 8;
 	s->rt = calloc(s->rt_entries, 8);
 	s->cbuf = malloc(cs);
 	s->dbuf = malloc(cs);
 	s->zbuf = malloc(2 * (size_t)cs);
-	if (!s->l1 || !s->rt || !s->cbuf || !s->dbuf || !s->zbuf) {
-		ret = -ENOMEM;
-		goto fail_nomsg;
-	}
-	ret = bdfile_pread(f, s->l1, (size_t)s->l1_size * 8, s->l1_offset);
+	if (!s->l1 || !s->rt || !s->cbuf || !s->dbuf || !s->zbuf)
+		NOMEM(p);
+	ret = bdfile_pread(q->f, s->l1, (size_t)s->l1_size * 8, s->l1_offset);
 	if (!ret)
-		ret = bdfile_pread(f, s->rt, s->rt_entries * 8, s->rt_offset);
-	if (ret) {
-		snprintf(err, errlen, "%s: cannot read tables: %s", p,
-			 strerror(-ret));
-		goto fail;
-	}
+		ret = bdfile_pread(q->f, s->rt, s->rt_entries * 8, s->rt_offset);
+	if (ret)
+		return open_err(err, errlen, ret, "%s: cannot read tables: %s",
+				p, strerror(-ret));
 	for (uint32_t i = 0; i < s->l1_size; i++)
 		s->l1[i] = be64toh(s->l1[i]);
 	for (uint64_t i = 0; i < s->rt_entries; i++)
 		s->rt[i] = be64toh(s->rt[i]);
-	if (s->compression_type == 1 && !(s->zstd = ZSTD_createDCtx())) {
-		ret = -ENOMEM;
-		goto fail_nomsg;
-	}
-	/* caches, filled on demand: 4 MiB of L2 tables (8..1024 tables,
-	 * 64 KiB clusters: 64 tables mapping 32 GiB), 1 MiB of refcount
-	 * blocks (4..64) */
+	if (s->compression_type == 1 && !(s->zstd = ZSTD_createDCtx()))
+		NOMEM(p);
+	return 0;
+}
+
+/* The table caches, filled on demand: 4 MiB of L2 tables (8..1024 tables,
+ * 64 KiB clusters: 64 tables mapping 32 GiB), 1 MiB of refcount blocks
+ * (4..64); and where allocation starts looking. */
+static int init_caches(struct qcow2 *s, struct qopen *q, char *err,
+		       size_t errlen)
+{
+	uint32_t cs = s->cluster_size;
 	int nl2 = (int)((4u << 20) / cs), nrb = (int)((1u << 20) / cs);
+
 	nl2 = nl2 < 8 ? 8 : nl2 > 1024 ? 1024 : nl2;
 	nrb = nrb < 4 ? 4 : nrb > 64 ? 64 : nrb;
-	if (qcache_init(&s->l2c, nl2) || qcache_init(&s->rbc, nrb)) {
-		ret = -ENOMEM;
-		goto fail_nomsg;
-	}
-	s->end_cl = (fsize + cs - 1) / cs;
+	if (qcache_init(&s->l2c, nl2) || qcache_init(&s->rbc, nrb))
+		NOMEM(s->bd.path);
+	s->end_cl = (q->fsize + cs - 1) / cs;
 	s->free_hint = 1;
-	ret = load_snapshots(s, fsize, err, errlen);
+	return 0;
+}
+
+/* The backing image: read-only, a relative name taken from the image's
+ * folder, only the formats this code reads. */
+static int open_backing(struct qcow2 *s, struct bd_chain *chain,
+			const struct blockdev_opts *o, char *err, size_t errlen)
+{
+	const char *p = s->bd.path;
+	char path[4096], dirbuf[4096], berr[512];
+	int ret;
+
+	if (!s->backing_name[0])
+		return 0;
+	if (s->backing_name[0] == '/') {
+		snprintf(path, sizeof(path), "%s", s->backing_name);
+	} else {
+		snprintf(dirbuf, sizeof(dirbuf), "%s", p);
+		snprintf(path, sizeof(path), "%s/%s", dirname(dirbuf),
+			 s->backing_name);
+	}
+	const char *bfmt = s->backing_fmt[0] ? s->backing_fmt : NULL;
+	if (bfmt && strcmp(bfmt, "raw") && strcmp(bfmt, "qcow2"))
+		FAIL("%s: backing file format '%s' is not supported", p, bfmt);
+	struct blockdev_opts bo = { .path = path, .format = bfmt,
+				    .readonly = true, .cache = o->cache };
+	bool quiet = chain->quiet_detect;
+	chain->quiet_detect = true; /* detection is normal for backing */
+	ret = blockdev_open_chain(&bo, chain, &s->backing, berr, sizeof(berr));
+	chain->quiet_detect = quiet;
+	if (ret)
+		return open_err(err, errlen, ret, "%s: backing file: %s", p,
+				berr);
+	return 0;
+}
+
+/* Unknown autoclear bits (e.g. bitmaps not kept in sync here) must be
+ * cleared before the first write. */
+static int clear_autoclear(struct qcow2 *s, struct qopen *q, char *err,
+			   size_t errlen)
+{
+	uint64_t z = 0;
+	int ret;
+
+	if (q->o->readonly || !s->autoclear)
+		return 0;
+	ret = bdfile_pwrite(q->f, &z, 8, 88);
+	if (!ret)
+		ret = bdfile_flush(q->f);
+	if (ret)
+		return open_err(err, errlen, ret,
+				"%s: cannot update the header: %s", s->bd.path,
+				strerror(-ret));
+	s->autoclear = 0;
+	return 0;
+}
+
+int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
+	       struct bd_chain *chain, struct blockdev **out, char *err,
+	       size_t errlen)
+{
+	struct qopen q = { .f = f, .o = o };
+	struct qcow2 *s = qcow2_alloc(f, o);
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	if (!s->bd.path)
+		ret = open_err(err, errlen, -ENOMEM, "%s: %s", o->path,
+			       strerror(ENOMEM));
+	else
+		ret = read_header(s, &q, err, errlen);
+	if (!ret)
+		ret = read_header_v3(s, &q, err, errlen);
+	if (!ret)
+		ret = set_refcount_geometry(s, err, errlen);
+	if (!ret)
+		ret = read_extensions(s, &q, err, errlen);
+	if (!ret)
+		ret = check_features(s, &q, err, errlen);
+	if (!ret)
+		ret = check_l1_table(s, &q, err, errlen);
+	if (!ret)
+		ret = check_rt_and_snapshots(s, &q, err, errlen);
+	if (!ret)
+		ret = read_backing_name(s, &q, err, errlen);
+	if (!ret)
+		ret = load_tables(s, &q, err, errlen);
+	if (!ret)
+		ret = init_caches(s, &q, err, errlen);
+	if (!ret)
+		ret = load_snapshots(s, q.fsize, err, errlen);
 	if (!ret)
 		ret = qcow2_meta_build(s, err, errlen);
-	if (ret)
-		goto fail;
-
-	/* backing image: read-only, relative names from the image's folder */
-	if (s->backing_name[0]) {
-		char path[4096], dirbuf[4096];
-		if (s->backing_name[0] == '/') {
-			snprintf(path, sizeof(path), "%s", s->backing_name);
-		} else {
-			snprintf(dirbuf, sizeof(dirbuf), "%s", p);
-			snprintf(path, sizeof(path), "%s/%s", dirname(dirbuf),
-				 s->backing_name);
-		}
-		const char *bfmt = s->backing_fmt[0] ? s->backing_fmt : NULL;
-		if (bfmt && strcmp(bfmt, "raw") && strcmp(bfmt, "qcow2"))
-			FAIL("%s: backing file format '%s' is not supported", p,
-			     bfmt);
-		struct blockdev_opts bo = { .path = path, .format = bfmt,
-					    .readonly = true,
-					    .cache = o->cache };
-		char berr[512];
-		bool quiet = chain->quiet_detect;
-		chain->quiet_detect = true; /* detection is normal for backing */
-		ret = blockdev_open_chain(&bo, chain, &s->backing, berr,
-					  sizeof(berr));
-		chain->quiet_detect = quiet;
-		if (ret) {
-			snprintf(err, errlen, "%s: backing file: %s", p, berr);
-			goto fail;
-		}
+	if (!ret)
+		ret = open_backing(s, chain, o, err, errlen);
+	if (!ret)
+		ret = clear_autoclear(s, &q, err, errlen);
+	free(q.c0);
+	if (ret) {
+		s->bd.readonly = true;
+		qcow2_free(s);
+		return ret;
 	}
-
-	/* unknown autoclear bits (e.g. bitmaps we do not keep in sync) must
-	 * be cleared before the first write */
-	if (!o->readonly && s->autoclear) {
-		uint64_t z = 0;
-		ret = bdfile_pwrite(f, &z, 8, 88);
-		if (!ret)
-			ret = bdfile_flush(f);
-		if (ret) {
-			snprintf(err, errlen, "%s: cannot update the header: %s",
-				 p, strerror(-ret));
-			goto fail;
-		}
-		s->autoclear = 0;
-	}
-	free(c0);
 	pthread_mutex_init(&s->f.rmw_lock, NULL);
 	*out = &s->bd;
 	return 0;
-
-fail_nomsg:
-	snprintf(err, errlen, "%s: %s", p, strerror(-ret));
-fail:
-	free(c0);
-	s->bd.readonly = true;
-	qcow2_free(s);
-	return ret;
 }
 
 /* ---- for the image tool ---- */
