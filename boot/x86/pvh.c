@@ -279,154 +279,224 @@ static int put_start_info(struct guest_mem *gm,
 	return 0;
 }
 
-int x86_pvh_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
-		 struct x86_boot_entry *entry, char *err, size_t errlen)
-{
-	const char *path = cfg->kernel;
-	uint8_t ehdr[sizeof(Elf64_Ehdr)] = { 0 };
-	uint8_t *ph = NULL, *sh = NULL;
-	uint64_t fsize, pvh_entry = 0, kernel_end = 0, rd_addr, rd_size;
-	uint64_t initrd_top;
+/* An open vmlinux being loaded: its ELF header, program headers and, once
+ * found, the PVH entry and the end of its highest segment. */
+struct pvh_image {
+	const char *path;
+	int fd;
+	uint64_t fsize;
 	struct elf_info ei;
-	int fd, ret, found, entry_inside = 0, nload = 0;
+	uint8_t *ph;
+	uint64_t entry;
+	uint64_t kernel_end;
+};
 
-	ret = boot_open(path, &fd, &fsize, err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = boot_pread(fd, ehdr, fsize < sizeof(ehdr) ? fsize : sizeof(ehdr),
-			 0);
+/* The ELF header and the program header table. */
+static int pvh_read_headers(struct pvh_image *im, char *err, size_t errlen)
+{
+	uint8_t ehdr[sizeof(Elf64_Ehdr)] = { 0 };
+	const struct elf_info *ei = &im->ei;
+	int ret;
+
+	ret = boot_pread(im->fd, ehdr,
+			 im->fsize < sizeof(ehdr) ? im->fsize : sizeof(ehdr), 0);
 	if (ret < 0) {
-		boot_err(err, errlen, "%s: %s", path, strerror(-ret));
-		goto out;
+		boot_err(err, errlen, "%s: %s", im->path, strerror(-ret));
+		return ret;
 	}
-	ret = -ENOEXEC;
-	if (parse_ehdr(ehdr, fsize, &ei) < 0) {
+	if (parse_ehdr(ehdr, im->fsize, &im->ei) < 0) {
 		boot_err(err, errlen,
-			 "%s: not a little-endian x86 ELF file", path);
-		goto out;
+			 "%s: not a little-endian x86 ELF file", im->path);
+		return -ENOEXEC;
 	}
-	if (ei.phnum > MAX_PHDRS ||
-	    !(ph = read_table(fd, fsize, ei.phoff, ei.phnum, ei.phentsize))) {
+	if (ei->phnum > MAX_PHDRS ||
+	    !(im->ph = read_table(im->fd, im->fsize, ei->phoff, ei->phnum,
+				  ei->phentsize))) {
 		boot_err(err, errlen,
 			 "%s: bad ELF program header table (%u entries of %u bytes at 0x%llx)",
-			 path, ei.phnum, ei.phentsize,
-			 (unsigned long long)ei.phoff);
-		goto out;
+			 im->path, ei->phnum, ei->phentsize,
+			 (unsigned long long)ei->phoff);
+		return -ENOEXEC;
 	}
+	return 0;
+}
 
-	/* The entry note: program headers first, section headers second. */
-	found = scan_notes(fd, fsize, &ei, ph, ei.phnum, ei.phentsize, 0,
-			   &pvh_entry);
-	if (found == 0 && ei.shnum && ei.shnum <= MAX_SHDRS) {
-		sh = read_table(fd, fsize, ei.shoff, ei.shnum, ei.shentsize);
+/* The entry note (XEN_ELFNOTE_PHYS32_ENTRY): program headers first,
+ * section headers second. */
+static int pvh_find_entry(struct pvh_image *im, char *err, size_t errlen)
+{
+	const struct elf_info *ei = &im->ei;
+	uint8_t *sh;
+	int found;
+
+	found = scan_notes(im->fd, im->fsize, ei, im->ph, ei->phnum,
+			   ei->phentsize, 0, &im->entry);
+	if (found == 0 && ei->shnum && ei->shnum <= MAX_SHDRS) {
+		sh = read_table(im->fd, im->fsize, ei->shoff, ei->shnum,
+				ei->shentsize);
 		if (sh)
-			found = scan_notes(fd, fsize, &ei, sh, ei.shnum,
-					   ei.shentsize, 1, &pvh_entry);
+			found = scan_notes(im->fd, im->fsize, ei, sh, ei->shnum,
+					   ei->shentsize, 1, &im->entry);
+		free(sh);
 	}
 	if (found < 0) {
-		ret = found;
 		boot_err(err, errlen,
 			 "%s: malformed PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
-			 path);
-		goto out;
+			 im->path);
+		return found;
 	}
 	if (!found) {
 		boot_err(err, errlen,
 			 "%s: ELF file has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
-			 path);
-		goto out;
+			 im->path);
+		return -ENOEXEC;
 	}
+	return 0;
+}
 
-	/* Check every PT_LOAD before writing anything to the guest. */
-	for (unsigned i = 0; i < ei.phnum; i++) {
-		struct seg s = get_phdr(&ei, ph + i * ei.phentsize);
+/* One PT_LOAD: inside the file, p_filesz <= p_memsz, and all of it in
+ * guest RAM between 1 MiB and the end of low memory. *end is its end. */
+static int pvh_check_segment(const struct pvh_image *im, struct guest_mem *gm,
+			     const struct x86_boot_cfg *cfg, unsigned i,
+			     const struct seg *s, uint64_t *end, char *err,
+			     size_t errlen)
+{
+	if (!in_file(s->offset, s->filesz, im->fsize)) {
+		boot_err(err, errlen,
+			 "%s: segment %u (0x%llx bytes at file offset 0x%llx) goes past the end of the file (%llu bytes)",
+			 im->path, i, (unsigned long long)s->filesz,
+			 (unsigned long long)s->offset,
+			 (unsigned long long)im->fsize);
+		return -ENOEXEC;
+	}
+	if (s->filesz > s->memsz) {
+		boot_err(err, errlen,
+			 "%s: segment %u has p_filesz 0x%llx > p_memsz 0x%llx",
+			 im->path, i, (unsigned long long)s->filesz,
+			 (unsigned long long)s->memsz);
+		return -ENOEXEC;
+	}
+	if (s->paddr < X86_HIMEM_START ||
+	    __builtin_add_overflow(s->paddr, s->memsz, end) ||
+	    *end > cfg->low_size || !gm_valid(gm, s->paddr, s->memsz)) {
+		boot_err(err, errlen,
+			 "%s: segment %u at [0x%llx, +0x%llx) is outside guest RAM from 1 MiB to 0x%llx",
+			 im->path, i, (unsigned long long)s->paddr,
+			 (unsigned long long)s->memsz,
+			 (unsigned long long)cfg->low_size);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Every PT_LOAD is checked before anything is written to the guest; the
+ * entry must be inside one of them. */
+static int pvh_check_segments(struct pvh_image *im, struct guest_mem *gm,
+			      const struct x86_boot_cfg *cfg, char *err,
+			      size_t errlen)
+{
+	int entry_inside = 0, nload = 0, ret;
+
+	for (unsigned i = 0; i < im->ei.phnum; i++) {
+		struct seg s = get_phdr(&im->ei, im->ph + i * im->ei.phentsize);
 		uint64_t end;
 
 		if (s.type != PT_LOAD)
 			continue;
-		if (!in_file(s.offset, s.filesz, fsize)) {
-			boot_err(err, errlen,
-				 "%s: segment %u (0x%llx bytes at file offset 0x%llx) goes past the end of the file (%llu bytes)",
-				 path, i, (unsigned long long)s.filesz,
-				 (unsigned long long)s.offset,
-				 (unsigned long long)fsize);
-			goto out;
-		}
-		if (s.filesz > s.memsz) {
-			boot_err(err, errlen,
-				 "%s: segment %u has p_filesz 0x%llx > p_memsz 0x%llx",
-				 path, i, (unsigned long long)s.filesz,
-				 (unsigned long long)s.memsz);
-			goto out;
-		}
-		if (s.paddr < X86_HIMEM_START ||
-		    __builtin_add_overflow(s.paddr, s.memsz, &end) ||
-		    end > cfg->low_size || !gm_valid(gm, s.paddr, s.memsz)) {
-			boot_err(err, errlen,
-				 "%s: segment %u at [0x%llx, +0x%llx) is outside guest RAM from 1 MiB to 0x%llx",
-				 path, i, (unsigned long long)s.paddr,
-				 (unsigned long long)s.memsz,
-				 (unsigned long long)cfg->low_size);
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (end > kernel_end)
-			kernel_end = end;
-		if (pvh_entry >= s.paddr && pvh_entry < end)
+		ret = pvh_check_segment(im, gm, cfg, i, &s, &end, err, errlen);
+		if (ret < 0)
+			return ret;
+		if (end > im->kernel_end)
+			im->kernel_end = end;
+		if (im->entry >= s.paddr && im->entry < end)
 			entry_inside = 1;
 		nload++;
 	}
 	if (!nload || !entry_inside) {
 		boot_err(err, errlen,
 			 "%s: PVH entry 0x%llx is not inside a loadable segment",
-			 path, (unsigned long long)pvh_entry);
-		goto out;
+			 im->path, (unsigned long long)im->entry);
+		return -ENOEXEC;
 	}
+	return 0;
+}
 
-	ret = boot_put_cmdline(gm, cfg->cmdline, X86_CMDLINE_MAX - 1, path,
-			       err, errlen);
-	if (ret < 0)
-		goto out;
-
-	for (unsigned i = 0; i < ei.phnum; i++) {
-		struct seg s = get_phdr(&ei, ph + i * ei.phentsize);
+/* Copy each PT_LOAD's file bytes and zero the rest of its memory. */
+static int pvh_load_segments(const struct pvh_image *im, struct guest_mem *gm,
+			     char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < im->ei.phnum; i++) {
+		struct seg s = get_phdr(&im->ei, im->ph + i * im->ei.phentsize);
 		uint8_t *bss;
+		int ret;
 
 		if (s.type != PT_LOAD)
 			continue;
-		ret = boot_read_to_guest(gm, fd, s.offset, s.filesz, s.paddr);
+		ret = boot_read_to_guest(gm, im->fd, s.offset, s.filesz, s.paddr);
 		if (ret < 0) {
 			boot_err(err, errlen, "%s: cannot load segment %u: %s",
-				 path, i, strerror(-ret));
-			goto out;
+				 im->path, i, strerror(-ret));
+			return ret;
 		}
-		/* checked above: [paddr, paddr + memsz) is RAM */
+		/* checked by pvh_check_segments: [paddr, paddr + memsz) is RAM */
 		bss = gm_ptr(gm, s.paddr + s.filesz, s.memsz - s.filesz);
 		memset(bss, 0, s.memsz - s.filesz);
 	}
+	return 0;
+}
+
+/* The initrd above the kernel, below the PVH limit, then the start info
+ * that tells the kernel where it and the command line are. */
+static int pvh_put_initrd_and_info(const struct pvh_image *im,
+				   struct guest_mem *gm,
+				   const struct x86_boot_cfg *cfg, char *err,
+				   size_t errlen)
+{
+	uint64_t rd_addr, rd_size, initrd_top;
+	int ret;
 
 	initrd_top = X86_INITRD_PVH_MAX + 1 < cfg->low_size
 			     ? X86_INITRD_PVH_MAX + 1 : cfg->low_size;
-	ret = boot_load_initrd(gm, cfg->initrd, kernel_end, initrd_top,
+	ret = boot_load_initrd(gm, cfg->initrd, im->kernel_end, initrd_top,
 			       &rd_addr, &rd_size, err, errlen);
 	if (ret < 0)
-		goto out;
+		return ret;
 	ret = put_start_info(gm, cfg, rd_addr, rd_size);
-	if (ret < 0) {
+	if (ret < 0)
 		boot_err(err, errlen, "cannot write the PVH start info: %s",
 			 strerror(-ret));
-		goto out;
-	}
+	return ret;
+}
 
-	entry->mode = X86_ENTRY_PVH32;
-	entry->rip = pvh_entry;
-	entry->rsi = 0;
-	entry->rbx = X86_PVH_START_INFO;
-	entry->kernel_end = kernel_end;
-	ret = 0;
-out:
-	free(ph);
-	free(sh);
-	close(fd);
+int x86_pvh_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
+		 struct x86_boot_entry *entry, char *err, size_t errlen)
+{
+	struct pvh_image im = { .path = cfg->kernel };
+	int ret;
+
+	ret = boot_open(im.path, &im.fd, &im.fsize, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = pvh_read_headers(&im, err, errlen);
+	if (!ret)
+		ret = pvh_find_entry(&im, err, errlen);
+	if (!ret)
+		ret = pvh_check_segments(&im, gm, cfg, err, errlen);
+	if (!ret)
+		ret = boot_put_cmdline(gm, cfg->cmdline, X86_CMDLINE_MAX - 1,
+				       im.path, err, errlen);
+	if (!ret)
+		ret = pvh_load_segments(&im, gm, err, errlen);
+	if (!ret)
+		ret = pvh_put_initrd_and_info(&im, gm, cfg, err, errlen);
+	if (!ret) {
+		entry->mode = X86_ENTRY_PVH32;
+		entry->rip = im.entry;
+		entry->rsi = 0;
+		entry->rbx = X86_PVH_START_INFO;
+		entry->kernel_end = im.kernel_end;
+	}
+	free(im.ph);
+	close(im.fd);
 	return ret;
 }
