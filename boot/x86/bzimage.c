@@ -173,142 +173,204 @@ static int put_e820(uint8_t *bp, const struct x86_boot_cfg *cfg)
 	return 0;
 }
 
-int x86_bzimage_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
-		     struct x86_boot_entry *entry, char *err, size_t errlen)
-{
-	const char *path = cfg->kernel;
-	uint8_t hdr[HDR_LIMIT] = { 0 };
-	uint8_t bp[BP_SIZE];
-	uint64_t fsize, setup_size, kernel_bytes, load, kernel_end;
-	uint64_t initrd_max, initrd_top, rd_addr, rd_size;
-	unsigned hdr_end, setup_sects;
-	uint16_t version, xloadflags;
-	int fd, ret;
+/* A bzImage being loaded: its setup header and what follows from it. */
+struct bzimage {
+	const char *path;
+	int fd;
+	uint64_t fsize;
+	uint8_t hdr[HDR_LIMIT];
+	unsigned hdr_end;          /* end of the setup header, <= HDR_LIMIT */
+	uint16_t version;          /* boot protocol */
+	uint64_t setup_size;       /* boot sector and real-mode setup */
+	uint64_t kernel_bytes;     /* the protected-mode kernel after them */
+	uint64_t load, kernel_end; /* where the kernel goes in the guest */
+	uint64_t rd_addr, rd_size; /* the initrd, 0 without one */
+};
 
-	ret = boot_open(path, &fd, &fsize, err, errlen);
-	if (ret < 0)
-		return ret;
-	ret = -ENOEXEC;
-	if (fsize < HDR_VERSION + 2) {
+/* The setup header: the 'HdrS' magic and the boot protocol version. */
+static int bz_read_header(struct bzimage *bz, char *err, size_t errlen)
+{
+	int ret;
+
+	if (bz->fsize < HDR_VERSION + 2) {
 		boot_err(err, errlen,
-			 "%s: file too short for a bzImage (%llu bytes)", path,
-			 (unsigned long long)fsize);
-		goto out;
+			 "%s: file too short for a bzImage (%llu bytes)",
+			 bz->path, (unsigned long long)bz->fsize);
+		return -ENOEXEC;
 	}
-	ret = boot_pread(fd, hdr, fsize < sizeof(hdr) ? fsize : sizeof(hdr),
+	ret = boot_pread(bz->fd, bz->hdr,
+			 bz->fsize < sizeof(bz->hdr) ? bz->fsize : sizeof(bz->hdr),
 			 0);
 	if (ret < 0) {
-		boot_err(err, errlen, "%s: %s", path, strerror(-ret));
-		goto out;
+		boot_err(err, errlen, "%s: %s", bz->path, strerror(-ret));
+		return ret;
 	}
-	ret = -ENOEXEC;
-	if (memcmp(hdr + HDR_MAGIC, "HdrS", 4)) {
+	if (memcmp(bz->hdr + HDR_MAGIC, "HdrS", 4)) {
 		boot_err(err, errlen,
-			 "%s: not a bzImage (no 'HdrS' magic at 0x202)", path);
-		goto out;
+			 "%s: not a bzImage (no 'HdrS' magic at 0x202)", bz->path);
+		return -ENOEXEC;
 	}
-	version = (uint16_t)le(hdr + HDR_VERSION, 2);
-	if (version < 0x206) {
+	bz->version = (uint16_t)le(bz->hdr + HDR_VERSION, 2);
+	return 0;
+}
+
+/* What this loader needs of the protocol: 2.06 or later, a 64-bit entry,
+ * a setup header that reaches the last field used. */
+static int bz_check_protocol(struct bzimage *bz, char *err, size_t errlen)
+{
+	unsigned v = bz->version;
+	uint16_t xloadflags;
+
+	if (v < 0x206) {
 		boot_err(err, errlen,
 			 "%s: boot protocol %u.%02u is too old (need 2.06)",
-			 path, version >> 8, version & 0xff);
-		goto out;
+			 bz->path, v >> 8, v & 0xff);
+		return -ENOEXEC;
 	}
-	xloadflags = version >= 0x20c ? (uint16_t)le(hdr + HDR_XLOADFLAGS, 2)
-				      : 0;
+	xloadflags = v >= 0x20c ? (uint16_t)le(bz->hdr + HDR_XLOADFLAGS, 2) : 0;
 	if (!(xloadflags & XLF_KERNEL_64)) {
 		boot_err(err, errlen,
 			 "%s: not a 64-bit kernel (no XLF_KERNEL_64 in xloadflags, boot protocol %u.%02u)",
-			 path, version >> 8, version & 0xff);
-		goto out;
+			 bz->path, v >> 8, v & 0xff);
+		return -ENOEXEC;
 	}
 	/* The jump at 0x200 (EB xx) doubles as the header length. */
-	hdr_end = 0x202 + hdr[HDR_JUMP + 1];
-	if (hdr_end < HDR_NEEDED_END) {
+	bz->hdr_end = 0x202 + bz->hdr[HDR_JUMP + 1];
+	if (bz->hdr_end < HDR_NEEDED_END) {
 		boot_err(err, errlen,
 			 "%s: setup header ends at 0x%x, too short for boot protocol %u.%02u",
-			 path, hdr_end, version >> 8, version & 0xff);
-		goto out;
+			 bz->path, bz->hdr_end, v >> 8, v & 0xff);
+		return -ENOEXEC;
 	}
-	if (hdr_end > HDR_LIMIT)
-		hdr_end = HDR_LIMIT;
-	setup_sects = hdr[HDR_SETUP_SECTS] ? hdr[HDR_SETUP_SECTS] : 4;
-	setup_size = (setup_sects + 1) * 512ULL;
-	if (fsize < hdr_end || fsize <= setup_size ||
-	    fsize - setup_size < 16 * le(hdr + HDR_SYSSIZE, 4)) {
+	if (bz->hdr_end > HDR_LIMIT)
+		bz->hdr_end = HDR_LIMIT;
+	return 0;
+}
+
+/* The setup sectors and the kernel after them, all inside the file. */
+static int bz_measure(struct bzimage *bz, char *err, size_t errlen)
+{
+	unsigned setup_sects = bz->hdr[HDR_SETUP_SECTS] ? bz->hdr[HDR_SETUP_SECTS]
+							: 4;
+	uint64_t syssize = 16 * le(bz->hdr + HDR_SYSSIZE, 4);
+
+	bz->setup_size = (setup_sects + 1) * 512ULL;
+	if (bz->fsize < bz->hdr_end || bz->fsize <= bz->setup_size ||
+	    bz->fsize - bz->setup_size < syssize) {
 		boot_err(err, errlen,
 			 "%s: truncated bzImage (%llu bytes; setup %llu + kernel %llu expected)",
-			 path, (unsigned long long)fsize,
-			 (unsigned long long)setup_size,
-			 (unsigned long long)(16 * le(hdr + HDR_SYSSIZE, 4)));
-		goto out;
+			 bz->path, (unsigned long long)bz->fsize,
+			 (unsigned long long)bz->setup_size,
+			 (unsigned long long)syssize);
+		return -ENOEXEC;
 	}
-	kernel_bytes = fsize - setup_size;
+	bz->kernel_bytes = bz->fsize - bz->setup_size;
+	return 0;
+}
 
-	ret = place_kernel(hdr, version, kernel_bytes, cfg->low_size, path,
-			   &load, &kernel_end, err, errlen);
+/* The protected-mode kernel into guest RAM at its load address. */
+static int bz_load_kernel(struct bzimage *bz, struct guest_mem *gm, char *err,
+			  size_t errlen)
+{
+	int ret = boot_read_to_guest(gm, bz->fd, bz->setup_size,
+				     bz->kernel_bytes, bz->load);
+
 	if (ret < 0)
-		goto out;
-
-	/* boot_params: zeroed, then the setup header at its own offset. */
-	memset(bp, 0, sizeof(bp));
-	memcpy(bp + HDR_START, hdr + HDR_START, hdr_end - HDR_START);
-
-	ret = boot_put_cmdline(gm, cfg->cmdline, le(hdr + HDR_CMDLINE_SIZE, 4),
-			       path, err, errlen);
-	if (ret < 0)
-		goto out;
-
-	ret = boot_read_to_guest(gm, fd, setup_size, kernel_bytes, load);
-	if (ret < 0) {
 		boot_err(err, errlen, "%s: cannot load the kernel at 0x%llx: %s",
-			 path, (unsigned long long)load, strerror(-ret));
-		goto out;
-	}
+			 bz->path, (unsigned long long)bz->load, strerror(-ret));
+	return ret;
+}
 
-	/* initrd_addr_max is the highest byte the initrd may occupy. */
-	initrd_max = version >= 0x203 ? le(hdr + HDR_INITRD_ADDR_MAX, 4)
-				      : X86_INITRD_OLD_MAX;
+/* The initrd above the kernel; initrd_addr_max is the highest byte it may
+ * occupy. */
+static int bz_load_initrd(struct bzimage *bz, struct guest_mem *gm,
+			  const struct x86_boot_cfg *cfg, char *err,
+			  size_t errlen)
+{
+	uint64_t initrd_max, initrd_top;
+
+	initrd_max = bz->version >= 0x203 ? le(bz->hdr + HDR_INITRD_ADDR_MAX, 4)
+					  : X86_INITRD_OLD_MAX;
 	initrd_top = initrd_max + 1 < cfg->low_size ? initrd_max + 1
 						    : cfg->low_size;
-	ret = boot_load_initrd(gm, cfg->initrd, kernel_end, initrd_top,
-			       &rd_addr, &rd_size, err, errlen);
-	if (ret < 0)
-		goto out;
+	return boot_load_initrd(gm, cfg->initrd, bz->kernel_end, initrd_top,
+				&bz->rd_addr, &bz->rd_size, err, errlen);
+}
 
+/* boot_params (the zero page): zeroed, the setup header at its own offset,
+ * then what the loader fills in: where the kernel, command line and initrd
+ * are, the ACPI RSDP and the e820 map. */
+static int bz_put_boot_params(const struct bzimage *bz, struct guest_mem *gm,
+			      const struct x86_boot_cfg *cfg, char *err,
+			      size_t errlen)
+{
+	uint8_t bp[BP_SIZE];
+	int ret;
+
+	memset(bp, 0, sizeof(bp));
+	memcpy(bp + HDR_START, bz->hdr + HDR_START, bz->hdr_end - HDR_START);
 	bp[HDR_TYPE_OF_LOADER] = LOADER_UNDEFINED;
 	bp[HDR_LOADFLAGS] |= LOADFLAGS_CAN_USE_HEAP;
 	put_le(bp + HDR_HEAP_END_PTR, HEAP_END_PTR, 2);
 	put_le(bp + HDR_VID_MODE, VID_MODE_NORMAL, 2);
-	put_le(bp + HDR_CODE32_START, load, 4);
+	put_le(bp + HDR_CODE32_START, bz->load, 4);
 	put_le(bp + HDR_CMD_LINE_PTR, X86_CMDLINE, 4);
 	put_le(bp + BP_EXT_CMD_LINE_PTR, X86_CMDLINE >> 32, 4);
-	put_le(bp + HDR_RAMDISK_IMAGE, rd_addr, 4);
-	put_le(bp + HDR_RAMDISK_SIZE, rd_size, 4);
-	put_le(bp + BP_EXT_RAMDISK_IMAGE, rd_addr >> 32, 4);
-	put_le(bp + BP_EXT_RAMDISK_SIZE, rd_size >> 32, 4);
-	if (cfg->acpi_rsdp && version >= 0x20e)
+	put_le(bp + HDR_RAMDISK_IMAGE, bz->rd_addr, 4);
+	put_le(bp + HDR_RAMDISK_SIZE, bz->rd_size, 4);
+	put_le(bp + BP_EXT_RAMDISK_IMAGE, bz->rd_addr >> 32, 4);
+	put_le(bp + BP_EXT_RAMDISK_SIZE, bz->rd_size >> 32, 4);
+	if (cfg->acpi_rsdp && bz->version >= 0x20e)
 		put_le(bp + BP_ACPI_RSDP_ADDR, cfg->acpi_rsdp, 8);
 	ret = put_e820(bp, cfg);
 	if (ret < 0) {
 		boot_err(err, errlen, "cannot build the e820 map: %s",
 			 strerror(-ret));
-		goto out;
+		return ret;
 	}
 	if (gm_write(gm, X86_ZERO_PAGE, bp, sizeof(bp)) < 0) {
 		boot_err(err, errlen, "zero page at 0x%llx is not RAM",
 			 (unsigned long long)X86_ZERO_PAGE);
-		ret = -EFAULT;
-		goto out;
+		return -EFAULT;
 	}
+	return 0;
+}
 
-	entry->mode = X86_ENTRY_LINUX64;
-	entry->rip = load + 0x200;
-	entry->rsi = X86_ZERO_PAGE;
-	entry->rbx = 0;
-	entry->kernel_end = kernel_end;
-	ret = 0;
-out:
-	close(fd);
+int x86_bzimage_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
+		     struct x86_boot_entry *entry, char *err, size_t errlen)
+{
+	struct bzimage bz = { .path = cfg->kernel };
+	int ret;
+
+	ret = boot_open(bz.path, &bz.fd, &bz.fsize, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = bz_read_header(&bz, err, errlen);
+	if (!ret)
+		ret = bz_check_protocol(&bz, err, errlen);
+	if (!ret)
+		ret = bz_measure(&bz, err, errlen);
+	if (!ret)
+		ret = place_kernel(bz.hdr, bz.version, bz.kernel_bytes,
+				   cfg->low_size, bz.path, &bz.load,
+				   &bz.kernel_end, err, errlen);
+	if (!ret)
+		ret = boot_put_cmdline(gm, cfg->cmdline,
+				       le(bz.hdr + HDR_CMDLINE_SIZE, 4), bz.path,
+				       err, errlen);
+	if (!ret)
+		ret = bz_load_kernel(&bz, gm, err, errlen);
+	if (!ret)
+		ret = bz_load_initrd(&bz, gm, cfg, err, errlen);
+	if (!ret)
+		ret = bz_put_boot_params(&bz, gm, cfg, err, errlen);
+	if (!ret) {
+		entry->mode = X86_ENTRY_LINUX64;
+		entry->rip = bz.load + 0x200;
+		entry->rsi = X86_ZERO_PAGE;
+		entry->rbx = 0;
+		entry->kernel_end = bz.kernel_end;
+	}
+	close(bz.fd);
 	return ret;
 }
