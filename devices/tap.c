@@ -337,45 +337,51 @@ static void probe_offloads(struct tap *t)
 	t->offloads = 0;
 }
 
-int tap_open(struct tap *t, const char *name, const char *bridge,
-	     bool create_bridge)
+static int check_names(const char *name, const char *bridge)
 {
-	struct ifreq ifr = { 0 };
-	int s = -1, r, hdr = TAP_VNET_HDR_LEN;
+	int r = name_ok("tap", name);
 
-	memset(t, 0, sizeof(*t));
-	t->fd = -1;
-	t->orig_flags = t->orig_hdr_len = t->orig_offloads = -1;
-	r = name_ok("tap", name);
-	if (r)
-		return r;
-	if (bridge && bridge[0]) {
+	if (!r && bridge && bridge[0])
 		r = name_ok("bridge", bridge);
-		if (r)
-			return r;
-	}
-	snprintf(t->ifname, IFNAMSIZ, "%s", name);
+	return r;
+}
+
+/* An existing tap's flags and offloads, read before TUNSETIFF and the
+ * offload probe change them, so that tap_close can put them back. */
+static void remember_existing(struct tap *t, const char *name)
+{
 	t->created = !tap_ifexists(name);
-	if (!t->created) {
-		/* before TUNSETIFF and the probe change them */
-		t->orig_flags = tun_flags_of(if_nametoindex(name));
-		t->orig_offloads = offloads_of(name);
-	}
+	if (t->created)
+		return;
+	t->orig_flags = tun_flags_of(if_nametoindex(name));
+	t->orig_offloads = offloads_of(name);
+}
+
+static int open_tun(struct tap *t)
+{
+	int r;
 
 	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (t->fd < 0) {
-		r = -errno;
-		if (r == -EACCES || r == -EPERM)
-			pr_err("no permission to open /dev/net/tun (run as "
-			       "root or with CAP_NET_ADMIN and access to the "
-			       "device)");
-		else if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
-			pr_err("/dev/net/tun is missing (load the tun module: "
-			       "modprobe tun)");
-		else
-			pr_err("cannot open /dev/net/tun: %s", strerror(-r));
-		goto fail;
-	}
+	if (t->fd >= 0)
+		return 0;
+	r = -errno;
+	if (r == -EACCES || r == -EPERM)
+		pr_err("no permission to open /dev/net/tun (run as "
+		       "root or with CAP_NET_ADMIN and access to the "
+		       "device)");
+	else if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
+		pr_err("/dev/net/tun is missing (load the tun module: "
+		       "modprobe tun)");
+	else
+		pr_err("cannot open /dev/net/tun: %s", strerror(-r));
+	return r;
+}
+
+/* TUNSETIFF: create the tap or attach to the existing one. */
+static int attach_tap(struct tap *t, const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int r;
 
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
 	ifr.ifr_flags = TAP_FLAGS;
@@ -395,11 +401,19 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 			pr_err("cannot %s tap '%s': %s",
 			       t->created ? "create" : "attach to", name,
 			       strerror(-r));
-		goto fail;
+		return r;
 	}
 	/* The kernel may have completed a name template such as "tap%d". */
 	snprintf(t->ifname, IFNAMSIZ, "%s", ifr.ifr_name);
 	t->ifindex = if_nametoindex(t->ifname);
+	return 0;
+}
+
+/* The 12-byte virtio_net_hdr_v1 in front of every frame (an existing
+ * tap's own size is kept for tap_close). */
+static int set_vnet_hdr(struct tap *t)
+{
+	int r, hdr = TAP_VNET_HDR_LEN;
 
 	if (!t->created && ioctl(t->fd, TUNGETVNETHDRSZ, &t->orig_hdr_len) < 0)
 		t->orig_hdr_len = -1;
@@ -407,37 +421,61 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 		r = -errno;
 		pr_err("tap '%s': cannot set the vnet header size: %s",
 		       t->ifname, strerror(-r));
-		goto fail;
+		return r;
 	}
-	probe_offloads(t);
+	return 0;
+}
 
-	s = ctl_socket();
+/* Onto the bridge (if any), then up. */
+static int join_and_bring_up(struct tap *t, const char *bridge,
+			     bool create_bridge)
+{
+	int s = ctl_socket(), r = 0;
+
 	if (s < 0) {
-		r = s;
-		pr_err("socket: %s", strerror(-r));
-		goto fail;
+		pr_err("socket: %s", strerror(-s));
+		return s;
 	}
-	if (bridge && bridge[0]) {
+	if (bridge && bridge[0])
 		r = attach_bridge(t, s, bridge, create_bridge);
+	if (!r) {
+		r = link_set(s, t->ifname, true, &t->set_up);
 		if (r)
-			goto fail;
-	}
-	r = link_set(s, t->ifname, true, &t->set_up);
-	if (r) {
-		pr_err("cannot bring tap '%s' up: %s", t->ifname,
-		       strerror(-r));
-		goto fail;
+			pr_err("cannot bring tap '%s' up: %s", t->ifname,
+			       strerror(-r));
 	}
 	close(s);
-	return 0;
+	return r;
+}
 
-fail:
-	if (s >= 0)
-		close(s);
-	tap_close(t);
-	if (t->bridge_created) {
-		remove_bridge(bridge);
-		t->bridge_created = false;
+int tap_open(struct tap *t, const char *name, const char *bridge,
+	     bool create_bridge)
+{
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	t->fd = -1;
+	t->orig_flags = t->orig_hdr_len = t->orig_offloads = -1;
+	r = check_names(name, bridge);
+	if (r)
+		return r;
+	snprintf(t->ifname, IFNAMSIZ, "%s", name);
+	remember_existing(t, name);
+	r = open_tun(t);
+	if (!r)
+		r = attach_tap(t, name);
+	if (!r)
+		r = set_vnet_hdr(t);
+	if (!r) {
+		probe_offloads(t);
+		r = join_and_bring_up(t, bridge, create_bridge);
+	}
+	if (r) {
+		tap_close(t);
+		if (t->bridge_created) {
+			remove_bridge(bridge);
+			t->bridge_created = false;
+		}
 	}
 	return r;
 }
