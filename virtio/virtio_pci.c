@@ -684,32 +684,20 @@ static int add_vcap(struct virtio_dev *d, uint8_t type, uint32_t off,
 	return pci_dev_add_cap(&d->pci, buf, sizeof(c) + extra);
 }
 
-int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
-		    const struct virtio_dev_desc *desc, void *opaque)
+static bool desc_ok(const struct virtio_dev_desc *desc)
 {
-	unsigned i, qpt = desc->queues_per_thread ? desc->queues_per_thread : 1;
-	uint32_t mult = VIRTIO_PCI_NOTIFY_MULT, zero = 0;
+	return desc->ops && desc->ops->cfg_read && desc->ops->queue_notify &&
+	       desc->nr_queues && desc->nr_queues <= VIRTIO_PCI_MAX_QUEUES &&
+	       desc->queue_size && desc->queue_size <= VIRTQ_MAX_SIZE &&
+	       !(desc->queue_size & (desc->queue_size - 1)) &&
+	       desc->cfg_size <= VIRTIO_PCI_DEVICE_MAX;
+}
+
+/* The PCI function: IDs, BAR 0 (every virtio region) and its MSI-X. */
+static int init_pci_function(struct virtio_dev *d)
+{
+	const struct virtio_dev_desc *desc = &d->desc;
 	int ret;
-
-	if (!desc->ops || !desc->ops->cfg_read || !desc->ops->queue_notify ||
-	    desc->nr_queues == 0 || desc->nr_queues > VIRTIO_PCI_MAX_QUEUES ||
-	    desc->queue_size == 0 || desc->queue_size > VIRTQ_MAX_SIZE ||
-	    (desc->queue_size & (desc->queue_size - 1)) ||
-	    desc->cfg_size > VIRTIO_PCI_DEVICE_MAX)
-		return -EINVAL;
-
-	memset(d, 0, sizeof(*d));
-	d->vm = vm;
-	d->desc = *desc;
-	d->desc.queues_per_thread = qpt;
-	d->opaque = opaque;
-	d->device_features = desc->features | VIRTIO_PCI_BASE_FEATURES;
-	d->config_msix_vector = VIRTIO_PCI_NO_VECTOR;
-	pthread_mutex_init(&d->cfg_lock, NULL);
-	pthread_mutex_init(&d->intx_lock, NULL);
-	pthread_mutex_init(&d->lock, NULL);
-	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
-		d->q[i].efd = -1;
 
 	pci_dev_init(&d->pci, desc->name, VIRTIO_PCI_VENDOR_ID,
 		     VIRTIO_PCI_DEVICE_ID_BASE + desc->device_id,
@@ -722,10 +710,18 @@ int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
 			      virtio_pci_bar_access, d);
 	if (ret)
 		return ret;
-	ret = pci_msix_init(&d->pci, nvec(d), 0, VIRTIO_PCI_MSIX_TABLE_OFF,
-			    VIRTIO_PCI_MSIX_PBA_OFF);
-	if (ret)
-		return ret;
+	return pci_msix_init(&d->pci, nvec(d), 0, VIRTIO_PCI_MSIX_TABLE_OFF,
+			     VIRTIO_PCI_MSIX_PBA_OFF);
+}
+
+/* The virtio capabilities (4.1.4): where in BAR 0 the common, ISR, device
+ * and notify regions are, and the config-space access window, whose bar,
+ * offset, length and data fields the driver may write. */
+static int add_virtio_caps(struct virtio_dev *d)
+{
+	const struct virtio_dev_desc *desc = &d->desc;
+	uint32_t mult = VIRTIO_PCI_NOTIFY_MULT, zero = 0;
+	int ret;
 
 	if ((ret = add_vcap(d, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFF,
 			    VIRTIO_PCI_COMMON_LEN, 0, NULL)) < 0 ||
@@ -740,43 +736,76 @@ int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
 			    &mult)) < 0 ||
 	    (ret = add_vcap(d, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 4, &zero)) < 0)
 		return ret;
-	/* The access window's bar, offset, length and data are writable. */
 	d->pci_cfg_cap = ret;
 	d->pci.wmask[ret + offsetof(struct virtio_pci_cap, bar)] = 0xff;
 	memset(&d->pci.wmask[ret + offsetof(struct virtio_pci_cap, offset)],
 	       0xff, 8);
 	memset(&d->pci.wmask[ret + offsetof(struct virtio_pci_cfg_cap,
 					    pci_cfg_data)], 0xff, 4);
+	return 0;
+}
+
+/* One I/O thread per queues_per_thread queues, and each queue's kick
+ * eventfd watched by its thread. */
+static int init_queues(struct virtio_dev *d)
+{
+	const struct virtio_dev_desc *desc = &d->desc;
+	unsigned i, qpt = desc->queues_per_thread;
+	int ret;
 
 	d->nr_loops = (desc->nr_queues + qpt - 1) / qpt;
 	for (i = 0; i < d->nr_loops; i++) {
 		d->loops[i] = evloop_new(desc->name);
-		if (!d->loops[i]) {
-			virtio_pci_destroy(d);
+		if (!d->loops[i])
 			return -ENOMEM;
-		}
 	}
 	for (i = 0; i < desc->nr_queues; i++) {
 		struct virtio_pci_queue *pq = &d->q[i];
 
-		virtq_init(&d->vqs[i], &vm->mem, desc->queue_size);
+		virtq_init(&d->vqs[i], &d->vm->mem, desc->queue_size);
 		pq->dev = d;
 		pq->idx = i;
 		pq->msix_vector = VIRTIO_PCI_NO_VECTOR;
 		pq->loop = d->loops[i / qpt];
 		pq->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (pq->efd < 0) {
-			ret = -errno;
-			virtio_pci_destroy(d);
-			return ret;
-		}
+		if (pq->efd < 0)
+			return -errno;
 		ret = evloop_add(pq->loop, pq->efd, EPOLLIN, on_kick, pq);
-		if (ret) {
-			virtio_pci_destroy(d);
+		if (ret)
 			return ret;
-		}
 	}
 	return 0;
+}
+
+int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
+		    const struct virtio_dev_desc *desc, void *opaque)
+{
+	int ret;
+
+	if (!desc_ok(desc))
+		return -EINVAL;
+	memset(d, 0, sizeof(*d));
+	d->vm = vm;
+	d->desc = *desc;
+	if (!d->desc.queues_per_thread)
+		d->desc.queues_per_thread = 1;
+	d->opaque = opaque;
+	d->device_features = desc->features | VIRTIO_PCI_BASE_FEATURES;
+	d->config_msix_vector = VIRTIO_PCI_NO_VECTOR;
+	pthread_mutex_init(&d->cfg_lock, NULL);
+	pthread_mutex_init(&d->intx_lock, NULL);
+	pthread_mutex_init(&d->lock, NULL);
+	for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++)
+		d->q[i].efd = -1;
+	ret = init_pci_function(d);
+	if (!ret)
+		ret = add_virtio_caps(d);
+	if (ret)
+		return ret;
+	ret = init_queues(d);
+	if (ret)
+		virtio_pci_destroy(d);
+	return ret;
 }
 
 int virtio_pci_start(struct virtio_dev *d)
