@@ -354,89 +354,100 @@ static const char *bar_unusable(struct pci_dev *d, int n, uint64_t addr,
 	return NULL;
 }
 
+/* Where a BAR was before bus_sync_bars. */
+struct bar_state {
+	bool mapped;
+	uint64_t addr;
+};
+
+/* A mapped BAR stays while its address and decode bit are unchanged (its
+ * own range is no overlap); otherwise it comes off its bus. */
+static void unmap_stale_bar(struct vm *vm, struct pci_dev *d, int n)
+{
+	struct pci_bar *b = &d->bars[n];
+	uint16_t dec = b->type == PCI_BAR_IO ? PCI_CMD_IO : PCI_CMD_MEM;
+
+	if (b->type == PCI_BAR_NONE || !b->mapped)
+		return;
+	if (bar_addr(d, n) == b->addr && (rd16(d->cfg + PCI_CFG_COMMAND) & dec))
+		return;
+	bus_remove(b->type == PCI_BAR_IO ? &vm->pio : &vm->mmio, b->addr);
+	b->mapped = false;
+}
+
+/* Map an unmapped BAR at its register's address if it may be; say once
+ * why not when that is worth a warning. */
+static void map_bar(struct vm *vm, unsigned slot, struct pci_dev *d, int n)
+{
+	struct pci_bar *b = &d->bars[n];
+	bool io = b->type == PCI_BAR_IO, quiet;
+	const char *why;
+	uint64_t addr;
+	int ret;
+
+	if (b->type == PCI_BAR_NONE || b->mapped)
+		return;
+	addr = bar_addr(d, n);
+	b->addr = addr;
+	why = bar_unusable(d, n, addr, &quiet);
+	if (!why) {
+		ret = bus_add(io ? &vm->pio : &vm->mmio, addr, b->size, b->fn,
+			      b->opaque, d->name);
+		if (!ret)
+			b->mapped = true;
+		else
+			why = strerror(-ret);
+	}
+	if (why && !quiet && !b->warned) {
+		b->warned = true;
+		pr_warn("pci 00:%02x.0 %s: BAR%d at 0x%" PRIx64
+			" (0x%" PRIx64 " bytes) left unmapped: %s",
+			slot, d->name, n, addr, b->size, why);
+	}
+}
+
+/* Tell the device when its BAR was mapped, unmapped or moved. */
+static void report_bar_change(unsigned slot, struct pci_dev *d, int n,
+			      const struct bar_state *old)
+{
+	struct pci_bar *b = &d->bars[n];
+
+	if (b->type == PCI_BAR_NONE)
+		return;
+	if (b->mapped == old->mapped && (!b->mapped || b->addr == old->addr))
+		return;
+	pr_trace("pci 00:%02x.0 %s: BAR%d %s 0x%" PRIx64, slot, d->name, n,
+		 b->mapped ? "mapped at" : "unmapped", b->addr);
+	if (d->bar_moved)
+		d->bar_moved(d, n, old->addr, b->addr, b->mapped);
+}
+
 /* Bus lock held. Bring every BAR of every device on the bus in line with
  * its registers: first unmap what moved or lost decoding (which may free
  * room another BAR wanted), then map what should be mapped, then tell the
  * devices whose BARs changed. */
 static void bus_sync_bars(struct pci_bus *pb)
 {
-	struct {
-		bool mapped;
-		uint64_t addr;
-	} old[PCI_MAX_SLOTS][PCI_NUM_BARS];
-	struct vm *vm = pb->vm;
+	struct bar_state old[PCI_MAX_SLOTS][PCI_NUM_BARS];
+	struct pci_dev *d;
 
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
-		struct pci_dev *d = pb->slots[s];
+		d = pb->slots[s];
 		for (int n = 0; d && n < PCI_NUM_BARS; n++) {
-			struct pci_bar *b = &d->bars[n];
-			uint16_t dec = b->type == PCI_BAR_IO ? PCI_CMD_IO
-							     : PCI_CMD_MEM;
-
-			old[s][n].mapped = b->mapped;
-			old[s][n].addr = b->addr;
-			if (b->type == PCI_BAR_NONE || !b->mapped)
-				continue;
-			/* A mapped BAR stays while its address and decode
-			 * bit are unchanged (its own range is no overlap). */
-			if (bar_addr(d, n) == b->addr &&
-			    (rd16(d->cfg + PCI_CFG_COMMAND) & dec))
-				continue;
-			bus_remove(b->type == PCI_BAR_IO ? &vm->pio : &vm->mmio,
-				   b->addr);
-			b->mapped = false;
+			old[s][n].mapped = d->bars[n].mapped;
+			old[s][n].addr = d->bars[n].addr;
+			unmap_stale_bar(pb->vm, d, n);
 		}
 	}
-
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
-		struct pci_dev *d = pb->slots[s];
-		for (int n = 0; d && n < PCI_NUM_BARS; n++) {
-			struct pci_bar *b = &d->bars[n];
-			bool io = b->type == PCI_BAR_IO, quiet;
-			const char *why;
-			uint64_t addr;
-			int ret;
-
-			if (b->type == PCI_BAR_NONE || b->mapped)
-				continue;
-			addr = bar_addr(d, n);
-			b->addr = addr;
-			why = bar_unusable(d, n, addr, &quiet);
-			if (!why) {
-				ret = bus_add(io ? &vm->pio : &vm->mmio, addr,
-					      b->size, b->fn, b->opaque,
-					      d->name);
-				if (!ret)
-					b->mapped = true;
-				else
-					why = strerror(-ret);
-			}
-			if (why && !quiet && !b->warned) {
-				b->warned = true;
-				pr_warn("pci 00:%02x.0 %s: BAR%d at 0x%" PRIx64
-					" (0x%" PRIx64 " bytes) left unmapped: %s",
-					s, d->name, n, addr, b->size, why);
-			}
-		}
+		d = pb->slots[s];
+		for (int n = 0; d && n < PCI_NUM_BARS; n++)
+			map_bar(pb->vm, s, d, n);
 	}
-
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
-		struct pci_dev *d = pb->slots[s];
-		for (int n = 0; d && n < PCI_NUM_BARS; n++) {
-			struct pci_bar *b = &d->bars[n];
-
-			if (b->type == PCI_BAR_NONE)
-				continue;
-			if (b->mapped == old[s][n].mapped &&
-			    (!b->mapped || b->addr == old[s][n].addr))
-				continue;
-			pr_trace("pci 00:%02x.0 %s: BAR%d %s 0x%" PRIx64, s,
-				 d->name, n, b->mapped ? "mapped at" : "unmapped",
-				 b->addr);
-			if (d->bar_moved)
-				d->bar_moved(d, n, old[s][n].addr, b->addr,
-					     b->mapped);
-		}
+		d = pb->slots[s];
+		for (int n = 0; d && n < PCI_NUM_BARS; n++)
+			report_bar_change(s, d, n, &old[s][n]);
 	}
 }
 
