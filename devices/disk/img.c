@@ -226,148 +226,204 @@ static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
 	return ret;
 }
 
-static int cmd_create(int argc, char **argv)
+/* What `img create` was asked for. Exit statuses are 0 or 1 (one error
+ * line printed, or the usage). */
+struct create_args {
+	const char *fmt, *backing, *bfmt;
+	uint32_t cs, order;       /* cluster size, log2 of refcount bits */
+	const char *path, *sz;    /* FILE and SIZE as given */
+	uint64_t size;
+};
+
+/* One KEY=VALUE of -o. */
+static int create_opt(struct create_args *a, const char *key, uint64_t v)
 {
-	const char *fmt = "qcow2", *backing = NULL, *bfmt = NULL;
-	uint32_t cs = 65536, order = 4;
+	if (!strcmp(key, "cluster_size")) {
+		if (v < 512 || v > (2u << 20) || (v & (v - 1))) {
+			pr_err("cluster_size must be a power of two from 512 to 2M");
+			return 1;
+		}
+		a->cs = (uint32_t)v;
+	} else if (!strcmp(key, "refcount_bits")) {
+		if (!v || v > 64 || (v & (v - 1))) {
+			pr_err("refcount_bits must be 1, 2, 4, ..., 64");
+			return 1;
+		}
+		a->order = (uint32_t)__builtin_ctzll(v);
+	} else {
+		pr_err("unknown option '%s' (cluster_size, refcount_bits)", key);
+		return 1;
+	}
+	return 0;
+}
+
+/* -o cluster_size=N,refcount_bits=N */
+static int create_opts(struct create_args *a, const char *arg)
+{
+	char *opts = strdup(arg), *save = NULL;
+	int ret = 0;
+
+	for (char *t = strtok_r(opts, ",", &save); t && !ret;
+	     t = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+		char *eq = strchr(t, '=');
+
+		if (!eq || parse_size(eq + 1, &v)) {
+			pr_err("bad option '%s'", t);
+			ret = 1;
+			break;
+		}
+		*eq = 0;
+		ret = create_opt(a, t, v);
+	}
+	free(opts);
+	return ret;
+}
+
+static int create_parse(struct create_args *a, int argc, char **argv)
+{
 	int c;
 
 	while ((c = getopt(argc, argv, "f:b:F:o:h")) != -1) {
 		switch (c) {
-		case 'f': fmt = optarg; break;
-		case 'b': backing = optarg; break;
-		case 'F': bfmt = optarg; break;
-		case 'o': {
-			char *opts = strdup(optarg), *save = NULL;
-			for (char *t = strtok_r(opts, ",", &save); t;
-			     t = strtok_r(NULL, ",", &save)) {
-				uint64_t v;
-				char *eq = strchr(t, '=');
-				if (!eq || parse_size(eq + 1, &v)) {
-					pr_err("bad option '%s'", t);
-					free(opts);
-					return 1;
-				}
-				*eq = 0;
-				if (!strcmp(t, "cluster_size")) {
-					if (v < 512 || v > (2u << 20) ||
-					    (v & (v - 1))) {
-						pr_err("cluster_size must be a power of two from 512 to 2M");
-						free(opts);
-						return 1;
-					}
-					cs = (uint32_t)v;
-				} else if (!strcmp(t, "refcount_bits")) {
-					if (!v || v > 64 || (v & (v - 1))) {
-						pr_err("refcount_bits must be 1, 2, 4, ..., 64");
-						free(opts);
-						return 1;
-					}
-					order = (uint32_t)__builtin_ctzll(v);
-				} else {
-					pr_err("unknown option '%s' (cluster_size, refcount_bits)",
-					       t);
-					free(opts);
-					return 1;
-				}
-			}
-			free(opts);
+		case 'f': a->fmt = optarg; break;
+		case 'b': a->backing = optarg; break;
+		case 'F': a->bfmt = optarg; break;
+		case 'o':
+			if (create_opts(a, optarg))
+				return 1;
 			break;
-		}
 		default: return usage();
 		}
 	}
 	if (optind >= argc || argc - optind > 2)
 		return usage();
-	const char *path = argv[optind];
-	const char *sz = argc - optind == 2 ? argv[optind + 1] : NULL;
-	uint64_t size = 0;
-	if (strcmp(fmt, "raw") && strcmp(fmt, "qcow2")) {
-		pr_err("unknown format '%s' (raw or qcow2)", fmt);
+	a->path = argv[optind];
+	a->sz = argc - optind == 2 ? argv[optind + 1] : NULL;
+	return 0;
+}
+
+/* The options that only make sense together, and SIZE. */
+static int create_check(struct create_args *a)
+{
+	if (strcmp(a->fmt, "raw") && strcmp(a->fmt, "qcow2")) {
+		pr_err("unknown format '%s' (raw or qcow2)", a->fmt);
 		return 1;
 	}
-	if (bfmt && !backing) {
+	if (a->bfmt && !a->backing) {
 		pr_err("-F needs -b");
 		return 1;
 	}
-	if (backing && strcmp(fmt, "qcow2")) {
+	if (a->backing && strcmp(a->fmt, "qcow2")) {
 		pr_err("a backing file needs -f qcow2");
 		return 1;
 	}
-	if (sz && parse_size(sz, &size)) {
+	if (a->sz && parse_size(a->sz, &a->size)) {
 		pr_err("bad size '%s' (a number with an optional K, M, G or T suffix)",
-		       sz);
+		       a->sz);
 		return 1;
 	}
-	if (backing) {
-		/* open it to check it and learn its format and size */
-		char full[4096], dirbuf[4096], err[512];
-		if (backing[0] == '/') {
-			snprintf(full, sizeof(full), "%s", backing);
-		} else {
-			snprintf(dirbuf, sizeof(dirbuf), "%s", path);
-			snprintf(full, sizeof(full), "%s/%s", dirname(dirbuf),
-				 backing);
-		}
-		struct blockdev_opts o = { .path = full, .format = bfmt,
-					   .readonly = true };
-		struct blockdev *b;
-		bool q = log_quiet;
-		log_quiet = true;
-		int ret = blockdev_open(&o, &b, err, sizeof(err));
-		log_quiet = q;
-		if (ret) {
-			pr_err("backing file: %s", err);
-			return 1;
-		}
-		struct stat st1, st2;
-		if (stat(full, &st1) == 0 && stat(path, &st2) == 0 &&
-		    st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino) {
-			blockdev_close(b);
-			pr_err("%s: the image cannot be its own backing file",
-			       path);
-			return 1;
-		}
-		if (!bfmt)
-			bfmt = b->format;
-		if (!sz)
-			size = b->size;
-		blockdev_close(b);
-	} else if (!sz) {
+	if (!a->backing && !a->sz) {
 		pr_err("a SIZE is needed (or -b BACKING to take its size)");
 		return 1;
 	}
-	size = (size + 511) & ~511ull;
-	int ret;
-	if (!strcmp(fmt, "raw")) {
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0644);
-		if (fd < 0) {
-			pr_err("%s: cannot create: %s", path, strerror(errno));
-			return 1;
-		}
-		ret = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
-		close(fd);
-		if (ret) {
-			pr_err("%s: cannot set the size: %s", path,
-			       strerror(-ret));
-			return 1;
-		}
-	} else {
-		ret = create_qcow2(path, size, cs, order, backing, bfmt);
-		if (ret)
-			return 1;
-	}
-	char hs[32];
-	human(size, hs, sizeof(hs));
-	printf("Formatting '%s', fmt=%s size=%llu (%s)", path, fmt,
-	       (unsigned long long)size, hs);
-	if (!strcmp(fmt, "qcow2"))
-		printf(" cluster_size=%u refcount_bits=%u", cs, 1u << order);
-	if (backing)
-		printf(" backing_file=%s backing_fmt=%s", backing, bfmt);
-	printf("\n");
 	return 0;
+}
+
+/* Open the backing image (a relative name is taken from the new image's
+ * folder, as the image will) to check it and learn its format and size. */
+static int create_probe_backing(struct create_args *a)
+{
+	char full[4096], dirbuf[4096], err[512];
+	struct blockdev *b;
+	struct stat st1, st2;
+	bool q = log_quiet;
+	int ret;
+
+	if (a->backing[0] == '/') {
+		snprintf(full, sizeof(full), "%s", a->backing);
+	} else {
+		snprintf(dirbuf, sizeof(dirbuf), "%s", a->path);
+		snprintf(full, sizeof(full), "%s/%s", dirname(dirbuf),
+			 a->backing);
+	}
+	struct blockdev_opts o = { .path = full, .format = a->bfmt,
+				   .readonly = true };
+	log_quiet = true;
+	ret = blockdev_open(&o, &b, err, sizeof(err));
+	log_quiet = q;
+	if (ret) {
+		pr_err("backing file: %s", err);
+		return 1;
+	}
+	if (stat(full, &st1) == 0 && stat(a->path, &st2) == 0 &&
+	    st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino) {
+		blockdev_close(b);
+		pr_err("%s: the image cannot be its own backing file", a->path);
+		return 1;
+	}
+	if (!a->bfmt)
+		a->bfmt = b->format;
+	if (!a->sz)
+		a->size = b->size;
+	blockdev_close(b);
+	return 0;
+}
+
+static int create_raw(const char *path, uint64_t size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ret;
+
+	if (fd < 0) {
+		pr_err("%s: cannot create: %s", path, strerror(errno));
+		return 1;
+	}
+	ret = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+	close(fd);
+	if (ret) {
+		pr_err("%s: cannot set the size: %s", path, strerror(-ret));
+		return 1;
+	}
+	return 0;
+}
+
+/* The line qemu-img prints for a new image. */
+static void create_report(const struct create_args *a)
+{
+	char hs[32];
+
+	human(a->size, hs, sizeof(hs));
+	printf("Formatting '%s', fmt=%s size=%llu (%s)", a->path, a->fmt,
+	       (unsigned long long)a->size, hs);
+	if (!strcmp(a->fmt, "qcow2"))
+		printf(" cluster_size=%u refcount_bits=%u", a->cs,
+		       1u << a->order);
+	if (a->backing)
+		printf(" backing_file=%s backing_fmt=%s", a->backing, a->bfmt);
+	printf("\n");
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	struct create_args a = { .fmt = "qcow2", .cs = 65536, .order = 4 };
+	int ret;
+
+	ret = create_parse(&a, argc, argv);
+	if (!ret)
+		ret = create_check(&a);
+	if (!ret && a.backing)
+		ret = create_probe_backing(&a);
+	if (ret)
+		return ret;
+	a.size = (a.size + 511) & ~511ull;
+	if (!strcmp(a.fmt, "raw"))
+		ret = create_raw(a.path, a.size);
+	else if (create_qcow2(a.path, a.size, a.cs, a.order, a.backing, a.bfmt))
+		ret = 1;
+	if (!ret)
+		create_report(&a);
+	return ret;
 }
 
 /* ---- info ---- */
