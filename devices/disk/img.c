@@ -128,51 +128,67 @@ static const struct { uint8_t type, bit; const char *name; } features[] = {
 	{ 2, 0, "bitmaps" },       { 2, 1, "raw external data" },
 };
 
-static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
-			uint32_t order, const char *backing,
-			const char *backing_fmt)
+/* Where a new image's metadata goes: the header cluster, the refcount
+ * table, the refcount blocks (enough to count themselves, the table, the
+ * header and the L1 table), then the L1 table. */
+struct qlayout {
+	uint32_t cs, order;
+	uint64_t l1_size, l1_cl;   /* L1 entries and clusters */
+	uint64_t per_rb;           /* refcounts per refcount block */
+	uint64_t rt_cl, rb_n;      /* refcount table clusters, blocks */
+	uint64_t rt_off, rb_off, l1_off, total;
+};
+
+static void qlayout_compute(struct qlayout *L, uint64_t size, uint32_t cs,
+			    uint32_t order)
 {
-	uint32_t cbits = (uint32_t)__builtin_ctz(cs);
 	uint64_t per_l1 = (uint64_t)cs * (cs / 8);
-	uint64_t l1_size = (size + per_l1 - 1) / per_l1;
-	uint64_t l1_cl = (l1_size * 8 + cs - 1) / cs;
-	uint64_t per_rb = (uint64_t)cs * 8 >> order;
-	uint64_t rt_cl = 1, rb_n = 1;
-	int ret;
 
-	if (l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-		pr_err("%s: size too large for cluster size %u", path, cs);
-		return -EFBIG;
-	}
+	L->cs = cs;
+	L->order = order;
+	L->l1_size = (size + per_l1 - 1) / per_l1;
+	L->l1_cl = (L->l1_size * 8 + cs - 1) / cs;
+	L->per_rb = (uint64_t)cs * 8 >> order;
+	L->rt_cl = 1;
+	L->rb_n = 1;
 	for (int it = 0; it < 64; it++) {
-		uint64_t n = 1 + rt_cl + rb_n + l1_cl;
-		uint64_t need_rb = (n + per_rb - 1) / per_rb;
+		uint64_t n = 1 + L->rt_cl + L->rb_n + L->l1_cl;
+		uint64_t need_rb = (n + L->per_rb - 1) / L->per_rb;
 		uint64_t need_rt = (need_rb * 8 + cs - 1) / cs;
-		if (need_rb == rb_n && need_rt == rt_cl)
+		if (need_rb == L->rb_n && need_rt == L->rt_cl)
 			break;
-		rb_n = need_rb;
-		rt_cl = need_rt;
+		L->rb_n = need_rb;
+		L->rt_cl = need_rt;
 	}
-	uint64_t rt_off = cs, rb_off = rt_off + rt_cl * cs;
-	uint64_t l1_off = rb_off + rb_n * cs;
-	uint64_t total = l1_off + l1_cl * cs;
-	uint64_t used = total / cs;
+	L->rt_off = cs;
+	L->rb_off = L->rt_off + L->rt_cl * cs;
+	L->l1_off = L->rb_off + L->rb_n * cs;
+	L->total = L->l1_off + L->l1_cl * cs;
+}
 
-	uint8_t *buf = calloc(1, total);
-	if (!buf)
-		return -ENOMEM;
-	uint8_t *h = buf;
+/* The version 3 header fields; returns where the extensions start. */
+static uint32_t put_header(uint8_t *h, const struct qlayout *L, uint64_t size)
+{
 	put32(h, QCOW2_MAGIC);
 	put32(h + 4, 3);
-	put32(h + 20, cbits);
+	put32(h + 20, (uint32_t)__builtin_ctz(L->cs));
 	put64(h + 24, size);
-	put32(h + 36, (uint32_t)l1_size);
-	put64(h + 40, l1_off);
-	put64(h + 48, rt_off);
-	put32(h + 56, (uint32_t)rt_cl);
-	put32(h + 96, order);
+	put32(h + 36, (uint32_t)L->l1_size);
+	put64(h + 40, L->l1_off);
+	put64(h + 48, L->rt_off);
+	put32(h + 56, (uint32_t)L->rt_cl);
+	put32(h + 96, L->order);
 	put32(h + 100, 112);
-	uint32_t pos = 112;
+	return 112;
+}
+
+/* Header extensions: the backing format, the feature name table (when it
+ * leaves room for a backing file name), the end marker. Returns the end. */
+static uint32_t put_extensions(uint8_t *h, uint32_t pos, uint32_t cs,
+			       const char *backing, const char *backing_fmt)
+{
+	uint32_t nf = sizeof(features) / sizeof(features[0]);
+
 	if (backing && backing_fmt) {
 		uint32_t l = (uint32_t)strlen(backing_fmt);
 		put32(h + pos, QCOW2_EXT_BACKING_FMT);
@@ -180,7 +196,6 @@ static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
 		memcpy(h + pos + 8, backing_fmt, l);
 		pos += 8 + ((l + 7) & ~7u);
 	}
-	uint32_t nf = sizeof(features) / sizeof(features[0]);
 	if (pos + 8 + nf * 48 + 8 + 1024 <= cs) {
 		put32(h + pos, QCOW2_EXT_FEATURES);
 		put32(h + pos + 4, nf * 48);
@@ -192,7 +207,56 @@ static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
 		}
 		pos += 8 + nf * 48;
 	}
-	pos += 8; /* end of extensions */
+	return pos + 8; /* end of extensions */
+}
+
+/* The refcount table, and a refcount of one for every metadata cluster. */
+static void put_refcounts(uint8_t *buf, const struct qlayout *L)
+{
+	for (uint64_t i = 0; i < L->rb_n; i++)
+		put64(buf + L->rt_off + i * 8, L->rb_off + i * L->cs);
+	for (uint64_t c = 0; c < L->total / L->cs; c++)
+		rc_set(buf + L->rb_off + (c / L->per_rb) * L->cs, L->order,
+		       c % L->per_rb, 1);
+}
+
+static int write_new_file(const char *path, const uint8_t *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ret;
+
+	if (fd < 0) {
+		ret = -errno;
+		pr_err("%s: cannot create: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = write_all(fd, buf, len, 0);
+	if (!ret && fsync(fd) < 0)
+		ret = -errno;
+	close(fd);
+	if (ret)
+		pr_err("%s: write failed: %s", path, strerror(-ret));
+	return ret;
+}
+
+static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
+			uint32_t order, const char *backing,
+			const char *backing_fmt)
+{
+	struct qlayout L;
+	uint32_t pos;
+	int ret;
+
+	qlayout_compute(&L, size, cs, order);
+	if (L.l1_size * 8 > QCOW2_MAX_L1_BYTES) {
+		pr_err("%s: size too large for cluster size %u", path, cs);
+		return -EFBIG;
+	}
+	uint8_t *buf = calloc(1, L.total);
+	if (!buf)
+		return -ENOMEM;
+	pos = put_header(buf, &L, size);
+	pos = put_extensions(buf, pos, cs, backing, backing_fmt);
 	if (backing) {
 		size_t l = strlen(backing);
 		if (l > 1023 || pos + l > cs) {
@@ -200,29 +264,13 @@ static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
 			pr_err("%s: backing file name too long", path);
 			return -ENAMETOOLONG;
 		}
-		put64(h + 8, pos);
-		put32(h + 16, (uint32_t)l);
-		memcpy(h + pos, backing, l);
+		put64(buf + 8, pos);
+		put32(buf + 16, (uint32_t)l);
+		memcpy(buf + pos, backing, l);
 	}
-	for (uint64_t i = 0; i < rb_n; i++)
-		put64(buf + rt_off + i * 8, rb_off + i * cs);
-	for (uint64_t c = 0; c < used; c++)
-		rc_set(buf + rb_off + (c / per_rb) * cs, order, c % per_rb, 1);
-
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		pr_err("%s: cannot create: %s", path, strerror(errno));
-		free(buf);
-		return ret;
-	}
-	ret = write_all(fd, buf, total, 0);
-	if (!ret && fsync(fd) < 0)
-		ret = -errno;
-	close(fd);
+	put_refcounts(buf, &L);
+	ret = write_new_file(path, buf, L.total);
 	free(buf);
-	if (ret)
-		pr_err("%s: write failed: %s", path, strerror(-ret));
 	return ret;
 }
 
