@@ -29,6 +29,7 @@
 #include "devices/disk/blockdev.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/virtqueue.h"
+#include "vmm/iov.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -52,88 +53,6 @@ struct virtio_blk {
 	struct blk_queue *q[VIRTIO_BLK_MAX_QUEUES];
 };
 
-/* ---- iovec helpers ---- */
-
-/* A walk over the bytes [off, off + left) of iov[0..n), one piece (the
- * part inside one iovec) at a time. */
-struct iov_walk {
-	const struct iovec *iov;
-	unsigned n, i;
-	uint64_t off, left;
-};
-
-/* The next piece: *p, *take. False when the range or the iovecs end. */
-static bool iov_next(struct iov_walk *w, uint8_t **p, size_t *take)
-{
-	while (w->i < w->n && w->left) {
-		const struct iovec *v = &w->iov[w->i++];
-
-		if (w->off >= v->iov_len) {
-			w->off -= v->iov_len;
-			continue;
-		}
-		*take = v->iov_len - w->off;
-		if (*take > w->left)
-			*take = w->left;
-		*p = (uint8_t *)v->iov_base + w->off;
-		w->left -= *take;
-		w->off = 0;
-		return true;
-	}
-	return false;
-}
-
-/* Copy len bytes starting at byte off of iov[0..n) into dst. 0 if all of
- * them were there, -1 otherwise. */
-static int iov_read(const struct iovec *iov, unsigned n, uint64_t off,
-		    void *dst, size_t len)
-{
-	struct iov_walk w = { iov, n, 0, off, len };
-	uint8_t *d = dst, *p;
-	size_t take;
-
-	while (iov_next(&w, &p, &take)) {
-		memcpy(d, p, take);
-		d += take;
-	}
-	return w.left ? -1 : 0;
-}
-
-/* Write len bytes from src at byte off of iov[0..n). Returns bytes
- * written (stops at the end of the iovecs). */
-static size_t iov_write(const struct iovec *iov, unsigned n, uint64_t off,
-			const void *src, size_t len)
-{
-	struct iov_walk w = { iov, n, 0, off, len };
-	const uint8_t *s = src;
-	uint8_t *p;
-	size_t take;
-
-	while (iov_next(&w, &p, &take)) {
-		memcpy(p, s, take);
-		s += take;
-	}
-	return len - w.left;
-}
-
-/* dst = the bytes [off, off + len) of iov[0..n). Returns the number of
- * iovecs in dst (at most n). The caller made sure the range exists. */
-static unsigned iov_slice(const struct iovec *iov, unsigned n, uint64_t off,
-			  uint64_t len, struct iovec *dst)
-{
-	struct iov_walk w = { iov, n, 0, off, len };
-	unsigned k = 0;
-	uint8_t *p;
-	size_t take;
-
-	while (iov_next(&w, &p, &take)) {
-		dst[k].iov_base = p;
-		dst[k].iov_len = take;
-		k++;
-	}
-	return k;
-}
-
 /* ---- requests ---- */
 
 /* [sector, sector + bytes/512) inside the disk? Overflow-safe. */
@@ -147,8 +66,7 @@ static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
 {
 	struct virtq_req *r = &bq->req;
 	uint64_t len;
-	unsigned n;
-	int ret;
+	int n, ret;
 
 	/* The data must be where its direction says: a write's in the
 	 * readable part (so the status is the only writable byte), a read's
@@ -159,16 +77,22 @@ static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
 	if (write ? r->in_len != 1
 		  : r->out_len != sizeof(struct virtio_blk_outhdr))
 		return VIRTIO_BLK_S_IOERR;
+	/* data[] is as long as req.iov[] and the virtqueue layer summed
+	 * these lengths from the same iovecs: the slice fails only if that
+	 * ever stops being true. */
 	if (write) {
 		len = r->out_len - sizeof(struct virtio_blk_outhdr);
 		n = iov_slice(r->iov, r->out_num,
-			      sizeof(struct virtio_blk_outhdr), len, bq->data);
+			      sizeof(struct virtio_blk_outhdr), len, bq->data,
+			      VIRTQ_MAX_SIZE);
 	} else {
 		/* everything writable except the status byte */
 		len = r->in_len - 1;
 		n = iov_slice(r->iov + r->out_num, r->in_num, 0, len,
-			      bq->data);
+			      bq->data, VIRTQ_MAX_SIZE);
 	}
+	if (n < 0)
+		return VIRTIO_BLK_S_IOERR;
 	/* 5.2.6.1: data length a multiple of 512, inside the disk */
 	if (len % SECTOR || !range_ok(b, sector, len))
 		return VIRTIO_BLK_S_IOERR;
@@ -177,9 +101,9 @@ static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
 	if (len == 0)
 		return VIRTIO_BLK_S_OK;
 	if (write)
-		ret = blockdev_pwritev(b->bd, bq->data, (int)n, sector * SECTOR);
+		ret = blockdev_pwritev(b->bd, bq->data, n, sector * SECTOR);
 	else
-		ret = blockdev_preadv(b->bd, bq->data, (int)n, sector * SECTOR);
+		ret = blockdev_preadv(b->bd, bq->data, n, sector * SECTOR);
 	if (ret)
 		return VIRTIO_BLK_S_IOERR;
 	if (!write)
@@ -207,9 +131,9 @@ static uint8_t do_segments(struct virtio_blk *b, struct virtq_req *r,
 		uint64_t bytes;
 		int ret;
 
-		if (iov_read(r->iov, r->out_num,
-			     sizeof(struct virtio_blk_outhdr) + i * sizeof(s),
-			     &s, sizeof(s)))
+		if (iov_to_buf(r->iov, r->out_num,
+			       sizeof(struct virtio_blk_outhdr) + i * sizeof(s),
+			       &s, sizeof(s)) != sizeof(s))
 			return VIRTIO_BLK_S_IOERR;
 		/* 5.2.6.2: unknown flags, or UNMAP on a discard: UNSUPP */
 		if (s.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
@@ -251,7 +175,7 @@ static bool handle_req(struct virtio_blk *b, struct blk_queue *bq,
 	last = &r->iov[r->out_num + r->in_num - 1];
 	status = (uint8_t *)last->iov_base + last->iov_len - 1;
 
-	if (iov_read(r->iov, r->out_num, 0, &h, sizeof(h))) {
+	if (iov_to_buf(r->iov, r->out_num, 0, &h, sizeof(h)) != sizeof(h)) {
 		st = VIRTIO_BLK_S_IOERR;
 		goto done;
 	}
@@ -271,8 +195,8 @@ static bool handle_req(struct virtio_blk *b, struct blk_queue *bq,
 		size_t room = r->in_len - 1;
 		size_t n = room < sizeof(b->serial) ? room : sizeof(b->serial);
 
-		written += iov_write(r->iov + r->out_num, r->in_num, 0,
-				     b->serial, n);
+		written += iov_from_buf(r->iov + r->out_num, r->in_num, 0,
+					b->serial, n);
 		st = VIRTIO_BLK_S_OK;
 		break;
 	}
@@ -290,39 +214,36 @@ done:
 	return true;
 }
 
+/* The queue being drained, for blk_drain_req(). */
+struct blk_drain {
+	struct virtio_blk *b;
+	struct blk_queue *bq;
+	unsigned qidx;
+};
+
+/* virtq_drain() callback: one request (its chain is in bq->req). */
+static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
+{
+	struct blk_drain *x = opaque;
+
+	(void)r;
+	if (!handle_req(x->b, x->bq, used)) {
+		/* the driver broke the request format: stop here, the chain
+		 * stays unused */
+		pr_warn("virtio-blk: queue %u: request without a status byte",
+			x->qidx);
+		return -EINVAL;
+	}
+	stat_inc(&x->b->dev.vm->stats, STAT_VQ_REQUESTS);
+	return VIRTQ_REQ_DONE;
+}
+
 static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_blk *b = d->opaque;
-	struct virtq *q = &d->vqs[qidx];
-	struct blk_queue *bq = b->q[qidx];
-	int ret;
+	struct blk_drain x = { b, b->q[qidx], qidx };
 
-	for (;;) {
-		uint32_t written;
-
-		virtq_disable_notify(q);
-		while ((ret = virtq_pop(q, &bq->req)) == 1) {
-			if (!handle_req(b, bq, &written)) {
-				/* the driver broke the request format: stop
-				 * here, the chain stays unused */
-				pr_warn("virtio-blk: queue %u: request without a status byte",
-					qidx);
-				ret = -EINVAL;
-				break;
-			}
-			virtq_push(q, bq->req.head, written);
-			stat_inc(&d->vm->stats, STAT_VQ_REQUESTS);
-		}
-		if (ret < 0 && q->broken)
-			pr_warn("virtio-blk: queue %u: %s", qidx,
-				virtq_strerror(q->error));
-		if (ret < 0)
-			virtio_pci_set_needs_reset(d);
-		if (virtq_need_notify(q))
-			virtio_pci_notify_queue(d, qidx);
-		if (ret < 0 || !virtq_enable_notify(q))
-			break;
-	}
+	virtio_pci_drain(d, qidx, &x.bq->req, 0, blk_drain_req, &x);
 }
 
 static void blk_cfg_read(struct virtio_dev *d, unsigned off, void *data,

@@ -118,48 +118,6 @@ void net_set_features(struct net_dev *n, uint64_t features)
 			 __ATOMIC_RELEASE);
 }
 
-/* ---- iovec copies (for net_rx.c, net_tx.c and net_ctrl.c) ---- */
-
-/* Copy up to len bytes between buf and iov[0..n) starting at byte off of
- * the iovecs: out of the iovecs into buf when into_buf, else the other
- * way. Returns the bytes copied (fewer when the iovecs end first). */
-static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off,
-		       uint8_t *buf, size_t len, bool into_buf)
-{
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t c = iov[i].iov_len - off;
-		if (c > len - done)
-			c = len - done;
-		uint8_t *v = (uint8_t *)iov[i].iov_base + off;
-		if (into_buf)
-			memcpy(buf + done, v, c);
-		else
-			memcpy(v, buf + done, c);
-		done += c;
-		off = 0;
-	}
-	return done;
-}
-
-size_t net_iov_copy_from(const struct iovec *iov, unsigned n, size_t off,
-			 void *buf, size_t len)
-{
-	return iov_copy(iov, n, off, buf, len, true);
-}
-
-size_t net_iov_copy_to(const struct iovec *iov, unsigned n, size_t off,
-		       const void *buf, size_t len)
-{
-	/* buf is only read on this path */
-	return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, false);
-}
-
 /* ---- the end of a queue's work (for net_rx.c, net_tx.c, net_ctrl.c) ---- */
 
 void net_queue_broken(struct net_dev *n, unsigned q, const char *name)
@@ -169,14 +127,29 @@ void net_queue_broken(struct net_dev *n, unsigned q, const char *name)
 	n->needs_reset(n);
 }
 
-bool net_queue_done(struct net_dev *n, unsigned q, int r, const char *name)
+/* The queue net_drain() serves, for its notify callback. */
+struct net_drain {
+	struct net_dev *n;
+	unsigned q;
+};
+
+static void net_drain_notify(void *arg)
 {
-	if (r < 0) {
+	struct net_drain *x = arg;
+
+	x->n->notify(x->n, x->q);
+}
+
+int net_drain(struct net_dev *n, unsigned q, struct virtq_req *req,
+	      unsigned budget, virtq_handle_fn *handle, const char *name)
+{
+	struct net_drain x = { n, q };
+	int ret = virtq_drain(n->vq[q], req, budget, handle, n,
+			      net_drain_notify, &x);
+
+	if (ret < 0)
 		net_queue_broken(n, q, name);
-		return false;
-	}
-	net_notify_if_needed(n, q);
-	return virtq_enable_notify(n->vq[q]);
+	return ret;
 }
 
 /* ---- the tap fd: one epoll registration for both directions ---- */

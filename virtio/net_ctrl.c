@@ -170,38 +170,34 @@ static uint8_t ctrl_cmd(struct net_dev *n, const uint8_t *c, uint32_t len)
 	}
 }
 
+/* virtq_drain() callback: run one command and write its ack (5.1.6.5):
+ * the command in the readable part, the ack byte first in the writable
+ * part; a chain without room for the ack is returned unanswered. */
+static int ctrl_drain_req(void *opaque, struct virtq_req *r,
+			  uint32_t *written)
+{
+	struct net_dev *n = opaque;
+	uint8_t buf[256], *c = buf, ack = VIRTIO_NET_ERR;
+	uint32_t len = r->out_len;
+
+	if (r->in_len >= 1 && len <= CTRL_MAX_CMD) {
+		if (len > sizeof(buf))
+			c = malloc(len);
+		if (c) {
+			iov_to_buf(r->iov, r->out_num, 0, c, len);
+			ack = ctrl_cmd(n, c, len);
+		}
+		if (c != buf)
+			free(c);
+	}
+	net_cnt(ack == VIRTIO_NET_OK ? &n->st.ctrl_ok : &n->st.ctrl_err, 1);
+	if (r->in_len >= 1)
+		*written = (uint32_t)iov_from_buf(r->iov + r->out_num,
+						  r->in_num, 0, &ack, 1);
+	return VIRTQ_REQ_DONE;
+}
+
 void net_ctrl_process(struct net_dev *n)
 {
-	struct virtq *q = n->vq[NET_CTRLQ];
-	struct virtq_req *r = n->ctrlreq;
-	int ret;
-
-	do {
-		virtq_disable_notify(q);
-		while ((ret = virtq_pop(q, r)) == 1) {
-			uint8_t buf[256], *c = buf, ack = VIRTIO_NET_ERR;
-			uint32_t len = r->out_len;
-
-			if (r->in_len >= 1 && len <= CTRL_MAX_CMD) {
-				if (len > sizeof(buf))
-					c = malloc(len);
-				if (c) {
-					net_iov_copy_from(r->iov, r->out_num,
-							  0, c, len);
-					ack = ctrl_cmd(n, c, len);
-				}
-				if (c != buf)
-					free(c);
-			}
-			net_cnt(ack == VIRTIO_NET_OK ? &n->st.ctrl_ok
-						     : &n->st.ctrl_err, 1);
-			if (r->in_len >= 1) {
-				net_iov_copy_to(r->iov + r->out_num, r->in_num,
-						0, &ack, 1);
-				virtq_push(q, r->head, 1);
-			} else {
-				virtq_push(q, r->head, 0);
-			}
-		}
-	} while (net_queue_done(n, NET_CTRLQ, ret, "control"));
+	net_drain(n, NET_CTRLQ, n->ctrlreq, 0, ctrl_drain_req, "control");
 }

@@ -21,6 +21,7 @@
 #define MINIVMM_VIRTIO_NET_INT_H
 
 #include "virtio/net.h"
+#include "vmm/iov.h" /* copies in and out of the chains' iovecs */
 
 #define F(bit) (1ULL << (bit))
 
@@ -46,24 +47,17 @@ static inline void net_notify_if_needed(struct net_dev *n, unsigned q)
 
 /* ---- net.c ---- */
 
-/* Copy len bytes out of iov[0..nr) starting at byte off of the iovecs into
- * buf (from), or from buf into the iovecs (to). Returns the bytes copied,
- * fewer when the iovecs end first. The iovecs come from the virtqueue
- * layer: each one is a checked host range inside guest RAM. */
-size_t net_iov_copy_from(const struct iovec *iov, unsigned nr, size_t off,
-			 void *buf, size_t len);
-size_t net_iov_copy_to(const struct iovec *iov, unsigned nr, size_t off,
-		       const void *buf, size_t len);
 /* Watch the tap for what rx_blocked and tx_blocked say (RX/TX thread). */
 void net_update_tap_events(struct net_dev *n);
 /* Queue q ("receive", "transmit", "control") has a malformed ring (the
  * virtqueue layer says how): DEVICE_NEEDS_RESET until the driver resets. */
 void net_queue_broken(struct net_dev *n, unsigned q, const char *name);
-/* The end of a pop loop on queue q, r being virtq_pop()'s last result: a
- * broken ring (r < 0) is net_queue_broken(); else the driver gets its
- * interrupt if it wants one and notifications go back on. True if chains
- * came in meanwhile: pop again (with notifications off). */
-bool net_queue_done(struct net_dev *n, unsigned q, int r, const char *name);
+/* Serve queue q ("transmit", "control": name) with virtq_drain(): each
+ * chain is popped into req and given to handle(n, ...); at most budget of
+ * them (0: no limit); the driver is interrupted when it asked to be. A
+ * malformed ring is net_queue_broken(). Returns virtq_drain()'s result. */
+int net_drain(struct net_dev *n, unsigned q, struct virtq_req *req,
+	      unsigned budget, virtq_handle_fn *handle, const char *name);
 
 /* ---- net_rx.c ---- */
 

@@ -91,21 +91,17 @@ static int rx_deliver(struct net_dev *n)
 			return 1;
 		}
 		if (n->nheld == 0) {
-			/* remember where the header went, for num_buffers */
-			uint32_t need = NET_HDR_LEN;
-			n->hdr_niov = 0;
-			for (unsigned i = 0; i < r->in_num && need; i++) {
-				struct iovec v = in[i];
-				if (v.iov_len > need)
-					v.iov_len = need;
-				n->hdr_iov[n->hdr_niov++] = v;
-				need -= (uint32_t)v.iov_len;
-			}
+			/* remember where the header went, for num_buffers:
+			 * in_len >= NET_HDR_LEN and no iovec is empty, so
+			 * the header bytes fit hdr_iov[] */
+			int k = iov_slice(in, r->in_num, 0, NET_HDR_LEN,
+					  n->hdr_iov, NET_HDR_LEN);
+			n->hdr_niov = k < 0 ? 0 : (unsigned)k;
 		}
 		if (rem > r->in_len)
 			rem = r->in_len; /* what this chain takes */
-		c = (uint32_t)net_iov_copy_to(in, r->in_num, 0,
-					      n->rx_buf + n->rx_done, rem);
+		c = (uint32_t)iov_from_buf(in, r->in_num, 0,
+					   n->rx_buf + n->rx_done, rem);
 		n->held[n->nheld].head = r->head;
 		n->held[n->nheld].len = c;
 		n->nheld++;
@@ -125,9 +121,9 @@ static int rx_deliver(struct net_dev *n)
 	}
 	if (n->nheld > 1) {
 		uint8_t nb[2] = { (uint8_t)n->nheld, (uint8_t)(n->nheld >> 8) };
-		net_iov_copy_to(n->hdr_iov, n->hdr_niov,
-				offsetof(struct virtio_net_hdr_v1, num_buffers),
-				nb, 2);
+		iov_from_buf(n->hdr_iov, n->hdr_niov,
+			     offsetof(struct virtio_net_hdr_v1, num_buffers),
+			     nb, 2);
 	}
 	net_cnt(&n->st.rx_packets, 1);
 	net_cnt(&n->st.rx_bytes, n->rx_len - NET_HDR_LEN);

@@ -87,17 +87,16 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 {
 	struct virtio_net_hdr_v1 h;
 	struct iovec *v = n->txiov;
-	unsigned nv = 1;
-	size_t skip = NET_HDR_LEN;
 	enum net_hdr_err e;
 	ssize_t w;
+	int nv;
 
 	if (r->out_len < NET_HDR_LEN) {
 		tx_bad(n, NET_HDR_SHORT);
 		return 0;
 	}
 	/* private copy: the guest can rewrite its buffer after the check */
-	net_iov_copy_from(r->iov, r->out_num, 0, &h, NET_HDR_LEN);
+	iov_to_buf(r->iov, r->out_num, 0, &h, NET_HDR_LEN);
 	e = net_tx_hdr_check(&h, r->out_len - NET_HDR_LEN, net_feats(n));
 	if (e != NET_HDR_OK) {
 		pr_trace("net%u: dropped tx frame: bad header (%d)", n->index,
@@ -105,20 +104,17 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 		tx_bad(n, e);
 		return 0;
 	}
+	/* the header copy, then the frame: the guest's buffers past its
+	 * header (txiov has room for every iovec of a chain, plus one) */
 	v[0] = (struct iovec){ &h, NET_HDR_LEN };
-	for (unsigned i = 0; i < r->out_num; i++) {
-		struct iovec s = r->iov[i];
-		if (skip >= s.iov_len) {
-			skip -= s.iov_len;
-			continue;
-		}
-		s.iov_base = (uint8_t *)s.iov_base + skip;
-		s.iov_len -= skip;
-		skip = 0;
-		v[nv++] = s;
+	nv = iov_slice(r->iov, r->out_num, NET_HDR_LEN,
+		       r->out_len - NET_HDR_LEN, v + 1, VIRTQ_MAX_SIZE);
+	if (nv < 0) { /* cannot happen: out_len is the sum of these iovecs */
+		net_cnt(&n->st.tx_errors, 1);
+		return 0;
 	}
 	/* more than UIO_MAXIOV pieces: EINVAL below, dropped and counted */
-	w = writev(n->fd, v, (int)nv);
+	w = writev(n->fd, v, nv + 1);
 	if (w < 0) {
 		if (errno == EAGAIN || errno == ENOBUFS)
 			return -EAGAIN;
@@ -133,36 +129,33 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 	return 0;
 }
 
+/* virtq_drain() callback: send one chain (transmit buffers are only
+ * read, so nothing is written into it). */
+static int tx_drain_req(void *opaque, struct virtq_req *r, uint32_t *written)
+{
+	struct net_dev *n = opaque;
+
+	(void)written;
+	if (tx_one(n, r) == -EAGAIN) {
+		/* the chain goes back for later; notifications stay off
+		 * until EPOLLOUT */
+		n->tx_blocked = true;
+		net_update_tap_events(n);
+		return VIRTQ_REQ_RETRY;
+	}
+	return VIRTQ_REQ_DONE;
+}
+
 void net_tx_process(struct net_dev *n)
 {
-	struct virtq *q = n->vq[NET_TXQ];
-	unsigned budget = NET_TX_BUDGET;
-	int r;
-
 	if (n->tx_blocked)
 		return; /* EPOLLOUT will resume us */
 	if (n->running && !n->running(n))
 		return;
-	do {
-		virtq_disable_notify(q);
-		while ((r = virtq_pop(q, n->txreq)) == 1) {
-			if (tx_one(n, n->txreq) == -EAGAIN) {
-				/* keep the chain for later; notifications
-				 * stay off until EPOLLOUT */
-				virtq_unpop(q);
-				n->tx_blocked = true;
-				net_update_tap_events(n);
-				net_notify_if_needed(n, NET_TXQ);
-				return;
-			}
-			virtq_push(q, n->txreq->head, 0);
-			if (--budget == 0) {
-				/* let RX and other queues run; come back
-				 * through the event loop */
-				net_notify_if_needed(n, NET_TXQ);
-				n->kick(n, NET_TXQ);
-				return;
-			}
-		}
-	} while (net_queue_done(n, NET_TXQ, r, "transmit"));
+	/* VIRTQ_DRAIN_STOPPED: the tap is full, EPOLLOUT resumes us */
+	if (net_drain(n, NET_TXQ, n->txreq, NET_TX_BUDGET, tx_drain_req,
+		      "transmit") == VIRTQ_DRAIN_BUDGET)
+		/* let RX and other queues run; come back through the event
+		 * loop */
+		n->kick(n, NET_TXQ);
 }

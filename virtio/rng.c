@@ -56,27 +56,21 @@ static uint32_t fill(struct virtq_req *r)
 	return done;
 }
 
+/* virtq_drain() callback: fill one buffer. */
+static int rng_drain_req(void *opaque, struct virtq_req *r, uint32_t *written)
+{
+	struct virtio_dev *d = opaque;
+
+	*written = fill(r);
+	stat_inc(&d->vm->stats, STAT_VQ_REQUESTS);
+	return VIRTQ_REQ_DONE;
+}
+
 static void rng_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_rng *rng = d->opaque;
-	struct virtq *q = &d->vqs[qidx];
-	int ret;
 
-	for (;;) {
-		virtq_disable_notify(q);
-		while ((ret = virtq_pop(q, &rng->req)) == 1) {
-			virtq_push(q, rng->req.head, fill(&rng->req));
-			stat_inc(&d->vm->stats, STAT_VQ_REQUESTS);
-		}
-		if (ret < 0) {
-			pr_warn("virtio-rng: %s", virtq_strerror(q->error));
-			virtio_pci_set_needs_reset(d);
-		}
-		if (virtq_need_notify(q))
-			virtio_pci_notify_queue(d, qidx);
-		if (ret < 0 || !virtq_enable_notify(q))
-			break;
-	}
+	virtio_pci_drain(d, qidx, &rng->req, 0, rng_drain_req, d);
 }
 
 static void rng_cfg_read(struct virtio_dev *d, unsigned off, void *data,

@@ -135,6 +135,39 @@ void virtio_pci_set_needs_reset(struct virtio_dev *d)
 
 /* ---- notifications (I/O thread side) ---- */
 
+/* The queue virtio_pci_drain() serves, for its notify callback. */
+struct pci_drain {
+	struct virtio_dev *d;
+	unsigned qidx;
+};
+
+static void pci_drain_notify(void *arg)
+{
+	struct pci_drain *x = arg;
+
+	virtio_pci_notify_queue(x->d, x->qidx);
+}
+
+int virtio_pci_drain(struct virtio_dev *d, unsigned qidx,
+		     struct virtq_req *req, unsigned budget,
+		     virtq_handle_fn *handle, void *opaque)
+{
+	struct virtq *q = &d->vqs[qidx];
+	struct pci_drain x = { d, qidx };
+	int ret = virtq_drain(q, req, budget, handle, opaque,
+			      pci_drain_notify, &x);
+
+	if (ret >= 0)
+		return ret;
+	if (q->broken)
+		pr_warn("%s: queue %u: %s", d->desc.name, qidx,
+			virtq_strerror(q->error));
+	virtio_pci_set_needs_reset(d);
+	if (virtq_need_notify(q))
+		virtio_pci_notify_queue(d, qidx);
+	return ret;
+}
+
 void virtio_pci_kick_queue(struct virtio_dev *d, unsigned qidx)
 {
 	uint64_t one = 1;

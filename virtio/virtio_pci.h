@@ -190,6 +190,15 @@ void virtio_pci_set_needs_reset(struct virtio_dev *d);
  * driver had kicked it (e.g. after a backend became writable). Any
  * thread. */
 void virtio_pci_kick_queue(struct virtio_dev *d, unsigned qidx);
+/* Serve queue qidx with virtq_drain() (see there): each available chain
+ * is popped into req and given to handle(opaque, ...); the driver gets
+ * its queue interrupt when it asked for one. On a malformed ring (logged
+ * here) or a callback error (the callback logs its own), the device goes
+ * to DEVICE_NEEDS_RESET and the chains completed before are still
+ * announced. Returns virtq_drain()'s result. On the queue's I/O thread. */
+int virtio_pci_drain(struct virtio_dev *d, unsigned qidx,
+		     struct virtq_req *req, unsigned budget,
+		     virtq_handle_fn *handle, void *opaque);
 /* May the device use its queues? True once DRIVER_OK is set, while
  * DEVICE_NEEDS_RESET is not and the PCI command register's Bus Master
  * Enable is (no DMA without it). Kicks that arrive while it is false are

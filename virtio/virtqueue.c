@@ -347,3 +347,42 @@ bool virtq_enable_notify(struct virtq *q)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return virtq_has_avail(q);
 }
+
+int virtq_drain(struct virtq *q, struct virtq_req *req, unsigned budget,
+		virtq_handle_fn *handle, void *opaque,
+		virtq_notify_fn *notify, void *notify_arg)
+{
+	unsigned pushed = 0;
+	int ret;
+
+	do {
+		virtq_disable_notify(q);
+		while ((ret = virtq_pop(q, req)) == 1) {
+			uint32_t written = 0;
+			int h = handle(opaque, req, &written);
+
+			if (h < 0)
+				return h; /* the chain stays unused */
+			if (h == VIRTQ_REQ_RETRY) {
+				virtq_unpop(q);
+				ret = VIRTQ_DRAIN_STOPPED;
+				goto stop;
+			}
+			virtq_push(q, req->head, written);
+			if (budget && ++pushed == budget) {
+				ret = VIRTQ_DRAIN_BUDGET;
+				goto stop;
+			}
+		}
+		if (ret < 0)
+			return ret;
+		if (virtq_need_notify(q))
+			notify(notify_arg);
+	} while (virtq_enable_notify(q));
+	return VIRTQ_DRAIN_EMPTY;
+stop:
+	/* notifications stay off: the caller comes back */
+	if (virtq_need_notify(q))
+		notify(notify_arg);
+	return ret;
+}

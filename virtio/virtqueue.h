@@ -14,19 +14,17 @@
  * queue is not ready, and enables/resets it through evloop_call() on the
  * queue's thread, so no lock is needed here.
  *
- * Typical device loop (on the queue's I/O thread):
+ * A device serves a kick with virtq_drain() (on the queue's I/O thread),
+ * handing it one callback per request; the helper holds the notification
+ * suppression dance (VIRTIO 1.x 2.7.7, 2.7.10) so that no device has to:
  *
- *	struct virtq_req *r = my_per_queue_req;   // large: not on the stack
  *	for (;;) {
- *		virtq_disable_notify(q);
- *		while ((ret = virtq_pop(q, r)) == 1) {
- *			written = handle(r);
- *			virtq_push(q, r->head, written);
- *		}
- *		if (ret < 0) { virtio_pci_set_needs_reset(dev); break; }
- *		if (virtq_need_notify(q))
- *			virtio_pci_notify_queue(dev, qidx);
- *		if (!virtq_enable_notify(q))  // nothing new slipped in
+ *		virtq_disable_notify(q);      // the driver need not kick
+ *		while (virtq_pop(q, r) == 1)
+ *			virtq_push(q, r->head, handle(r));
+ *		if (virtq_need_notify(q))     // EVENT_IDX or NO_INTERRUPT
+ *			interrupt the driver;
+ *		if (!virtq_enable_notify(q))  // nothing slipped in meanwhile
  *			break;
  *	}
  */
@@ -143,6 +141,51 @@ void virtq_disable_notify(struct virtq *q);
  * true if buffers became available meanwhile: the caller must process them,
  * since the driver may not kick for those. */
 bool virtq_enable_notify(struct virtq *q);
+
+/* ---- draining a queue ---- */
+
+/* What a virtq_drain() callback did with the chain it was given. */
+enum virtq_req_ret {
+	VIRTQ_REQ_DONE = 0,   /* push it with *written bytes; go on */
+	VIRTQ_REQ_RETRY,      /* not taken (e.g. backend full): give the chain
+			       * back (virtq_unpop) and stop */
+	/* anything negative (an errno): the chain is malformed for the
+	 * device and cannot be completed; it is not pushed, the drain stops
+	 * and returns that value (the device needs a reset) */
+};
+
+/* How virtq_drain() ended. */
+enum virtq_drain_ret {
+	VIRTQ_DRAIN_EMPTY = 0,  /* ring empty, notifications back on */
+	VIRTQ_DRAIN_STOPPED,    /* a callback said VIRTQ_REQ_RETRY */
+	VIRTQ_DRAIN_BUDGET,     /* `budget` chains were pushed */
+	/* negative: an error (see virtq_drain) */
+};
+
+/* Handle one popped chain r: a virtq_req_ret. The callback writes the
+ * device-writable part and sets *written (preset to 0). */
+typedef int virtq_handle_fn(void *opaque, struct virtq_req *r,
+			    uint32_t *written);
+/* Interrupt the driver for the queue being drained. */
+typedef void virtq_notify_fn(void *notify_arg);
+
+/* Serve every available chain of q: disable notifications, pop each chain
+ * into req (per queue: it is large) and hand it to handle(opaque, ...)
+ * until the ring is empty, call notify(notify_arg) if virtq_need_notify()
+ * says the driver wants an interrupt, re-enable notifications and go
+ * round again if chains came in before that (the driver may not kick for
+ * those). At most `budget` chains are pushed per call (0: no limit).
+ *
+ * Returns a virtq_drain_ret. STOPPED and BUDGET leave notifications off
+ * (the driver is told of what was pushed): the caller resumes the drain
+ * itself, when the backend has room again or from its event loop. A
+ * negative value is an error: -EINVAL with q->broken set for a malformed
+ * ring (q->error says why), or the callback's own error; the driver is
+ * NOT interrupted then, and the caller puts the device in
+ * DEVICE_NEEDS_RESET. */
+int virtq_drain(struct virtq *q, struct virtq_req *req, unsigned budget,
+		virtq_handle_fn *handle, void *opaque,
+		virtq_notify_fn *notify, void *notify_arg);
 
 /* Text for an error code (for log messages). */
 const char *virtq_strerror(enum virtq_err e);

@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #include "devices/disk/blockdev.h"
+#include "vmm/iov.h" /* iovec byte ranges, for every format */
 
 /* ---- host file ---- */
 struct bdfile {
@@ -43,20 +44,6 @@ int bdfile_discard(struct bdfile *f, uint64_t off, uint64_t len);
 int bdfile_zero(struct bdfile *f, uint64_t off, uint64_t len, bool may_unmap);
 int bdfile_size(struct bdfile *f, uint64_t *size);
 int bdfile_truncate(struct bdfile *f, uint64_t size);
-
-/* iovec helpers */
-size_t iov_size(const struct iovec *iov, int iovcnt);
-/* Copy len bytes starting skip bytes into the iovec to/from buf. */
-void iov_to_buf(const struct iovec *iov, int iovcnt, size_t skip, void *buf,
-		size_t len);
-void iov_from_buf(const struct iovec *iov, int iovcnt, size_t skip,
-		  const void *buf, size_t len);
-void iov_memset(const struct iovec *iov, int iovcnt, size_t skip, int c,
-		size_t len);
-/* Build in out[] (capacity max) the sub-vector [skip, skip+len) of iov;
- * returns the number of entries or -EINVAL if it does not fit. */
-int iov_slice(const struct iovec *iov, int iovcnt, size_t skip, size_t len,
-	      struct iovec *out, int max);
 
 /* ---- opening ---- */
 /* Images already open along a backing chain (loop detection). */

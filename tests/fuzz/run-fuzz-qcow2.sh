@@ -18,10 +18,10 @@ clang -g -O1 -std=gnu11 -D_GNU_SOURCE -I"$src" \
 	-o "$out/fuzz_qcow2" "$src/tests/fuzz/fuzz_qcow2.c" \
 	"$disk/blockdev.c" "$disk/raw.c" "$disk/qcow2.c" "$disk/qcow2_meta.c" \
 	"$disk/qcow2_map.c" "$disk/qcow2_io.c" "$disk/qcow2_refcount.c" \
-	"$disk/qcow2_check.c" "$src/vmm/log.c" -lz -lzstd -lpthread
+	"$disk/qcow2_check.c" "$src/vmm/log.c" "$src/vmm/iov.c" -lz -lzstd -lpthread
 clang -O1 -std=gnu11 -D_GNU_SOURCE -I"$src" -o "$out/img" \
 	"$src/tests/disk/img-tool.c" "$disk"/{blockdev,raw,qcow2,qcow2_meta,qcow2_map,qcow2_io,qcow2_refcount,qcow2_check,img}.c \
-	"$src/vmm/log.c" -lz -lzstd -lpthread
+	"$src/vmm/log.c" "$src/vmm/iov.c" -lz -lzstd -lpthread
 mkdir -p "$out/corpus"
 cp "$src"/tests/fuzz/seeds-qcow2/* "$out/corpus/" 2>/dev/null || true
 "$out/img" create -o cluster_size=512 "$out/corpus/c512.qcow2" 64K >/dev/null

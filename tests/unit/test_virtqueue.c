@@ -611,6 +611,225 @@ static void test_random_rings(void **state)
 #undef RND
 }
 
+/* ---- virtq_drain ---- */
+
+/* What the drain callbacks saw and what they are told to do. */
+static struct drain_log {
+	unsigned handled, notified;
+	uint16_t heads[16];
+	int fail_at;        /* handle number (1-based) that returns fail_ret */
+	int fail_ret;
+	unsigned race_on_notify; /* chains to offer from inside notify() */
+} dl;
+
+static int drain_handle(void *opaque, struct virtq_req *r, uint32_t *written)
+{
+	(void)opaque;
+	dl.heads[dl.handled % 16] = r->head;
+	dl.handled++;
+	if (dl.fail_at && (int)dl.handled == dl.fail_at)
+		return dl.fail_ret;
+	*written = r->in_len;
+	return VIRTQ_REQ_DONE;
+}
+
+static void drain_notify(void *opaque)
+{
+	(void)opaque;
+	dl.notified++;
+	/* The driver adds a chain after our last pop found the ring empty
+	 * and before notifications are back on: it sees NO_NOTIFY and does
+	 * not kick, so the drain itself must find it. */
+	while (dl.race_on_notify) {
+		dl.race_on_notify--;
+		offer(2);
+	}
+}
+
+/* A fresh log, and heads 0, 1, 2 with one writable byte each. */
+static unsigned drain_of(unsigned budget)
+{
+	memset(&dl, 0, sizeof(dl));
+	for (unsigned i = 0; i < 3; i++)
+		set_desc(DESC, i, BUF + 0x100 * i, 1, VRING_DESC_F_WRITE, 0);
+	return budget;
+}
+
+static int drain(unsigned budget)
+{
+	return virtq_drain(&q, req, budget, drain_handle, NULL, drain_notify,
+			   NULL);
+}
+
+static void test_drain_all(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	offer(0);
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(dl.heads[0], 0);
+	assert_int_equal(dl.heads[1], 1);
+	assert_int_equal(used()->idx, 2);
+	assert_int_equal(used()->ring[1].id, 1);
+	assert_int_equal(used()->ring[1].len, 1);
+	assert_int_equal(dl.notified, 1); /* one interrupt for both */
+	assert_int_equal(used()->flags, 0); /* kicks wanted again */
+	/* an empty ring: nothing handled, no interrupt */
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(dl.notified, 1);
+}
+
+static void test_drain_race_before_enable(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	offer(0);
+	dl.race_on_notify = 1;
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	/* the late chain was served by the same drain, and announced */
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(dl.heads[1], 2);
+	assert_int_equal(used()->idx, 2);
+	assert_int_equal(dl.notified, 2);
+	assert_false(virtq_has_avail(&q));
+	assert_int_equal(used()->flags, 0);
+}
+
+static void test_drain_race_event_idx(void **state)
+{
+	uint16_t *avail_event = (uint16_t *)&used()->ring[QSZ];
+	unsigned d = drain_of(0);
+
+	(void)state;
+	q.event_idx = true;
+	offer(0);
+	dl.race_on_notify = 1;
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(used()->idx, 2);
+	/* kick me at the next new one */
+	assert_int_equal(*avail_event, 2);
+}
+
+static void test_drain_event_idx_suppresses(void **state)
+{
+	uint16_t *used_event = &avail()->ring[QSZ];
+	unsigned d = drain_of(0);
+
+	(void)state;
+	q.event_idx = true;
+	offer(0);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.notified, 1); /* the first always goes out */
+	/* the driver wants an interrupt only once used idx passes 3 */
+	*used_event = 3;
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.notified, 1);
+	offer(0);
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.notified, 2);
+	assert_int_equal(used()->idx, 4);
+}
+
+static void test_drain_callback_error(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	offer(0);
+	offer(1);
+	offer(2);
+	dl.fail_at = 2;
+	dl.fail_ret = -EIO;
+	assert_int_equal(drain(d), -EIO);
+	/* the first chain is done, the bad one is neither pushed nor given
+	 * back, the third is left alone; the caller interrupts if it wants */
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(used()->idx, 1);
+	assert_int_equal(q.last_avail_idx, 2);
+	assert_int_equal(dl.notified, 0);
+	assert_false(q.broken);
+	assert_true(virtq_need_notify(&q));
+}
+
+static void test_drain_broken_ring(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	offer(0);
+	offer(QSZ); /* head out of range */
+	assert_int_equal(drain(d), -EINVAL);
+	assert_true(q.broken);
+	assert_int_equal(q.error, VIRTQ_ERR_HEAD);
+	assert_int_equal(dl.handled, 1);
+	assert_int_equal(used()->idx, 1);
+	assert_int_equal(dl.notified, 0);
+	/* and stays so */
+	assert_int_equal(drain(d), -EINVAL);
+	assert_int_equal(dl.handled, 1);
+}
+
+static void test_drain_retry_backpressure(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	offer(0);
+	offer(1);
+	dl.fail_at = 2;
+	dl.fail_ret = VIRTQ_REQ_RETRY;
+	assert_int_equal(drain(d), VIRTQ_DRAIN_STOPPED);
+	assert_int_equal(used()->idx, 1);
+	assert_int_equal(dl.notified, 1); /* for the first chain */
+	/* notifications stay off; the chain is offered again */
+	assert_int_equal(used()->flags, VRING_USED_F_NO_NOTIFY);
+	dl.fail_at = 0;
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 3);
+	assert_int_equal(dl.heads[2], 1);
+	assert_int_equal(used()->idx, 2);
+	assert_int_equal(used()->flags, 0);
+}
+
+static void test_drain_budget(void **state)
+{
+	unsigned d = drain_of(2);
+
+	(void)state;
+	offer(0);
+	offer(1);
+	offer(2);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_BUDGET);
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(used()->idx, 2);
+	assert_int_equal(dl.notified, 1);
+	assert_int_equal(used()->flags, VRING_USED_F_NO_NOTIFY);
+	/* the next call goes on where this one stopped */
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 3);
+	assert_int_equal(used()->idx, 3);
+}
+
+static void test_drain_not_ready(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	offer(0);
+	virtq_reset(&q);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 0);
+	assert_int_equal(dl.notified, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +870,15 @@ int main(void)
 		T(test_event_idx),
 		T(test_no_notify_flag),
 		T(test_random_rings),
+		T(test_drain_all),
+		T(test_drain_race_before_enable),
+		T(test_drain_race_event_idx),
+		T(test_drain_event_idx_suppresses),
+		T(test_drain_callback_error),
+		T(test_drain_broken_ring),
+		T(test_drain_retry_backpressure),
+		T(test_drain_budget),
+		T(test_drain_not_ready),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
