@@ -121,7 +121,8 @@ open_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 }
 
 #define FAIL(...) return open_err(err, errlen, -EINVAL, __VA_ARGS__)
-#define NOMEM(p) return open_err(err, errlen, -ENOMEM, "%s: %s", p, strerror(ENOMEM))
+#define NOMEM(p) \
+	return open_err(err, errlen, -ENOMEM, "%s: %s", p, strerror(ENOMEM))
 
 static const char *feature_name(const uint8_t *tab, uint32_t tablen, int type,
 				int bit, char *buf, size_t buflen)
