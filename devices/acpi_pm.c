@@ -14,6 +14,7 @@
  */
 #include "acpi_pm.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,41 +150,57 @@ static void reset_io(void *opaque, uint64_t offset, void *data, unsigned len,
 	pthread_mutex_unlock(&pm->lock);
 }
 
-struct acpi_pm *acpi_pm_create(struct vm *vm)
+static struct acpi_pm *of(struct device *dev)
 {
-	struct acpi_pm *pm = calloc(1, sizeof(*pm));
-	int r;
-
-	if (!pm) {
-		pr_err("acpi: out of memory");
-		return NULL;
-	}
-	pm->vm = vm;
-	pthread_mutex_init(&pm->lock, NULL);
-	r = bus_add(&vm->pio, X86_ACPI_PM_BASE, PM_LEN, pm1_io, pm, "acpi-pm");
-	if (r == 0) {
-		r = bus_add(&vm->pio, X86_ACPI_RESET_PORT, 1, reset_io, pm,
-			    "acpi-reset");
-		if (r)
-			bus_remove(&vm->pio, X86_ACPI_PM_BASE);
-	}
-	if (r) {
-		pr_err("acpi: cannot register the PM ports: %s", strerror(-r));
-		pthread_mutex_destroy(&pm->lock);
-		free(pm);
-		return NULL;
-	}
-	return pm;
+	return container_of(dev, struct acpi_pm, dev);
 }
 
-void acpi_pm_destroy(struct acpi_pm *pm)
+static int pm_attach(struct device *dev)
 {
-	if (!pm)
-		return;
-	bus_remove(&pm->vm->pio, X86_ACPI_RESET_PORT);
-	bus_remove(&pm->vm->pio, X86_ACPI_PM_BASE);
+	struct acpi_pm *pm = of(dev);
+	int r = bus_add(&pm->vm->pio, X86_ACPI_PM_BASE, PM_LEN, pm1_io, pm,
+			"acpi-pm");
+
+	if (r)
+		return r;
+	r = bus_add(&pm->vm->pio, X86_ACPI_RESET_PORT, 1, reset_io, pm,
+		    "acpi-reset");
+	if (r) {
+		bus_remove(&pm->vm->pio, X86_ACPI_PM_BASE);
+		return r;
+	}
+	pm->attached = true;
+	return 0;
+}
+
+static void pm_free(struct device *dev)
+{
+	struct acpi_pm *pm = of(dev);
+
+	if (pm->attached) {
+		bus_remove(&pm->vm->pio, X86_ACPI_RESET_PORT);
+		bus_remove(&pm->vm->pio, X86_ACPI_PM_BASE);
+	}
 	pthread_mutex_destroy(&pm->lock);
 	free(pm);
+}
+
+static const struct device_ops pm_ops = {
+	.attach = pm_attach,
+	.free = pm_free,
+};
+
+int acpi_pm_create(struct vm *vm, struct acpi_pm **out)
+{
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+
+	if (!pm)
+		return -ENOMEM;
+	device_init(&pm->dev, &pm_ops, "acpi-pm", vm, "acpi-pm");
+	pm->vm = vm;
+	pthread_mutex_init(&pm->lock, NULL);
+	*out = pm;
+	return 0;
 }
 
 void acpi_pm_power_button(struct acpi_pm *pm)

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/device.h"
+
 struct vm;
 
 #define PM1_STS_PWRBTN (1u << 8)
@@ -40,7 +42,9 @@ struct vm;
 #define RESET_RST_CPU 0x04
 
 struct acpi_pm {
+	struct device dev;
 	struct vm *vm;
+	bool attached;
 	pthread_mutex_t lock; /* vCPU threads and the power-button caller */
 	uint16_t sts, en, cnt;
 	uint8_t reset;
@@ -48,12 +52,10 @@ struct acpi_pm {
 	bool sleep_warned;
 };
 
-/* Allocate the device and register its ports on vm->pio (PM1a at
- * X86_ACPI_PM_BASE, 6 bytes; reset at X86_ACPI_RESET_PORT, 1 byte).
- * NULL on failure (message printed). */
-struct acpi_pm *acpi_pm_create(struct vm *vm);
-/* Unregister the ports and free the device. */
-void acpi_pm_destroy(struct acpi_pm *pm);
+/* Create the device (device.h); attaching it registers its ports on
+ * vm->pio (PM1a at X86_ACPI_PM_BASE, 6 bytes; reset at
+ * X86_ACPI_RESET_PORT, 1 byte), freeing it removes them. 0 or -errno. */
+int acpi_pm_create(struct vm *vm, struct acpi_pm **out);
 
 /* Press the fixed-feature power button: set PWRBTN_STS and raise the SCI
  * if the guest enabled the event. Any thread (takes a mutex and calls

@@ -12,7 +12,12 @@
  */
 #include "i8042.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "vmm/bus.h"
+#include "vmm/vm.h"
 
 #define STS_OBF 0x01
 #define STS_SYS 0x04
@@ -205,4 +210,68 @@ void i8042_cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 		  bool is_write)
 {
 	port_io(opaque, true, off, data, len, is_write);
+}
+
+/* ---- the controller as a device of a VM ---- */
+
+#define I8042_IRQ 1
+
+static struct i8042 *of(struct device *dev)
+{
+	return container_of(dev, struct i8042, dev);
+}
+
+static void kbd_irq(void *opaque, bool level)
+{
+	vm_irq_line(opaque, I8042_IRQ, level);
+}
+
+static void kbd_reset(void *opaque)
+{
+	vm_request_reboot(opaque);
+}
+
+static int i8042_attach(struct device *dev)
+{
+	struct i8042 *k = of(dev);
+	int ret = bus_add(&dev->vm->pio, 0x60, 1, i8042_data_io, k, dev->name);
+
+	if (ret)
+		return ret;
+	ret = bus_add(&dev->vm->pio, 0x64, 1, i8042_cmd_io, k, dev->name);
+	if (ret) {
+		bus_remove(&dev->vm->pio, 0x60);
+		return ret;
+	}
+	k->attached = true;
+	return 0;
+}
+
+static void i8042_free(struct device *dev)
+{
+	struct i8042 *k = of(dev);
+
+	if (k->attached) {
+		bus_remove(&dev->vm->pio, 0x64);
+		bus_remove(&dev->vm->pio, 0x60);
+	}
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}
+
+static const struct device_ops i8042_ops = {
+	.attach = i8042_attach,
+	.free = i8042_free,
+};
+
+int i8042_create(struct vm *vm, struct i8042 **out)
+{
+	struct i8042 *k = malloc(sizeof(*k));
+
+	if (!k)
+		return -ENOMEM;
+	i8042_init(k, kbd_irq, kbd_reset, vm);
+	device_init(&k->dev, &i8042_ops, "i8042", vm, "i8042");
+	*out = k;
+	return 0;
 }

@@ -10,9 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/device.h"
+
+struct vm;
+
 #define I8042_QUEUE 16
 
 struct i8042 {
+	struct device dev; /* as a device of a VM: i8042_create() */
+	bool attached;
 	pthread_mutex_t lock;
 	uint8_t ctr;        /* controller command byte ("CTR") */
 	uint8_t pending;    /* command awaiting its data byte, or 0 */
@@ -27,6 +33,12 @@ struct i8042 {
 	void *opaque;
 };
 
+/* The controller of a VM (device.h): ports 0x60 and 0x64, keyboard
+ * interrupt on ISA IRQ 1, and its reset line reboots the VM. 0 or -errno. */
+int i8042_create(struct vm *vm, struct i8042 **out);
+
+/* The model alone: the owner registers the bus handlers and supplies the
+ * interrupt line and reset callbacks. */
 void i8042_init(struct i8042 *k, void (*set_irq)(void *, bool),
 		void (*reset)(void *), void *opaque);
 /* Bus handlers: data port 0x60 and status/command port 0x64. */

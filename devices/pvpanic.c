@@ -17,8 +17,7 @@
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
-/* The device's private state; struct pvpanic comes first, so the pointer
- * handed out as the BAR's opaque is also the allocation to free. */
+/* The device's private state around the public struct pvpanic. */
 struct pvpanic_state {
 	struct pvpanic p;
 	bool crash_logged;
@@ -49,30 +48,45 @@ void pvpanic_bar_io(void *opaque, uint64_t offset, void *data, unsigned len,
 	}
 }
 
-int pvpanic_create(struct vm *vm)
+static int pvpanic_attach(struct device *dev)
 {
-	struct pvpanic_state *st;
+	struct pvpanic *p = container_of(dev, struct pvpanic, dev);
+
+	if (!p->vm->pci)
+		return -ENODEV;
+	return pci_bus_add(p->vm->pci, &p->pci);
+}
+
+static void pvpanic_free(struct device *dev)
+{
+	free(container_of(dev, struct pvpanic_state, p.dev));
+}
+
+static const struct device_ops pvpanic_ops = {
+	.attach = pvpanic_attach,
+	.free = pvpanic_free,
+};
+
+int pvpanic_create(struct vm *vm, struct pvpanic **out)
+{
+	struct pvpanic_state *st = calloc(1, sizeof(*st));
 	struct pvpanic *p;
 	int r;
 
-	if (!vm->pci)
-		return -ENODEV;
-	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
 	p = &st->p;
+	device_init(&p->dev, &pvpanic_ops, "pvpanic", vm, "pvpanic");
 	p->vm = vm;
 	pci_dev_init(&p->pci, "pvpanic", PVPANIC_VENDOR, PVPANIC_DEVICE,
 		     PVPANIC_CLASS, 1, 0x1af4, 0x1100);
 	p->pci.opaque = p;
 	r = pci_dev_set_bar(&p->pci, 0, PCI_BAR_MEM32, PVPANIC_BAR_SIZE,
 			    pvpanic_bar_io, p);
-	if (r == 0)
-		r = pci_bus_add(vm->pci, &p->pci);
 	if (r) {
-		pr_err("pvpanic: cannot add the PCI device: %s", strerror(-r));
 		free(st);
 		return r;
 	}
+	*out = p;
 	return 0;
 }

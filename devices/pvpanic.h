@@ -8,6 +8,7 @@
 #define MINIVMM_PVPANIC_H
 
 #include "devices/pci.h"
+#include "vmm/device.h"
 
 struct vm;
 
@@ -21,14 +22,16 @@ struct vm;
 #define PVPANIC_EVENTS (PVPANIC_PANICKED | PVPANIC_CRASH_LOADED)
 
 struct pvpanic {
+	struct device dev;
 	struct vm *vm;
 	struct pci_dev pci;
 };
 
-/* Create the device and plug it into vm->pci (which must exist). A guest
- * write of PANICKED stops the VM with VM_EXIT_GUEST_PANIC. The device
- * lives as long as the process. 0 or -errno. */
-int pvpanic_create(struct vm *vm);
+/* Create the device (device.h); attaching it plugs it into vm->pci (which
+ * must exist by then: -ENODEV otherwise). A guest write of PANICKED stops
+ * the VM with VM_EXIT_GUEST_PANIC. It lives until the machine frees it,
+ * after the PCI bus is destroyed. 0 or -errno. */
+int pvpanic_create(struct vm *vm, struct pvpanic **out);
 
 /* Exposed for tests: the BAR 0 handler (opaque = struct pvpanic). */
 void pvpanic_bar_io(void *opaque, uint64_t offset, void *data, unsigned len,

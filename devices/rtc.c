@@ -13,7 +13,12 @@
 #include "rtc.h"
 
 #include <stdbool.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "vmm/bus.h"
+#include "vmm/vm.h"
 
 #define REG_SEC 0x00
 #define REG_MIN 0x02
@@ -164,4 +169,49 @@ void rtc_io(void *opaque, uint64_t off, void *data, unsigned len,
 			r->cmos[REG_C] = 0; /* flags clear on read */
 	}
 	pthread_mutex_unlock(&r->lock);
+}
+
+/* ---- the clock as a device of a VM ---- */
+
+#define RTC_PORT 0x70
+
+static struct rtc *of(struct device *dev)
+{
+	return container_of(dev, struct rtc, dev);
+}
+
+static int rtc_attach(struct device *dev)
+{
+	struct rtc *r = of(dev);
+	int ret = bus_add(&dev->vm->pio, RTC_PORT, 2, rtc_io, r, dev->name);
+
+	r->attached = ret == 0;
+	return ret;
+}
+
+static void rtc_free(struct device *dev)
+{
+	struct rtc *r = of(dev);
+
+	if (r->attached)
+		bus_remove(&dev->vm->pio, RTC_PORT);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+static const struct device_ops rtc_ops = {
+	.attach = rtc_attach,
+	.free = rtc_free,
+};
+
+int rtc_create(struct vm *vm, struct rtc **out)
+{
+	struct rtc *r = malloc(sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	rtc_init(r, NULL);
+	device_init(&r->dev, &rtc_ops, "rtc", vm, "rtc");
+	*out = r;
+	return 0;
 }

@@ -29,7 +29,12 @@
  */
 #include "uart16550.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "vmm/bus.h"
+#include "vmm/vm.h"
 
 #define LSR_ERRORS (UART_LSR_OE | UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
 #define BYTE_ERRORS (UART_LSR_PE | UART_LSR_FE | UART_LSR_BI)
@@ -143,7 +148,7 @@ static void update_irq(struct uart *u)
 	if (level != u->irq_level) {
 		u->irq_level = level;
 		if (u->set_irq)
-			u->set_irq(u->opaque, level);
+			u->set_irq(u->irq_opaque, level);
 	}
 }
 
@@ -183,6 +188,7 @@ void uart_init(struct uart *u, void (*set_irq)(void *, bool),
 	u->set_irq = set_irq;
 	u->tx = tx;
 	u->opaque = opaque;
+	u->irq_opaque = opaque;
 }
 
 static void write_reg(struct uart *u, unsigned reg, uint8_t v)
@@ -348,4 +354,57 @@ unsigned uart_receive(struct uart *u, const uint8_t *buf, unsigned len)
 bool uart_break(struct uart *u)
 {
 	return receive(u, &(uint8_t){ 0 }, 1, UART_LSR_BI << 8);
+}
+
+/* ---- the UART as a device of a VM ---- */
+
+static struct uart *of(struct device *dev)
+{
+	return container_of(dev, struct uart, dev);
+}
+
+static void uart_irq(void *opaque, bool level)
+{
+	struct uart *u = opaque;
+
+	vm_irq_line(u->dev.vm, u->irq, level);
+}
+
+static int uart_attach(struct device *dev)
+{
+	struct uart *u = of(dev);
+	int ret = bus_add(&dev->vm->pio, u->port, 8, uart_io, u, dev->name);
+
+	u->attached = ret == 0;
+	return ret;
+}
+
+static void uart_free(struct device *dev)
+{
+	struct uart *u = of(dev);
+
+	if (u->attached)
+		bus_remove(&dev->vm->pio, u->port);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+static const struct device_ops uart_ops = {
+	.attach = uart_attach,
+	.free = uart_free,
+};
+
+int uart_create(struct vm *vm, const struct uart_cfg *cfg, struct uart **out)
+{
+	struct uart *u = malloc(sizeof(*u));
+
+	if (!u)
+		return -ENOMEM;
+	uart_init(u, uart_irq, cfg->tx, cfg->tx_opaque);
+	device_init(&u->dev, &uart_ops, "uart16550", vm, cfg->name);
+	u->irq_opaque = u;
+	u->port = cfg->port;
+	u->irq = cfg->irq;
+	*out = u;
+	return 0;
 }

@@ -13,10 +13,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "vmm/device.h"
+
+struct vm;
+
 #define UART_FIFO_SIZE 16
 #define UART_RXBUF_SIZE 4096 /* host input waiting to enter the FIFO */
 
 struct uart {
+	struct device dev; /* as a device of a VM: uart_create() */
+	uint16_t port;     /* its 8 ports, and its ISA interrupt */
+	unsigned irq;
+	bool attached;
 	pthread_mutex_t lock;
 	/* registers */
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm, fcr;
@@ -38,9 +46,24 @@ struct uart {
 	void (*rx_ready)(void *rx_opaque);
 	void *rx_opaque;
 	bool rx_full;
-	void *opaque;
+	void *opaque;      /* tx's */
+	void *irq_opaque;  /* set_irq's: opaque, or the UART for uart_create */
 };
 
+/* A UART of a VM (device.h): 8 ports at cfg->port, interrupt cfg->irq,
+ * transmitted bytes to cfg->tx(cfg->tx_opaque, byte). Its handle is what
+ * feeds it received bytes (uart_receive). 0 or -errno. */
+struct uart_cfg {
+	const char *name;   /* instance name ("com1") */
+	uint16_t port;
+	unsigned irq;
+	void (*tx)(void *opaque, uint8_t byte);
+	void *tx_opaque;
+};
+int uart_create(struct vm *vm, const struct uart_cfg *cfg, struct uart **out);
+
+/* The model alone (the owner calls uart_io and supplies the interrupt line
+ * and transmit callbacks; opaque is passed to both). */
 void uart_init(struct uart *u, void (*set_irq)(void *, bool),
 	       void (*tx)(void *, uint8_t), void *opaque);
 /* Bus handler for the 8 registers (offset 0-7). */

@@ -257,9 +257,21 @@ static void blk_cfg_read(struct virtio_dev *d, unsigned off, void *data,
 		memset(data, 0, len);
 }
 
+/* The device's free step (virtio_pci.h): close the image, free. */
+static void blk_free(struct virtio_dev *d)
+{
+	struct virtio_blk *b = d->opaque;
+
+	blockdev_close(b->bd);
+	for (unsigned i = 0; i < b->nr_queues; i++)
+		free(b->q[i]);
+	free(b);
+}
+
 static const struct virtio_dev_ops blk_ops = {
 	.cfg_read = blk_cfg_read,
 	.queue_notify = blk_queue_notify,
+	.free = blk_free,
 };
 
 static void fill_config(struct virtio_blk *b, uint64_t *features)
@@ -302,36 +314,38 @@ static void fill_config(struct virtio_blk *b, uint64_t *features)
 	*features = f;
 }
 
-int virtio_blk_new(struct vm *vm, struct blockdev *bd, const char *serial,
-		   unsigned nr_queues, bool start, struct virtio_blk **out)
+int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
+		      struct virtio_dev **out)
 {
 	struct virtio_dev_desc desc = {
 		.name = "virtio-blk",
 		.device_id = VIRTIO_ID_BLOCK,
 		.class_code = 0x018000, /* mass storage, other */
-		.nr_queues = nr_queues,
+		.nr_queues = cfg->nr_queues,
 		.queue_size = VIRTIO_BLK_QUEUE_SIZE,
 		.queues_per_thread = 1,
 		.cfg_size = sizeof(struct virtio_blk_config),
 		.ops = &blk_ops,
 	};
+	struct blockdev *bd = cfg->bd;
 	struct virtio_blk *b;
-	unsigned i;
+	unsigned i, nr_queues = cfg->nr_queues;
 	int ret;
 
 	if (!bd || nr_queues == 0)
 		return -EINVAL;
 	if (nr_queues > VIRTIO_BLK_MAX_QUEUES) /* e.g. one per vCPU */
 		nr_queues = VIRTIO_BLK_MAX_QUEUES;
+	desc.nr_queues = nr_queues;
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
 	b->bd = bd;
 	b->sectors = bd->size / SECTOR;
 	b->nr_queues = nr_queues;
-	if (serial) /* not NUL-terminated when it is 20 bytes long */
-		memcpy(b->serial, serial,
-		       strnlen(serial, sizeof(b->serial)));
+	if (cfg->serial) /* not NUL-terminated when it is 20 bytes long */
+		memcpy(b->serial, cfg->serial,
+		       strnlen(cfg->serial, sizeof(b->serial)));
 	fill_config(b, &desc.features);
 	for (i = 0; i < nr_queues; i++) {
 		b->q[i] = calloc(1, sizeof(*b->q[i]));
@@ -343,48 +357,11 @@ int virtio_blk_new(struct vm *vm, struct blockdev *bd, const char *serial,
 	ret = virtio_pci_init(&b->dev, vm, &desc, b);
 	if (ret)
 		goto fail;
-	if (start) {
-		ret = virtio_pci_start(&b->dev);
-		if (ret) {
-			virtio_pci_destroy(&b->dev);
-			goto fail;
-		}
-	}
-	*out = b;
+	*out = &b->dev;
 	return 0;
 fail:
 	for (i = 0; i < nr_queues; i++)
 		free(b->q[i]);
 	free(b);
-	return ret;
-}
-
-struct virtio_dev *virtio_blk_dev(struct virtio_blk *b)
-{
-	return &b->dev;
-}
-
-void virtio_blk_destroy(struct virtio_blk *b)
-{
-	unsigned i;
-
-	if (!b)
-		return;
-	virtio_pci_destroy(&b->dev);
-	blockdev_close(b->bd);
-	for (i = 0; i < b->nr_queues; i++)
-		free(b->q[i]);
-	free(b);
-}
-
-int virtio_blk_create(struct vm *vm, struct blockdev *bd, const char *serial,
-		      unsigned nr_queues)
-{
-	struct virtio_blk *b;
-	int ret = virtio_blk_new(vm, bd, serial, nr_queues, true, &b);
-
-	if (ret)
-		pr_err("virtio-blk %s: cannot create device: %s", bd->path,
-		       strerror(-ret));
 	return ret;
 }

@@ -5,32 +5,27 @@
 #ifndef MINIVMM_VIRTIO_BLK_H
 #define MINIVMM_VIRTIO_BLK_H
 
-#include <stdbool.h>
-
 struct vm;
+struct virtio_dev;
 struct blockdev;
-struct virtio_blk;
 
 /* Largest nr_queues accepted (VIRTIO_BLK_F_MQ). */
 #define VIRTIO_BLK_MAX_QUEUES 16
 /* Queue size offered; seg_max is this minus 2 (header and status). */
 #define VIRTIO_BLK_QUEUE_SIZE 256
 
-/* Create a virtio-blk PCI device on vm->pci backed by bd (which the device
- * then owns and closes at virtio_blk_destroy), with an optional serial
- * (GET_ID, at most 20 bytes used; NULL for none) and nr_queues request
- * queues (>= 1, more than VIRTIO_BLK_MAX_QUEUES are clamped to it; >1
- * offers VIRTIO_BLK_F_MQ), each served
- * by its own I/O thread, which are started here. 0 or -errno. */
-int virtio_blk_create(struct vm *vm, struct blockdev *bd, const char *serial,
-		      unsigned nr_queues);
+struct virtio_blk_cfg {
+	struct blockdev *bd;  /* the image; the device owns it once created */
+	const char *serial;   /* GET_ID (at most 20 bytes used); NULL: none */
+	unsigned nr_queues;   /* >= 1, more than VIRTIO_BLK_MAX_QUEUES are
+			       * clamped to it; >1 offers VIRTIO_BLK_F_MQ */
+};
 
-/* Lower level, for tests and the bench: create without adding it to a bus
- * or starting threads when `start` is false. *out receives the device. */
-int virtio_blk_new(struct vm *vm, struct blockdev *bd, const char *serial,
-		   unsigned nr_queues, bool start, struct virtio_blk **out);
-struct virtio_dev *virtio_blk_dev(struct virtio_blk *b);
-/* Stop threads, close the blockdev, free. */
-void virtio_blk_destroy(struct virtio_blk *b);
+/* Create a virtio-blk device backed by cfg->bd (device.h, virtio_pci.h):
+ * each request queue is served by its own I/O thread once attached, and
+ * freeing the device closes the blockdev. On failure cfg->bd stays the
+ * caller's. 0 or -errno. */
+int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
+		      struct virtio_dev **out);
 
 #endif

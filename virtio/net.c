@@ -240,9 +240,6 @@ void net_core_free(struct net_dev *n)
 
 /* ---- virtio-pci glue ---- */
 
-static struct net_dev *devices;
-static pthread_mutex_t devices_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static struct net_dev *of(struct virtio_dev *d)
 {
 	return d->opaque;
@@ -340,14 +337,28 @@ static void net_reset(struct virtio_dev *d)
 		pr_warn("net%u: cannot clear tap offloads", n->index);
 }
 
+/* The device's free step (virtio_pci.h): close the tap (a tap we created
+ * is removed, a pre-existing one is restored), leave vm->stats, free. */
+static void net_free(struct virtio_dev *d)
+{
+	struct net_dev *n = of(d);
+
+	tap_close(&n->tap);
+	net_core_free(n);
+	stats_del_source(&n->vm->stats, &n->stats_src);
+	free(n);
+}
+
 static const struct virtio_dev_ops net_ops = {
 	.cfg_read = net_cfg_read,
 	.queue_notify = net_queue_notify,
 	.features_ok = net_features_ok,
 	.reset = net_reset,
+	.free = net_free,
 };
 
-int virtio_net_create(struct vm *vm, const struct net_cfg *cfg)
+int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
+		      unsigned index, struct virtio_dev **out)
 {
 	struct net_dev *n = calloc(1, sizeof(*n));
 	struct virtio_dev_desc desc = {
@@ -368,15 +379,7 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg)
 	n->fd = -1;
 	n->tap.fd = -1;
 	n->vm = vm;
-	/* The index is the device's place on the command line: devices are
-	 * created in that order and a failure ends the VM, so it is the
-	 * number this VM has so far. It restarts from 0 with the VM (not a
-	 * process-wide counter), keeping the default MAC stable across
-	 * --on-reboot=restart. */
-	pthread_mutex_lock(&devices_lock);
-	for (struct net_dev *o = devices; o; o = o->next)
-		n->index += o->vm == vm;
-	pthread_mutex_unlock(&devices_lock);
+	n->index = index;
 	if (cfg->mac_set)
 		memcpy(mac, cfg->mac, 6);
 	else
@@ -391,11 +394,8 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg)
 		goto fail;
 	desc.features = net_device_features(n->tap.offload_ok);
 	r = virtio_pci_init(&n->vdev, vm, &desc, n);
-	if (r) {
-		pr_err("virtio-net: cannot create the PCI device: %s",
-		       strerror(-r));
+	if (r)
 		goto fail_core;
-	}
 	for (unsigned i = 0; i < NET_NR_QUEUES; i++)
 		n->vq[i] = &n->vdev.vqs[i];
 	n->notify = pci_notify;
@@ -407,21 +407,12 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg)
 	r = evloop_add(n->loop, n->fd, n->tap_events, net_tap_event, n);
 	if (r)
 		goto fail_pci;
-	r = virtio_pci_start(&n->vdev);
-	if (r) {
-		pr_err("virtio-net: cannot start the PCI device: %s",
-		       strerror(-r));
-		goto fail_pci;
-	}
-	pthread_mutex_lock(&devices_lock);
-	n->next = devices;
-	devices = n;
-	pthread_mutex_unlock(&devices_lock);
 	/* the VM is still being built: nothing walks vm->stats yet */
 	net_stats_attach(n, &vm->stats);
 	pr_info("net%u: tap %s%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x",
 		n->index, n->tap.ifname, n->tap.bridge[0] ? " on bridge " : "",
 		n->tap.bridge, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	*out = &n->vdev;
 	return 0;
 
 fail_pci:
@@ -432,38 +423,4 @@ fail:
 	tap_close(&n->tap);
 	free(n);
 	return r;
-}
-
-void virtio_net_destroy_all(struct vm *vm)
-{
-	pthread_mutex_lock(&devices_lock);
-	for (struct net_dev *n = devices; n; n = n->next) {
-		if (n->vm != vm || n->stopped)
-			continue;
-		virtio_pci_destroy(&n->vdev); /* stops the I/O threads */
-		tap_close(&n->tap);
-		net_core_free(n);
-		/* n->vdev.pci stays referenced by the PCI bus until the bus
-		 * is destroyed: virtio_net_free_all frees n after that. */
-		n->stopped = true;
-	}
-	pthread_mutex_unlock(&devices_lock);
-}
-
-void virtio_net_free_all(struct vm *vm)
-{
-	struct net_dev **pn, *n;
-
-	pthread_mutex_lock(&devices_lock);
-	for (pn = &devices; (n = *pn);) {
-		if (n->vm != vm || !n->stopped) {
-			pn = &n->next;
-			continue;
-		}
-		*pn = n->next;
-		virtio_pci_destroy(&n->vdev); /* releases what the bus left */
-		stats_del_source(&vm->stats, &n->stats_src);
-		free(n);
-	}
-	pthread_mutex_unlock(&devices_lock);
 }

@@ -43,16 +43,14 @@ struct net_cfg {
 	bool mac_set;
 };
 
-/* Create a virtio-net PCI device on vm->pci backed by tap cfg->tap. Without
- * cfg->mac_set the MAC is net_default_mac(cfg->tap, n) for the n-th device
- * created. Prints the reason of a failure. 0 or -errno. */
-int virtio_net_create(struct vm *vm, const struct net_cfg *cfg);
-
-/* Stop every net device of vm and close its tap (a tap we created is
- * removed, a pre-existing one is restored). Call at VM teardown. */
-void virtio_net_destroy_all(struct vm *vm);
-/* Free the devices destroy_all stopped; call after pci_bus_destroy. */
-void virtio_net_free_all(struct vm *vm);
+/* Create a virtio-net device backed by tap cfg->tap (device.h,
+ * virtio_pci.h), the index-th network device of the VM (its log name
+ * net<index>; without cfg->mac_set the MAC is net_default_mac(cfg->tap,
+ * index)). Attaching it starts its I/O threads; freeing it closes the tap
+ * (a tap we created is removed, a pre-existing one is restored). 0 or
+ * -errno. */
+int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
+		      unsigned index, struct virtio_dev **out);
 
 /* "52:54:00:12:34:56" (hex, case-insensitive, ':' or '-') -> mac. Refuses
  * multicast and all-zero addresses. 0 or -EINVAL (message printed). */
@@ -135,7 +133,6 @@ struct net_dev {
 	struct virtio_dev vdev;     /* the transport (unused by tests) */
 	struct vm *vm;
 	unsigned index;
-	bool stopped;               /* destroy_all ran; freed by free_all */
 	struct tap tap;
 	int fd;                     /* frames in and out: tap.fd, or a test fd */
 
@@ -181,7 +178,6 @@ struct net_dev {
 	struct net_stats st;
 	struct stats_source stats_src; /* our part of vm->stats (--stats,
 					* the control socket's "info") */
-	struct net_dev *next;       /* list of devices */
 };
 
 /* Allocate the buffers and set the reset state; fd is where frames are
@@ -228,7 +224,7 @@ void net_stats_print(const struct net_dev *n, FILE *f);
  * like snprintf (returns the length it needs). */
 int net_stats_json(const struct net_dev *n, char *buf, size_t len);
 /* Add n's section to vs (vm->stats; virtio_net_create() does it, and
- * virtio_net_free_all() takes it out again). */
+ * freeing the device takes it out again). */
 void net_stats_attach(struct net_dev *n, struct vm_stats *vs);
 
 #endif

@@ -81,12 +81,18 @@ static void rng_cfg_read(struct virtio_dev *d, unsigned off, void *data,
 	memset(data, 0, len);
 }
 
+static void rng_free(struct virtio_dev *d)
+{
+	free(d->opaque);
+}
+
 static const struct virtio_dev_ops rng_ops = {
 	.cfg_read = rng_cfg_read,
 	.queue_notify = rng_queue_notify,
+	.free = rng_free,
 };
 
-int virtio_rng_create(struct vm *vm, struct virtio_rng **out)
+int virtio_rng_create(struct vm *vm, struct virtio_dev **out)
 {
 	struct virtio_dev_desc desc = {
 		.name = "virtio-rng",
@@ -103,31 +109,10 @@ int virtio_rng_create(struct vm *vm, struct virtio_rng **out)
 	if (!rng)
 		return -ENOMEM;
 	ret = virtio_pci_init(&rng->dev, vm, &desc, rng);
-	if (ret)
-		goto fail;
-	ret = virtio_pci_start(&rng->dev);
 	if (ret) {
-		virtio_pci_destroy(&rng->dev);
-		goto fail;
+		free(rng);
+		return ret;
 	}
-	*out = rng;
+	*out = &rng->dev;
 	return 0;
-fail:
-	pr_err("virtio-rng: cannot create device: %s", strerror(-ret));
-	free(rng);
-	return ret;
-}
-
-void virtio_rng_stop(struct virtio_rng *rng)
-{
-	if (rng)
-		virtio_pci_destroy(&rng->dev);
-}
-
-void virtio_rng_destroy(struct virtio_rng *rng)
-{
-	if (!rng)
-		return;
-	virtio_pci_destroy(&rng->dev); /* safe twice: releases what is left */
-	free(rng);
 }

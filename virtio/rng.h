@@ -6,13 +6,10 @@
 #define MINIVMM_VIRTIO_RNG_H
 
 struct vm;
-struct virtio_rng;
+struct virtio_dev;
 
-/* Create the device on vm->pci and start its I/O thread. 0 or -errno. */
-int virtio_rng_create(struct vm *vm, struct virtio_rng **out);
-/* Stop the I/O thread (call before pci_bus_destroy)... */
-void virtio_rng_stop(struct virtio_rng *rng);
-/* ...and free the device (after pci_bus_destroy). NULL is fine. */
-void virtio_rng_destroy(struct virtio_rng *rng);
+/* Create the device (device.h, virtio_pci.h); its I/O thread starts when
+ * it is attached. 0 or -errno. */
+int virtio_rng_create(struct vm *vm, struct virtio_dev **out);
 
 #endif

@@ -810,6 +810,8 @@ static int init_queues(struct virtio_dev *d)
 	return 0;
 }
 
+static const struct device_ops virtio_pci_device_ops;
+
 int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
 		    const struct virtio_dev_desc *desc, void *opaque)
 {
@@ -818,6 +820,7 @@ int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
 	if (!desc_ok(desc))
 		return -EINVAL;
 	memset(d, 0, sizeof(*d));
+	device_init(&d->dev, &virtio_pci_device_ops, desc->name, vm, NULL);
 	d->vm = vm;
 	d->desc = *desc;
 	if (!d->desc.queues_per_thread)
@@ -887,3 +890,30 @@ void virtio_pci_destroy(struct virtio_dev *d)
 		pci_dev_release(&d->pci);
 	d->started = false;
 }
+
+/* ---- the device.h steps, shared by every virtio model ---- */
+
+static int vdev_attach(struct device *dev)
+{
+	return virtio_pci_start(virtio_dev_of(dev));
+}
+
+static void vdev_stop(struct device *dev)
+{
+	virtio_pci_destroy(virtio_dev_of(dev));
+}
+
+static void vdev_free(struct device *dev)
+{
+	struct virtio_dev *d = virtio_dev_of(dev);
+
+	virtio_pci_destroy(d); /* off the bus now: releases the MSI-X table */
+	if (d->desc.ops->free)
+		d->desc.ops->free(d);
+}
+
+static const struct device_ops virtio_pci_device_ops = {
+	.attach = vdev_attach,
+	.stop = vdev_stop,
+	.free = vdev_free,
+};

@@ -36,6 +36,7 @@
 
 #include "devices/pci.h"
 #include "virtio/virtqueue.h"
+#include "vmm/device.h"
 
 struct vm;
 struct evloop;
@@ -87,6 +88,10 @@ struct virtio_dev_ops {
 	/* Optional: device reset (status 0 written). Every queue has been
 	 * reset on its I/O thread already; forget per-driver state. vCPU. */
 	void (*reset)(struct virtio_dev *d);
+	/* Release the model's state (d included when the model allocated
+	 * it). The transport is released already: no callback runs any
+	 * more. Called by the device's free step (device.h). */
+	void (*free)(struct virtio_dev *d);
 };
 
 struct virtio_dev_desc {
@@ -115,6 +120,7 @@ struct virtio_pci_queue {
 };
 
 struct virtio_dev {
+	struct device dev;         /* the machine's handle (device.h) */
 	struct pci_dev pci;
 	struct vm *vm;
 	struct virtio_dev_desc desc;
@@ -150,6 +156,19 @@ struct virtio_dev {
 	bool status_warned;        /* a status write tried to clear bits */
 	bool started;
 };
+
+/* Every virtio model is a device (device.h) through this transport:
+ * virtio_pci_init sets d->dev up with one set of ops for all of them:
+ *   attach  virtio_pci_start(d)
+ *   stop    virtio_pci_destroy(d)
+ *   free    virtio_pci_destroy(d) again (what the bus left), then the
+ *           model's ops->free(d)
+ * A model's <model>_create() returns d; the caller adds &d->dev to the
+ * machine's list, or (tests, the bench) calls these directly. */
+static inline struct virtio_dev *virtio_dev_of(struct device *dev)
+{
+	return container_of(dev, struct virtio_dev, dev);
+}
 
 /* Set up d (caller-allocated, zeroed or not): PCI header and IDs
  * (vendor 0x1af4, device 0x1040 + id, revision 1, subsystem 0x1af4/id),

@@ -2,51 +2,91 @@
  * device.h - the one shape every device has.
  *
  * Every device model (the UART, the i8042, the RTC, ACPI PM, pvpanic,
- * virtio-blk/net/rng, IDE, e1000...) is driven through the same five steps,
- * and the machine (vmm/machine.c) keeps every device in one list that it
- * owns, in the order the devices were created:
+ * virtio-blk/net/rng...) is driven through the same four steps, and the
+ * machine (vmm/machine.c) keeps every device in one list that it owns
+ * (struct device_list), in the order the devices were created:
  *
- *   create   <model>_create(vm, cfg, &dev)   set up the device's state and
- *            return its handle; 0 or -errno, never prints: the caller
- *            prints the one error line, naming the option at fault
+ *   create   <model>_create(vm, [cfg,] &handle)   set up the device's state
+ *            and return a typed handle that embeds struct device; 0 or
+ *            -errno, never prints (the caller prints the one error line,
+ *            naming the option at fault), leaves nothing behind on failure
  *   attach   ops->attach(dev)   claim its ports, plug into the PCI bus,
- *            start its I/O threads: from here on the guest can reach it
- *   reset    ops->reset(dev)    back to the power-on state (a platform
- *            reset); optional
+ *            start its I/O threads: from here on the guest can reach it. On
+ *            failure it leaves the device so that stop and free still work
+ *            (and never releases what another device holds)
  *   stop     ops->stop(dev)     stop every thread and timer of its own: no
  *            callback of the device runs after it returns (called with the
- *            vCPUs already stopped, before the buses are torn down); optional
- *   free     ops->free(dev)     release everything, after the buses are
+ *            vCPUs already stopped, before the PCI bus is torn down);
+ *            optional
+ *   free     ops->free(dev)     release everything, after the PCI bus is
  *            gone; the handle is invalid afterwards
  *
+ * There is no reset step: a platform reset (--on-reboot=restart) rebuilds
+ * the whole machine, and a device reset the guest asks for (virtio status
+ * 0) is the model's own business.
+ *
  * A device embeds struct device in its own state and finds itself again
- * with container_of(). Nothing else keeps a list of devices.
+ * with container_of(). Nothing but the machine's list keeps a list of
+ * devices; what the machine needs from one device (the console's UART, the
+ * ACPI power button) it keeps as the typed handle the constructor returned.
  */
 #ifndef MINIVMM_DEVICE_H
 #define MINIVMM_DEVICE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct vm;
 struct device;
 
 struct device_ops {
-	const char *kind; /* "virtio-blk", "uart16550", ... */
 	int (*attach)(struct device *dev);
-	void (*reset)(struct device *dev);
-	void (*stop)(struct device *dev);
+	void (*stop)(struct device *dev); /* optional */
 	void (*free)(struct device *dev);
 };
 
 struct device {
 	const struct device_ops *ops;
+	const char *kind; /* "virtio-blk", "uart16550", ... */
 	struct vm *vm;
-	char name[32]; /* instance name: "virtio-blk0", "com1", ... */
+	char name[32];    /* instance name: "virtio-blk0", "com1", ... */
 };
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #endif
+
+/* For constructors. name NULL: the list names it <kind><n> when it is
+ * added (n counts the devices of that kind before it). */
+static inline void device_init(struct device *dev,
+			       const struct device_ops *ops, const char *kind,
+			       struct vm *vm, const char *name)
+{
+	dev->ops = ops;
+	dev->kind = kind;
+	dev->vm = vm;
+	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "");
+}
+
+/* The machine's devices, in creation order. Zeroed is empty. */
+struct device_list {
+	struct device **devs;
+	unsigned nr, cap;
+};
+
+/* Record dev (just created) at the end of l, then attach it. The list owns
+ * dev from here whatever the result: if it cannot be recorded it is freed
+ * at once; if its attach fails it stays in the list, and the caller's
+ * teardown (device_list_stop, then device_list_free) ends it with the
+ * others. 0 or -errno (-ENOMEM, or the attach's error). */
+int device_list_add(struct device_list *l, struct device *dev);
+
+/* Stop every device, the last created first. */
+void device_list_stop(struct device_list *l);
+
+/* Free every device, the last created first, and empty the list. Call
+ * after device_list_stop and after the PCI bus is destroyed. */
+void device_list_free(struct device_list *l);
 
 #endif

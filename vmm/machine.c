@@ -5,15 +5,18 @@
  *   1. guest RAM, then the kernel, initrd and firmware tables loaded into
  *      it (every user-input error shows up here, before /dev/kvm is opened)
  *   2. the KVM VM: irqchip, PIT, memory slots, interrupt routing
- *   3. legacy devices on the port bus (COM1, i8042, RTC, port 0x80),
- *      the PCI root bus and the devices on it
+ *   3. the devices (vmm/device.h), each created then attached and recorded
+ *      in the machine's one list: the legacy ones on the port bus (COM1,
+ *      i8042, RTC, ACPI PM), the PCI root bus and the devices on it
  *   4. vCPUs (the boot vCPU in the kernel's entry state; the others wait
  *      for INIT/SIPI in the in-kernel LAPIC), the I/O thread, the console
  *   5. the main thread waits for a stop request or a signal, then tears
- *      everything down in reverse order
+ *      everything down in reverse order (devices: all stopped, last created
+ *      first, then the PCI bus destroyed, then all freed)
  */
 #include "machine.h"
 #include "api.h"
+#include "device.h"
 #include "evloop.h"
 #include "log.h"
 #include "term.h"
@@ -50,45 +53,41 @@
 
 struct machine {
 	struct vm vm;
-	struct uart com1;
-	struct i8042 kbd;
-	struct rtc rtc;
+	struct device_list devices; /* every device, in creation order */
+	struct uart *com1;          /* the console's UART */
+	struct acpi_pm *pm;         /* the power button */
 	struct console con;
 	bool have_console;
 	struct api api;
 	struct pci_bus pci;
-	struct acpi_pm *pm;
 	struct blockdev *disks[MACHINE_MAX_DISKS]; /* opened, not yet handed over */
-	struct virtio_blk *blk[MACHINE_MAX_DISKS];
-	struct virtio_rng *rng;
-	struct pvpanic *pvpanic; /* freed after the bus is destroyed */
-	/* things to undo at teardown, in reverse order */
-	struct { void (*fn)(void *); void *opaque; } exit_hooks[32];
-	unsigned nr_exit_hooks;
 };
 
-/* ---- legacy device glue: callbacks from device models into the VM ---- */
+/* ---- devices ---- */
 
-static void com1_irq(void *opaque, bool level)
+/* Record a device its constructor just returned in the machine's list and
+ * attach it (device_list_add: from here teardown() ends it, whatever
+ * happens). */
+static int plug(struct machine *m, struct device *dev)
 {
-	vm_irq_line(opaque, X86_IRQ_COM1, level);
+	return device_list_add(&m->devices, dev);
 }
 
-static void kbd_irq(void *opaque, bool level)
+/* The one error line of a device that could not be created or attached:
+ * "<option>: cannot create the <kind> device: <reason>". */
+static int create_failed(const char *opt, const char *kind, int ret)
 {
-	vm_irq_line(opaque, 1, level);
-}
-
-static void kbd_reset(void *opaque)
-{
-	vm_request_reboot(opaque);
+	pr_err("%s%scannot create the %s device: %s", opt ? opt : "",
+	       opt ? ": " : "", kind, strerror(-ret));
+	return ret;
 }
 
 /* Port 0x80 (POST codes / I/O delay) with the DMA page registers beside it
  * (0x81-0x8f: Linux's DMA code reads 0x87 once at boot), the absent serial
  * ports, and the two Super I/O configuration ports (0x2e/0x2f, 0x4e/0x4f:
  * Debian's generic kernel probes them for a chip; all ones says there is
- * none): accepted, reads as all ones, nothing counted as unhandled. */
+ * none): accepted, reads as all ones, nothing counted as unhandled. They
+ * have no state: the port bus holds them until the VM is destroyed. */
 static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
 		      bool is_write)
 {
@@ -98,25 +97,31 @@ static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
 		memset(data, 0xff, len);
 }
 
+/* The PC's legacy devices on the port bus. */
 static int add_legacy_devices(struct machine *m)
 {
 	struct vm *vm = &m->vm;
 	static const struct { uint16_t port, len; const char *name; } absent[] = {
+		{ 0x80, 16, "port80" },
 		{ 0x2f8, 8, "absent serial port" }, { 0x3e8, 8, "absent serial port" },
 		{ 0x2e8, 8, "absent serial port" }, { 0x2e, 2, "absent Super I/O" },
 		{ 0x4e, 2, "absent Super I/O" },
 	};
+	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
+				       .irq = X86_IRQ_COM1, .tx = console_tx,
+				       .tx_opaque = vm };
+	struct i8042 *kbd;
+	struct rtc *rtc;
 	int ret;
 
-	uart_init(&m->com1, com1_irq, console_tx, vm);
-	i8042_init(&m->kbd, kbd_irq, kbd_reset, vm);
-	rtc_init(&m->rtc, NULL);
-	if ((ret = bus_add(&vm->pio, 0x3f8, 8, uart_io, &m->com1, "com1")) ||
-	    (ret = bus_add(&vm->pio, 0x60, 1, i8042_data_io, &m->kbd, "i8042")) ||
-	    (ret = bus_add(&vm->pio, 0x64, 1, i8042_cmd_io, &m->kbd, "i8042")) ||
-	    (ret = bus_add(&vm->pio, 0x70, 2, rtc_io, &m->rtc, "rtc")) ||
-	    (ret = bus_add(&vm->pio, 0x80, 16, ignore_io, NULL, "port80")))
-		return ret;
+	if ((ret = uart_create(vm, &com1, &m->com1)) || (ret = plug(m, &m->com1->dev)))
+		return create_failed(NULL, "COM1 16550 UART", ret);
+	if ((ret = i8042_create(vm, &kbd)) || (ret = plug(m, &kbd->dev)))
+		return create_failed(NULL, "i8042", ret);
+	if ((ret = rtc_create(vm, &rtc)) || (ret = plug(m, &rtc->dev)))
+		return create_failed(NULL, "RTC", ret);
+	if ((ret = acpi_pm_create(vm, &m->pm)) || (ret = plug(m, &m->pm->dev)))
+		return create_failed(NULL, "ACPI PM", ret);
 	for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
 		if ((ret = bus_add(&vm->pio, absent[i].port, absent[i].len,
 				   ignore_io, NULL, absent[i].name)))
@@ -165,14 +170,6 @@ static int check_pvm(const struct machine_cfg *cfg)
 	       "cannot run a Linux kernel; run minivmm through "
 	       "tests/harness/kvm-run (an emulated KVM host) instead");
 	return -ENOTSUP;
-}
-
-/* ---- teardown hooks ---- */
-
-static __attribute__((unused)) void add_exit_hook(struct machine *m, void (*fn)(void *), void *opaque)
-{
-	if (m->nr_exit_hooks < sizeof(m->exit_hooks) / sizeof(m->exit_hooks[0]))
-		m->exit_hooks[m->nr_exit_hooks++] = (typeof(m->exit_hooks[0])){ fn, opaque };
 }
 
 /* ---- power management ---- */
@@ -276,21 +273,14 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	return 0;
 }
 
-/* pvpanic_create hands out no handle: the device is the one whose BAR 0
- * handler is pvpanic_bar_io, and that handler's opaque is its struct. */
-static struct pvpanic *find_pvpanic(struct pci_bus *bus)
-{
-	for (unsigned s = 0; s < PCI_MAX_SLOTS; s++)
-		if (bus->slots[s] && bus->slots[s]->bars[0].fn == pvpanic_bar_io)
-			return bus->slots[s]->bars[0].opaque;
-	return NULL;
-}
-
 /* The PCI root bus and what sits on it, in slot order: virtio disks, the
  * network devices, the entropy device, pvpanic. */
 static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 {
 	struct vm *vm = &m->vm;
+	struct virtio_dev *vd;
+	struct pvpanic *pvpanic;
+	char opt[300];
 	int ret;
 
 	if ((ret = pci_bus_init(&m->pci, vm)))
@@ -298,33 +288,32 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 	vm->pci = &m->pci;
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		char serial[21];
-		const char *sn = cfg->disks[i].serial;
+		struct virtio_blk_cfg bc = { .bd = m->disks[i],
+					     .serial = cfg->disks[i].serial,
+					     .nr_queues = vm->nr_cpus };
 
-		if (!sn) { /* a stable default: the disk's index */
+		if (!bc.serial) { /* a stable default: the disk's index */
 			snprintf(serial, sizeof(serial), "minivmm-disk%u", i % MACHINE_MAX_DISKS);
-			sn = serial;
+			bc.serial = serial;
 		}
-		ret = virtio_blk_new(vm, m->disks[i], sn, vm->nr_cpus, true,
-				     &m->blk[i]);
-		if (ret) {
-			pr_err("--disk %s: cannot create the virtio-blk device: %s",
-			       cfg->disks[i].path, strerror(-ret));
-			return ret;
-		}
+		snprintf(opt, sizeof(opt), "--disk %s", cfg->disks[i].path);
+		if ((ret = virtio_blk_create(vm, &bc, &vd)))
+			return create_failed(opt, "virtio-blk", ret);
 		m->disks[i] = NULL; /* owned by the device now */
+		if ((ret = plug(m, &vd->dev)))
+			return create_failed(opt, "virtio-blk", ret);
 	}
-	for (unsigned i = 0; i < cfg->nr_nets; i++)
-		if ((ret = virtio_net_create(vm, &cfg->nets[i])))
-			return ret;
-	if (cfg->rng && (ret = virtio_rng_create(vm, &m->rng))) {
-		pr_err("--rng: cannot create the virtio-rng device: %s", strerror(-ret));
-		return ret;
+	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		snprintf(opt, sizeof(opt), "--net tap=%s", cfg->nets[i].tap);
+		if ((ret = virtio_net_create(vm, &cfg->nets[i], i, &vd)) ||
+		    (ret = plug(m, &vd->dev)))
+			return create_failed(opt, "virtio-net", ret);
 	}
-	if ((ret = pvpanic_create(vm))) {
-		pr_err("cannot create the pvpanic device: %s", strerror(-ret));
-		return ret;
-	}
-	m->pvpanic = find_pvpanic(&m->pci);
+	if (cfg->rng &&
+	    ((ret = virtio_rng_create(vm, &vd)) || (ret = plug(m, &vd->dev))))
+		return create_failed("--rng", "virtio-rng", ret);
+	if ((ret = pvpanic_create(vm, &pvpanic)) || (ret = plug(m, &pvpanic->dev)))
+		return create_failed(NULL, "pvpanic", ret);
 	return 0;
 }
 
@@ -363,33 +352,18 @@ static void teardown(struct machine *m)
 	if (m->have_console)
 		console_stop(&m->con);
 	api_stop(&m->api);
-	/* Devices' I/O threads stop first, then the bus releases BARs and
-	 * interrupts, then device memory is freed: nothing may run on guest
-	 * RAM or on a freed device after this. */
-	virtio_net_destroy_all(vm);
-	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++)
-		if (m->blk[i])
-			virtio_pci_destroy(virtio_blk_dev(m->blk[i]));
-	virtio_rng_stop(m->rng);
+	/* Devices' threads stop first (the last created first), then the bus
+	 * releases BARs and interrupts, then the devices are freed: nothing
+	 * may run on guest RAM or on a freed device after this. */
+	device_list_stop(&m->devices);
 	if (vm->pci)
 		pci_bus_destroy(vm->pci);
-	virtio_rng_destroy(m->rng);
-	m->rng = NULL;
-	virtio_net_free_all(vm);
-	free(m->pvpanic);
-	m->pvpanic = NULL;
+	device_list_free(&m->devices);
+	m->com1 = NULL;
+	m->pm = NULL;
 	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++) {
-		virtio_blk_destroy(m->blk[i]);
-		m->blk[i] = NULL;
 		blockdev_close(m->disks[i]);
 		m->disks[i] = NULL;
-	}
-	if (m->pm)
-		acpi_pm_destroy(m->pm);
-	m->pm = NULL;
-	while (m->nr_exit_hooks) {
-		m->nr_exit_hooks--;
-		m->exit_hooks[m->nr_exit_hooks].fn(m->exit_hooks[m->nr_exit_hooks].opaque);
 	}
 	if (vm->io)
 		evloop_free(vm->io);
@@ -420,18 +394,12 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		ret = -ENOMEM;
 		goto fail;
 	}
-	if ((ret = add_legacy_devices(m)))
-		goto fail;
-	m->pm = acpi_pm_create(vm);
-	if (!m->pm) {
-		ret = -EIO;
-		goto fail;
-	}
-	if ((ret = add_pci_devices(m, cfg)))
+	if ((ret = add_legacy_devices(m)) ||
+	    (ret = add_pci_devices(m, cfg)))
 		goto fail;
 	if ((ret = evloop_start(vm->io)))
 		goto fail;
-	if ((ret = console_start(&m->con, vm, &m->com1, vm->io)))
+	if ((ret = console_start(&m->con, vm, m->com1, vm->io)))
 		goto fail;
 	m->have_console = true;
 	m->api.listen_fd = -1;

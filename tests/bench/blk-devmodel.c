@@ -50,7 +50,7 @@
 static struct vm vm;
 static uint8_t *ram;
 static struct vdrv drv;
-static struct virtio_blk *blk;
+static struct virtio_dev *blk; /* not attached: driven through BAR 0 */
 static int fd;
 static uint64_t disk_size;
 
@@ -272,9 +272,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "blk-devmodel: %s\n", err);
 		return 1;
 	}
-	if (virtio_blk_new(&vm, bd, "bench", 1, false, &blk))
+	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
+		.serial = "bench", .nr_queues = 1 }, &blk))
 		return 1;
-	drv.dev = virtio_blk_dev(blk);
+	drv.dev = blk;
 	drv.ram = ram;
 	if (!(vdrv_negotiate(&drv, vdrv_device_features(&drv)) &
 	      VIRTIO_CONFIG_S_FEATURES_OK))
@@ -301,7 +302,7 @@ int main(int argc, char **argv)
 					       0, ops);
 				printf("%s %s: %.0f req/s\n", name, side + 1, r);
 				/* closing writes qcow2's metadata back */
-				virtio_blk_destroy(blk);
+				blk->dev.ops->free(&blk->dev);
 				close(fd);
 				return 0;
 			}
@@ -335,7 +336,7 @@ int main(int argc, char **argv)
 			printf("%-22s %12.0f/s %12.0f/s %7.1f%%\n", s->name, d,
 			       c, 100 * d / c);
 	}
-	virtio_blk_destroy(blk);
+	blk->dev.ops->free(&blk->dev);
 	close(fd);
 	return 0;
 }

@@ -60,12 +60,21 @@ static void out(uint64_t port, unsigned len, uint32_t v)
 	assert_true(bus_access(&vm.pio, port, &v, len, true));
 }
 
+/* A PM device, created and attached. */
+static struct acpi_pm *new_pm(void)
+{
+	struct acpi_pm *pm;
+
+	assert_int_equal(acpi_pm_create(&vm, &pm), 0);
+	assert_int_equal(pm->dev.ops->attach(&pm->dev), 0);
+	return pm;
+}
+
 static void test_registers(void **state)
 {
 	(void)state;
-	struct acpi_pm *pm = acpi_pm_create(&vm);
+	struct acpi_pm *pm = new_pm();
 
-	assert_non_null(pm);
 	assert_int_equal(in(STS, 2), 0);
 	assert_int_equal(in(EN, 2), 0);
 	/* SCI_EN reads 1: ACPI mode without an SMI handshake */
@@ -88,7 +97,7 @@ static void test_registers(void **state)
 	assert_int_equal(in(CNT, 2),
 			 (3u << PM1_CNT_SLP_TYP_SHIFT) | PM1_CNT_SCI_EN);
 	assert_int_equal(fake.stop_calls, 0);
-	acpi_pm_destroy(pm);
+	pm->dev.ops->free(&pm->dev);
 	/* the ports are free again */
 	uint32_t v;
 	assert_false(bus_access(&vm.pio, STS, &v, 2, false));
@@ -97,9 +106,8 @@ static void test_registers(void **state)
 static void test_power_button(void **state)
 {
 	(void)state;
-	struct acpi_pm *pm = acpi_pm_create(&vm);
+	struct acpi_pm *pm = new_pm();
 
-	assert_non_null(pm);
 	/* pressed while the event is disabled: status only, SCI stays low */
 	acpi_pm_power_button(pm);
 	assert_int_equal(in(STS, 2), PM1_STS_PWRBTN);
@@ -126,16 +134,15 @@ static void test_power_button(void **state)
 	/* byte write of 0x01 to STS's high byte clears bit 8 */
 	out(STS + 1, 1, 0x01);
 	assert_int_equal(in(STS, 2), 0);
-	acpi_pm_destroy(pm);
+	pm->dev.ops->free(&pm->dev);
 }
 
 static void test_sleep(void **state)
 {
 	(void)state;
-	struct acpi_pm *pm = acpi_pm_create(&vm);
+	struct acpi_pm *pm = new_pm();
 	uint32_t s5 = ACPI_SLP_TYP_S5 << PM1_CNT_SLP_TYP_SHIFT;
 
-	assert_non_null(pm);
 	/* Linux writes SLP_TYP first, then SLP_TYP | SLP_EN */
 	out(CNT, 2, s5);
 	assert_int_equal(fake.stop_calls, 0);
@@ -149,15 +156,14 @@ static void test_sleep(void **state)
 	out(CNT + 1, 1, (s5 | PM1_CNT_SLP_EN) >> 8);
 	assert_int_equal(fake.stop_calls, 1);
 	assert_int_equal(fake.stop_status, VM_EXIT_OK);
-	acpi_pm_destroy(pm);
+	pm->dev.ops->free(&pm->dev);
 }
 
 static void test_reset(void **state)
 {
 	(void)state;
-	struct acpi_pm *pm = acpi_pm_create(&vm);
+	struct acpi_pm *pm = new_pm();
 
-	assert_non_null(pm);
 	out(X86_ACPI_RESET_PORT, 1, 0x02); /* SYS_RST alone: no reset */
 	assert_int_equal(fake.reboot_calls, 0);
 	assert_int_equal(in(X86_ACPI_RESET_PORT, 1), 0x02);
@@ -166,9 +172,14 @@ static void test_reset(void **state)
 	out(X86_ACPI_RESET_PORT, 1, 0x0e);
 	assert_int_equal(fake.reboot_calls, 2);
 	assert_int_equal(fake.stop_calls, 0);
-	/* a second device cannot take the same ports */
-	assert_null(acpi_pm_create(&vm));
-	acpi_pm_destroy(pm);
+	/* a second device cannot take the same ports; freeing it leaves the
+	 * first one's alone */
+	struct acpi_pm *pm2;
+	assert_int_equal(acpi_pm_create(&vm, &pm2), 0);
+	assert_int_equal(pm2->dev.ops->attach(&pm2->dev), -EEXIST);
+	pm2->dev.ops->free(&pm2->dev);
+	assert_int_equal(in(X86_ACPI_RESET_PORT, 1), 0x0a);
+	pm->dev.ops->free(&pm->dev);
 }
 
 /* ---- pvpanic ---- */
@@ -177,16 +188,18 @@ static void test_pvpanic(void **state)
 {
 	(void)state;
 	struct pci_bus bus;
+	struct pvpanic *p;
 	struct pci_dev *d = NULL;
 	uint8_t v = 0;
 
 	assert_int_equal(pci_bus_init(&bus, &vm), 0);
 	vm.pci = &bus;
-	assert_int_equal(pvpanic_create(&vm), 0);
+	assert_int_equal(pvpanic_create(&vm, &p), 0);
+	assert_int_equal(p->dev.ops->attach(&p->dev), 0);
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++)
 		if (bus.slots[s])
 			d = bus.slots[s];
-	assert_non_null(d);
+	assert_ptr_equal(d, &p->pci);
 	assert_int_equal(pci_cfg_read(d, 0, 2), PVPANIC_VENDOR);
 	assert_int_equal(pci_cfg_read(d, 2, 2), PVPANIC_DEVICE);
 	assert_int_equal(pci_cfg_read(d, 9, 1), 0x00);  /* prog-if */
@@ -215,14 +228,18 @@ static void test_pvpanic(void **state)
 	assert_int_equal(fake.stop_calls, 1);
 	assert_int_equal(fake.stop_status, VM_EXIT_GUEST_PANIC);
 	pci_bus_destroy(&bus);
-	free(d->opaque); /* the struct pvpanic (lives as long as the VM) */
+	p->dev.ops->free(&p->dev); /* after the bus, as the machine does */
 }
 
 static void test_pvpanic_no_bus(void **state)
 {
 	(void)state;
+	struct pvpanic *p;
+
 	vm.pci = NULL;
-	assert_int_equal(pvpanic_create(&vm), -ENODEV);
+	assert_int_equal(pvpanic_create(&vm, &p), 0);
+	assert_int_equal(p->dev.ops->attach(&p->dev), -ENODEV);
+	p->dev.ops->free(&p->dev);
 }
 
 int main(void)

@@ -41,7 +41,7 @@ static struct vm vm;
 static uint8_t *ram;
 static char path[] = "/tmp/test_virtio_blk.XXXXXX";
 static int fd = -1;
-static struct virtio_blk *blk;
+static struct virtio_dev *blk; /* not attached: driven through BAR 0 */
 static struct vdrv drv;
 
 static uint8_t pattern(uint64_t off)
@@ -53,15 +53,14 @@ static int open_dev(bool readonly)
 {
 	struct blockdev_opts o = { .path = path, .format = "raw",
 				   .readonly = readonly };
-	struct blockdev *bd;
+	struct virtio_blk_cfg bc = { .serial = "SERIAL-0123456789-XYZ",
+				     .nr_queues = 2 };
 	char err[256];
 	uint64_t feat;
 
-	assert_int_equal(blockdev_open(&o, &bd, err, sizeof(err)), 0);
-	assert_int_equal(virtio_blk_new(&vm, bd, "SERIAL-0123456789-XYZ", 2,
-					false, &blk),
-			 0);
-	drv.dev = virtio_blk_dev(blk);
+	assert_int_equal(blockdev_open(&o, &bc.bd, err, sizeof(err)), 0);
+	assert_int_equal(virtio_blk_create(&vm, &bc, &blk), 0);
+	drv.dev = blk;
 	drv.ram = ram;
 	feat = vdrv_device_features(&drv);
 	assert_true(vdrv_negotiate(&drv, feat) & VIRTIO_CONFIG_S_FEATURES_OK);
@@ -95,7 +94,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	virtio_blk_destroy(blk);
+	blk->dev.ops->free(&blk->dev);
 	close(fd);
 	unlink(path);
 	free(ram);
@@ -104,7 +103,7 @@ static int teardown(void **state)
 
 static void reopen_readonly(void)
 {
-	virtio_blk_destroy(blk);
+	blk->dev.ops->free(&blk->dev);
 	open_dev(true);
 }
 

@@ -106,12 +106,8 @@ static int setup(void **state)
 	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
 	assert_int_equal(pci_bus_init(&pbus, &vm), 0);
 	vm.pci = &pbus;
-	assert_int_equal(virtio_net_create(&vm, &cfg), 0);
-	dev = NULL;
-	for (int s = 0; s < PCI_MAX_SLOTS; s++)
-		if (pbus.slots[s] && pbus.slots[s] != &pbus.host_bridge)
-			dev = pbus.slots[s]->opaque;
-	assert_non_null(dev);
+	assert_int_equal(virtio_net_create(&vm, &cfg, 0, &dev), 0);
+	assert_int_equal(dev->dev.ops->attach(&dev->dev), 0);
 	nd = dev->opaque;
 	for (int q = 0; q < NET_NR_QUEUES; q++)
 		at = drv_vq_setup(&dq[q], &vm.mem, ram, at, 64);
@@ -131,11 +127,12 @@ static int teardown(void **state)
 	if (!have_ns)
 		return 0;
 	close(psock);
-	virtio_net_destroy_all(&vm);
+	/* the machine's order: stop, destroy the bus, free */
+	dev->dev.ops->stop(&dev->dev);
+	pci_bus_destroy(&pbus);
+	dev->dev.ops->free(&dev->dev);
 	/* the tap was ours: it is gone with the device */
 	assert_int_equal(if_nametoindex("mvt0"), 0);
-	pci_bus_destroy(&pbus);
-	virtio_net_free_all(&vm);
 	bus_destroy(&vm.pio);
 	bus_destroy(&vm.mmio);
 	free(ram);
