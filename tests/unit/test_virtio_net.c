@@ -1139,7 +1139,7 @@ static void test_stats_print_json(void **state)
 	assert_memory_equal(small, json, sizeof(small) - 1);
 	assert_int_equal(stats_sources_json(&vs, NULL, 0), need);
 
-	/* removal (virtio_net_free_all) */
+	/* removal (when the device is freed) */
 	stats_del_source(&vs, &f->n.stats_src);
 	assert_ptr_equal(vs.sources, &bare);
 	assert_ptr_equal(bare.next, &other.stats_src);
