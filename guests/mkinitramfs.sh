@@ -87,7 +87,9 @@ for b in ${BINS[@]+"${BINS[@]}"}; do
 done
 for f in ${FILES[@]+"${FILES[@]}"}; do
   src=${f%%:*}; dst=${f#*:}; [ "$dst" = "$f" ] && dst=$src
-  mkdir -p "$ROOT/$(dirname "$dst")"; cp -a "$src" "$ROOT/$dst"
+  # -L: links are resolved, since a relative link (the kernel cache's vmlinuz, modules)
+  # would dangle inside the image
+  mkdir -p "$ROOT/$(dirname "$dst")"; cp -aL "$src" "$ROOT/$dst"
 done
 if [ -d "$TESTS" ]; then
   for s in "$TESTS"/*.sh; do [ -e "$s" ] && cp "$s" "$ROOT/tests/"; done

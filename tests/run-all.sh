@@ -2,10 +2,12 @@
 # run-all.sh - minivmm's whole test suite (what CI runs):
 #   1. installs missing Debian packages (scripts/install-deps.sh)
 #   2. builds build/ (optimised) and build-asan/ (ASan + UBSan)
-#   3. unit tests (cmocka) in both builds, and the disk-image tests against
-#      qemu-img as a peer
+#   3. unit tests (cmocka) in both builds, the disk-image tests against
+#      qemu-img as a peer, and the check that what README.md and docs/ name
+#      exists (tests/docs/check-docs.py)
 #   4. a bounded libFuzzer run over the qcow2 parser
-#   5. the integration suite: real Debian kernels and tiny guests in a KVM
+#   5. the README's first command (scripts/demo.sh --run, both kernels), and
+#      the integration suite: real Debian kernels and tiny guests in a KVM
 #      that can run them (tests/harness/kvm-run picks /dev/kvm or the
 #      emulated KVM host)
 # Ends with one line "N passed, N failed"; exit status 0 only if nothing
@@ -55,12 +57,27 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 grep -E '^ *[0-9]+/[0-9]+ ' "$LOG/asan.log" | grep -v ' OK ' || true
 count "unit tests (asan+ubsan)" $(meson_counts "$LOG/asan.log")
 
+# what README.md and docs/ name (files, functions, options, scripts) must exist
+python3 tests/docs/check-docs.py --minivmm build/minivmm >"$LOG/docs.log" 2>&1
+grep '^not ok' "$LOG/docs.log" || true
+count "docs references" "$(grep -c '^ok ' "$LOG/docs.log")" "$(grep -c '^not ok' "$LOG/docs.log")"
+
 if [ $QUICK = 0 ]; then
 	if bash tests/fuzz/run-fuzz-qcow2.sh "${FUZZ_SECONDS:-60}" >"$LOG/fuzz.log" 2>&1; then
 		count "fuzz qcow2 (${FUZZ_SECONDS:-60} s)" 1 0
 	else
 		count "fuzz qcow2" 0 1; tail -30 "$LOG/fuzz.log"
 	fi
+	# The README's first command, as a new user runs it, without the person: it must
+	# reach the guest's prompt and print the kernel's release there (tests/demo.sh)
+	for fl in cloud generic; do
+		if bash tests/demo.sh "$fl" >"$LOG/demo-$fl.log" 2>&1; then
+			count "demo ($fl)" 1 0
+		else
+			count "demo ($fl)" 0 1; grep -a '^demo-test:' "$LOG/demo-$fl.log"; tail -15 "$LOG/demo-$fl.log"
+		fi
+		grep -a '^# retry:' "$LOG/demo-$fl.log" || true
+	done
 	MINIVMM_BUILD=$REPO/build bash tests/integration/run.sh 2>&1 | tee "$LOG/integration.log" |
 		grep -E '^(not ok|# case|# retry)' || true
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG/integration.log" | tail -1)
