@@ -74,20 +74,27 @@ void api_command(struct api *a, const char *line, char *out, size_t outlen)
 		char dev[4096];
 
 		/* "devices":{...}: each device's counters (virtio-net) */
+		char pio[1024], mmio[1024];
+
 		if (stats_sources_json(&vm->stats, dev, sizeof(dev)) >= (int)sizeof(dev))
 			snprintf(dev, sizeof(dev), "\"devices\":{}");
+		/* "bus_exits":{"pio:com1":N,...}: the exits each device handled */
+		if (bus_counters_json(&vm->pio, pio, sizeof(pio)) >= (int)sizeof(pio))
+			pio[0] = 0;
+		if (bus_counters_json(&vm->mmio, mmio, sizeof(mmio)) >= (int)sizeof(mmio))
+			mmio[0] = 0;
 		snprintf(out, outlen,
 			 "{\"ok\":true,\"state\":\"%s\",\"vcpus\":%u,"
 			 "\"memory_mib\":%llu,\"uptime_s\":%lld,"
 			 "\"exits\":%llu,\"exits_io\":%llu,\"exits_mmio\":%llu,"
-			 "\"pid\":%d,%s}\n",
+			 "\"pid\":%d,%s,\"bus_exits\":{%s%s%s}}\n",
 			 __atomic_load_n(&vm->paused, __ATOMIC_RELAXED) ? "paused" : "running",
 			 vm->nr_cpus, (unsigned long long)(vm->mem_size >> 20),
 			 (long long)(time(NULL) - a->started),
 			 (unsigned long long)vm->stats.v[STAT_EXITS],
 			 (unsigned long long)vm->stats.v[STAT_EXIT_IO],
 			 (unsigned long long)vm->stats.v[STAT_EXIT_MMIO],
-			 (int)getpid(), dev);
+			 (int)getpid(), dev, pio, pio[0] && mmio[0] ? "," : "", mmio);
 	} else if (!strcmp(line, "regs")) {
 		regs(vm, out, outlen);
 	} else if (!strcmp(line, "shutdown")) {

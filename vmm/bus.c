@@ -43,6 +43,21 @@ static unsigned upper_bound(const struct bus *bus, uint64_t addr)
 	return lo;
 }
 
+/* The counter for ranges called name (bus lock held for writing). */
+static struct bus_counter *counter_for(struct bus *bus, const char *name)
+{
+	name = name ? name : "?";
+	for (unsigned i = 0; i < bus->nr_counters; i++)
+		if (!strcmp(bus->counters[i].name, name))
+			return &bus->counters[i];
+	if (bus->nr_counters == BUS_COUNTERS_MAX - 1) {
+		bus->counters[BUS_COUNTERS_MAX - 1].name = "(others)";
+		return &bus->counters[BUS_COUNTERS_MAX - 1];
+	}
+	bus->counters[bus->nr_counters].name = name;
+	return &bus->counters[bus->nr_counters++];
+}
+
 int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
 	    void *opaque, const char *name)
 {
@@ -76,7 +91,8 @@ int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
 	if (!ret) {
 		memmove(&bus->r[i + 1], &bus->r[i],
 			(bus->nr - i) * sizeof(bus->r[0]));
-		bus->r[i] = (struct bus_range){ base, len, fn, opaque, name };
+		bus->r[i] = (struct bus_range){ base, len, fn, opaque, name,
+						counter_for(bus, name) };
 		bus->nr++;
 	}
 	pthread_rwlock_unlock(&bus->lock);
@@ -158,6 +174,46 @@ bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 	}
 	/* Devices are never freed while the VM runs, so calling the handler
 	 * after dropping the lock is safe even if the range moves meanwhile. */
+	__atomic_fetch_add(&hit.counter->exits, 1, __ATOMIC_RELAXED);
 	hit.fn(hit.opaque, addr - hit.base, data, len, is_write);
 	return true;
+}
+
+static unsigned counters_used(const struct bus *bus)
+{
+	return bus->counters[BUS_COUNTERS_MAX - 1].name ? BUS_COUNTERS_MAX
+							: bus->nr_counters;
+}
+
+void bus_print_counters(struct bus *bus, FILE *f)
+{
+	for (unsigned i = 0; i < counters_used(bus); i++) {
+		uint64_t n = __atomic_load_n(&bus->counters[i].exits, __ATOMIC_RELAXED);
+
+		if (n)
+			fprintf(f, "  %-4s %-21s %12" PRIu64 "\n", bus->name,
+				bus->counters[i].name, n);
+	}
+}
+
+int bus_counters_json(struct bus *bus, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	if (len)
+		buf[0] = 0;
+	for (unsigned i = 0; i < counters_used(bus); i++) {
+		uint64_t n = __atomic_load_n(&bus->counters[i].exits, __ATOMIC_RELAXED);
+		int r;
+
+		if (!n)
+			continue;
+		r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
+			     "%s\"%s:%s\":%" PRIu64, at ? "," : "", bus->name,
+			     bus->counters[i].name, n);
+		if (r < 0)
+			return r;
+		at += (size_t)r;
+	}
+	return (int)at;
 }

@@ -29,15 +29,27 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef void (*bus_io_fn)(void *opaque, uint64_t offset, void *data,
 			  unsigned len, bool is_write);
+
+/* Exits handled by the ranges of one name ("com1", "virtio-blk"...), for
+ * --stats and the control socket's info: which device costs the guest its
+ * exits. The counters live as long as the bus, so a BAR that moves keeps
+ * its count. */
+#define BUS_COUNTERS_MAX 32
+struct bus_counter {
+	const char *name;
+	uint64_t exits;
+};
 
 struct bus_range {
 	uint64_t base, len;
 	bus_io_fn fn;
 	void *opaque;
 	const char *name;
+	struct bus_counter *counter; /* in struct bus: stable address */
 };
 
 #define BUS_REPORTED_MAX 64
@@ -52,6 +64,9 @@ struct bus {
 	unsigned nr_reported;
 	bool reports_stopped; /* table full and said so: silent from now on */
 	pthread_mutex_t report_lock;
+	/* one per range name; the last one takes the names that find no room */
+	struct bus_counter counters[BUS_COUNTERS_MAX];
+	unsigned nr_counters;
 };
 
 int bus_init(struct bus *bus, const char *name);
@@ -70,5 +85,11 @@ int bus_remove(struct bus *bus, uint64_t base);
  * at this address, reported (see above). */
 bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 		bool is_write);
+
+/* The exit counters by device name, one line each: "  pio com1   123". */
+void bus_print_counters(struct bus *bus, FILE *f);
+/* The same as JSON members "pio:com1":123,... into buf, like snprintf
+ * (returns the length needed); nothing when no range was accessed. */
+int bus_counters_json(struct bus *bus, char *buf, size_t len);
 
 #endif

@@ -413,8 +413,12 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	wait_for_stop(m, sfd);
 	status = vm->exit_status;
 	*restart = __atomic_load_n(&vm->reboot_requested, __ATOMIC_SEQ_CST);
-	if (cfg->stats)
+	if (cfg->stats) {
 		stats_print(&vm->stats, stderr);
+		fprintf(stderr, "  exits by device:\n");
+		bus_print_counters(&vm->pio, stderr);
+		bus_print_counters(&vm->mmio, stderr);
+	}
 	teardown(m);
 	return status;
 fail:

@@ -188,12 +188,58 @@ static void test_miss_reports(void **state)
 	bus_destroy(&b);
 }
 
+/* Exits are counted by range name; a range that moves keeps its count; the
+ * JSON form names the bus and the device; names beyond the table share the
+ * last counter. */
+static void test_counters(void **state)
+{
+	(void)state;
+	struct bus b;
+	struct hit h = { 0 };
+	char buf[256], small[8];
+	uint8_t d[4];
+	int n;
+
+	assert_int_equal(bus_init(&b, "pio"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &h, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x60, 1, dev_fn, &h, "i8042"), 0);
+	assert_int_equal(bus_add(&b, 0x64, 1, dev_fn, &h, "i8042"), 0);
+	assert_int_equal(bus_counters_json(&b, buf, sizeof(buf)), 0);
+	bus_access(&b, 0x3f8, d, 1, true);
+	bus_access(&b, 0x3fd, d, 1, false);
+	bus_access(&b, 0x60, d, 1, false);
+	bus_access(&b, 0x64, d, 1, true);
+	bus_access(&b, 0x500, d, 1, false); /* a miss: no device's exit */
+	/* the range moves (a BAR): the count stays with the name */
+	assert_int_equal(bus_remove(&b, 0x3f8), 0);
+	assert_int_equal(bus_add(&b, 0x2f8, 8, dev_fn, &h, "com1"), 0);
+	bus_access(&b, 0x2f8, d, 1, true);
+	n = bus_counters_json(&b, buf, sizeof(buf));
+	assert_string_equal(buf, "\"pio:com1\":3,\"pio:i8042\":2");
+	assert_int_equal(n, (int)strlen(buf));
+	/* too small a buffer: the length it needs, a terminated prefix */
+	assert_int_equal(bus_counters_json(&b, small, sizeof(small)), n);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	/* more names than counters: the rest share "(others)" */
+	for (unsigned i = 0; i < BUS_COUNTERS_MAX + 4; i++) {
+		static char names[BUS_COUNTERS_MAX + 4][8];
+
+		snprintf(names[i], sizeof(names[i]), "d%u", i);
+		assert_int_equal(bus_add(&b, 0x1000 + i, 1, dev_fn, &h, names[i]), 0);
+		bus_access(&b, 0x1000 + i, d, 1, false);
+	}
+	assert_int_equal(b.counters[BUS_COUNTERS_MAX - 1].exits, 7);
+	assert_string_equal(b.counters[BUS_COUNTERS_MAX - 1].name, "(others)");
+	bus_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_overlaps),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_miss_reports),
+		cmocka_unit_test(test_counters),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
