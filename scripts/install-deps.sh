@@ -14,6 +14,7 @@ PKGS=(
   qemu-system-x86 qemu-utils ovmf seabios
   # test tools
   e2fsprogs fio iperf3 iproute2 acpica-tools valgrind procps socat strace python3
+  gnuplot-nox  # tests/bench/virtio-vs-emulated.sh draws its chart
   ethtool  # net-offload-off: in the guest initramfs and the KVM host
 )
 missing=()
