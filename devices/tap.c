@@ -34,11 +34,14 @@ static int ctl_socket(void)
 	return s < 0 ? -errno : s;
 }
 
-static int name_ok(const char *what, const char *name)
+/* Why tap_open failed, in t->err for its caller to print. */
+#define fail(t, ...) snprintf((t)->err, sizeof((t)->err), __VA_ARGS__)
+
+static int name_ok(struct tap *t, const char *what, const char *name)
 {
 	if (!name || !name[0] || strlen(name) >= IFNAMSIZ ||
 	    strchr(name, '/') || strchr(name, ' ') || strchr(name, ':')) {
-		pr_err("%s name '%s' is not a valid interface name "
+		fail(t, "%s name '%s' is not a valid interface name "
 		       "(1-%d characters, no '/', ':' or space)",
 		       what, name ? name : "", IFNAMSIZ - 1);
 		return -EINVAL;
@@ -86,14 +89,14 @@ static int attach_bridge(struct tap *t, int s, const char *bridge,
 
 	if (!tap_ifexists(bridge)) {
 		if (!create) {
-			pr_err("bridge '%s' does not exist (create it, or add "
+			fail(t, "bridge '%s' does not exist (create it, or add "
 			       "bridge-create=on to --net)", bridge);
 			return -ENODEV;
 		}
 		/* SIOCBRADDBR takes the bare name as its argument */
 		if (ioctl(s, SIOCBRADDBR, bridge) < 0 && errno != EEXIST) {
 			r = -errno;
-			pr_err("cannot create bridge '%s': %s", bridge,
+			fail(t, "cannot create bridge '%s': %s", bridge,
 			       strerror(-r));
 			return r;
 		}
@@ -101,7 +104,7 @@ static int attach_bridge(struct tap *t, int s, const char *bridge,
 	}
 	r = link_set(s, bridge, true, NULL);
 	if (r) {
-		pr_err("cannot bring bridge '%s' up: %s", bridge, strerror(-r));
+		fail(t, "cannot bring bridge '%s' up: %s", bridge, strerror(-r));
 		return r;
 	}
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", bridge);
@@ -116,10 +119,10 @@ static int attach_bridge(struct tap *t, int s, const char *bridge,
 			return 0;
 		}
 		if ((r == -EOPNOTSUPP || r == -EINVAL) && !t->bridge_created)
-			pr_err("'%s' is not a bridge (cannot add tap '%s' to "
+			fail(t, "'%s' is not a bridge (cannot add tap '%s' to "
 			       "it)", bridge, t->ifname);
 		else
-			pr_err("cannot add tap '%s' to bridge '%s': %s",
+			fail(t, "cannot add tap '%s' to bridge '%s': %s",
 			       t->ifname, bridge, strerror(-r));
 		return r;
 	}
@@ -337,12 +340,12 @@ static void probe_offloads(struct tap *t)
 	t->offloads = 0;
 }
 
-static int check_names(const char *name, const char *bridge)
+static int check_names(struct tap *t, const char *name, const char *bridge)
 {
-	int r = name_ok("tap", name);
+	int r = name_ok(t, "tap", name);
 
 	if (!r && bridge && bridge[0])
-		r = name_ok("bridge", bridge);
+		r = name_ok(t, "bridge", bridge);
 	return r;
 }
 
@@ -366,14 +369,14 @@ static int open_tun(struct tap *t)
 		return 0;
 	r = -errno;
 	if (r == -EACCES || r == -EPERM)
-		pr_err("no permission to open /dev/net/tun (run as "
+		fail(t, "no permission to open /dev/net/tun (run as "
 		       "root or with CAP_NET_ADMIN and access to the "
 		       "device)");
 	else if (r == -ENOENT || r == -ENODEV || r == -ENXIO)
-		pr_err("/dev/net/tun is missing (load the tun module: "
+		fail(t, "/dev/net/tun is missing (load the tun module: "
 		       "modprobe tun)");
 	else
-		pr_err("cannot open /dev/net/tun: %s", strerror(-r));
+		fail(t, "cannot open /dev/net/tun: %s", strerror(-r));
 	return r;
 }
 
@@ -388,17 +391,17 @@ static int attach_tap(struct tap *t, const char *name)
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		r = -errno;
 		if (r == -EBUSY)
-			pr_err("tap '%s' is already in use by another process",
+			fail(t, "tap '%s' is already in use by another process",
 			       name);
 		else if (r == -EPERM || r == -EACCES)
-			pr_err("no permission to %s tap '%s' (needs "
+			fail(t, "no permission to %s tap '%s' (needs "
 			       "CAP_NET_ADMIN, or be the tap's owner)",
 			       t->created ? "create" : "attach to", name);
 		else if (r == -EINVAL && !t->created)
-			pr_err("interface '%s' exists but is not a tap device "
+			fail(t, "interface '%s' exists but is not a tap device "
 			       "(or was made with different flags)", name);
 		else
-			pr_err("cannot %s tap '%s': %s",
+			fail(t, "cannot %s tap '%s': %s",
 			       t->created ? "create" : "attach to", name,
 			       strerror(-r));
 		return r;
@@ -419,7 +422,7 @@ static int set_vnet_hdr(struct tap *t)
 		t->orig_hdr_len = -1;
 	if (ioctl(t->fd, TUNSETVNETHDRSZ, &hdr) < 0) {
 		r = -errno;
-		pr_err("tap '%s': cannot set the vnet header size: %s",
+		fail(t, "tap '%s': cannot set the vnet header size: %s",
 		       t->ifname, strerror(-r));
 		return r;
 	}
@@ -433,7 +436,7 @@ static int join_and_bring_up(struct tap *t, const char *bridge,
 	int s = ctl_socket(), r = 0;
 
 	if (s < 0) {
-		pr_err("socket: %s", strerror(-s));
+		fail(t, "socket: %s", strerror(-s));
 		return s;
 	}
 	if (bridge && bridge[0])
@@ -441,7 +444,7 @@ static int join_and_bring_up(struct tap *t, const char *bridge,
 	if (!r) {
 		r = link_set(s, t->ifname, true, &t->set_up);
 		if (r)
-			pr_err("cannot bring tap '%s' up: %s", t->ifname,
+			fail(t, "cannot bring tap '%s' up: %s", t->ifname,
 			       strerror(-r));
 	}
 	close(s);
@@ -456,7 +459,7 @@ int tap_open(struct tap *t, const char *name, const char *bridge,
 	memset(t, 0, sizeof(*t));
 	t->fd = -1;
 	t->orig_flags = t->orig_hdr_len = t->orig_offloads = -1;
-	r = check_names(name, bridge);
+	r = check_names(t, name, bridge);
 	if (r)
 		return r;
 	snprintf(t->ifname, IFNAMSIZ, "%s", name);

@@ -56,12 +56,14 @@ struct tap {
 	int orig_flags;            /* TUNSETIFF flags */
 	int orig_hdr_len;          /* vnet header size */
 	int orig_offloads;         /* TAP_F_* bits */
+	char err[192];             /* why tap_open failed, one line */
 };
 
 /* Open (creating if needed) tap `name`, set the 12-byte vnet header, probe
  * the offloads, bring the link up and, if bridge is non-NULL/non-empty,
- * attach to that bridge (creating it when create_bridge). The reason of any
- * failure is printed. 0 or -errno; on failure nothing is left behind. */
+ * attach to that bridge (creating it when create_bridge). Prints nothing:
+ * the reason of a failure is left in t->err, naming the tap or bridge, for
+ * the caller to print. 0 or -errno; on failure nothing is left behind. */
 int tap_open(struct tap *t, const char *name, const char *bridge,
 	     bool create_bridge);
 

@@ -358,7 +358,8 @@ static const struct virtio_dev_ops net_ops = {
 };
 
 int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
-		      unsigned index, struct virtio_dev **out)
+		      unsigned index, struct virtio_dev **out, char *err,
+		      size_t errlen)
 {
 	struct net_dev *n = calloc(1, sizeof(*n));
 	struct virtio_dev_desc desc = {
@@ -387,8 +388,10 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 
 	r = tap_open(&n->tap, cfg->tap, cfg->bridge[0] ? cfg->bridge : NULL,
 		     cfg->bridge_create);
-	if (r)
+	if (r) {
+		snprintf(err, errlen, "%s", n->tap.err);
 		goto fail;
+	}
 	r = net_core_init(n, n->tap.fd, mac);
 	if (r)
 		goto fail;
@@ -409,9 +412,6 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 		goto fail_pci;
 	/* the VM is still being built: nothing walks vm->stats yet */
 	net_stats_attach(n, &vm->stats);
-	pr_info("net%u: tap %s%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x",
-		n->index, n->tap.ifname, n->tap.bridge[0] ? " on bridge " : "",
-		n->tap.bridge, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 	*out = &n->vdev;
 	return 0;
 
@@ -423,4 +423,14 @@ fail:
 	tap_close(&n->tap);
 	free(n);
 	return r;
+}
+
+void virtio_net_describe(struct virtio_dev *d, char *buf, size_t len)
+{
+	const struct net_dev *n = d->opaque;
+
+	snprintf(buf, len, "tap %s%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x",
+		 n->tap.ifname, n->tap.bridge[0] ? " on bridge " : "",
+		 n->tap.bridge, n->cfg_mac[0], n->cfg_mac[1], n->cfg_mac[2],
+		 n->cfg_mac[3], n->cfg_mac[4], n->cfg_mac[5]);
 }

@@ -48,9 +48,14 @@ struct net_cfg {
  * net<index>; without cfg->mac_set the MAC is net_default_mac(cfg->tap,
  * index)). Attaching it starts its I/O threads; freeing it closes the tap
  * (a tap we created is removed, a pre-existing one is restored). 0 or
- * -errno. */
+ * -errno; a tap that cannot be opened leaves its reason in err (one line,
+ * naming the tap or bridge). Prints nothing. */
 int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
-		      unsigned index, struct virtio_dev **out);
+		      unsigned index, struct virtio_dev **out, char *err,
+		      size_t errlen);
+/* "tap vm0 on bridge br0, MAC 52:54:00:..": what the device is wired to, for
+ * the line the machine prints when it starts. */
+void virtio_net_describe(struct virtio_dev *d, char *buf, size_t len);
 
 /* "52:54:00:12:34:56" (hex, case-insensitive, ':' or '-') -> mac. Refuses
  * multicast and all-zero addresses. 0 or -EINVAL (message printed). */

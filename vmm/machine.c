@@ -304,10 +304,20 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 			return create_failed(opt, "virtio-blk", ret);
 	}
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
+		char err[256] = "", what[128];
+
 		snprintf(opt, sizeof(opt), "--net tap=%s", cfg->nets[i].tap);
-		if ((ret = virtio_net_create(vm, &cfg->nets[i], i, &vd)) ||
-		    (ret = plug(m, &vd->dev)))
+		if ((ret = virtio_net_create(vm, &cfg->nets[i], i, &vd, err,
+					     sizeof(err)))) {
+			if (!err[0])
+				return create_failed(opt, "virtio-net", ret);
+			pr_err("%s: %s", opt, err);
+			return ret;
+		}
+		if ((ret = plug(m, &vd->dev)))
 			return create_failed(opt, "virtio-net", ret);
+		virtio_net_describe(vd, what, sizeof(what));
+		pr_info("net%u: %s", i, what);
 	}
 	if (cfg->rng &&
 	    ((ret = virtio_rng_create(vm, &vd)) || (ret = plug(m, &vd->dev))))

@@ -98,8 +98,10 @@ static int side_init(struct side *s, int idx, const char *tap,
 		     (1ULL << VIRTIO_NET_F_GUEST_CSUM);
 	int r = tap_open(&s->n.tap, tap, "nbbr", true);
 
-	if (r)
+	if (r) {
+		fprintf(stderr, "net-pps: %s\n", s->n.tap.err);
 		return r;
+	}
 	for (int q = 0; q < NET_NR_QUEUES; q++) {
 		at = drv_vq_setup(&s->dq[q], &gm, mem, at, QSZ);
 		s->n.vq[q] = &s->dq[q].q;

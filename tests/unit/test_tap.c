@@ -27,8 +27,10 @@ int main(int argc, char **argv)
 	}
 	r = tap_open(&t, argv[1], argc > 2 ? argv[2] : NULL,
 		     argc > 3 && !strcmp(argv[3], "create"));
-	if (r)
+	if (r) {
+		fprintf(stderr, "%s\n", t.err);
 		return -r;
+	}
 	/* offloads the way a guest accepting everything would set them */
 	r = tap_set_offloads(&t, t.offload_ok);
 	printf("open ifname=%s created=%d offload_ok=0x%x offloads=0x%x "

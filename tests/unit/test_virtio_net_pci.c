@@ -93,6 +93,7 @@ static int setup(void **state)
 {
 	struct net_cfg cfg = { .tap = "mvt0" };
 	uint64_t at = 0x1000;
+	char err[256] = "", what[128];
 
 	(void)state;
 	if (!have_ns)
@@ -106,7 +107,10 @@ static int setup(void **state)
 	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
 	assert_int_equal(pci_bus_init(&pbus, &vm), 0);
 	vm.pci = &pbus;
-	assert_int_equal(virtio_net_create(&vm, &cfg, 0, &dev), 0);
+	assert_int_equal(virtio_net_create(&vm, &cfg, 0, &dev, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	virtio_net_describe(dev, what, sizeof(what));
+	assert_non_null(strstr(what, ", MAC "));
 	assert_int_equal(dev->dev.ops->attach(&dev->dev), 0);
 	nd = dev->opaque;
 	for (int q = 0; q < NET_NR_QUEUES; q++)
