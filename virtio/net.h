@@ -35,8 +35,15 @@
 
 struct vm;
 
+/* The NIC the guest sees on the tap. */
+enum net_model {
+	NET_MODEL_VIRTIO = 0,   /* virtio-net (the default) */
+	NET_MODEL_E1000,        /* an Intel 82540EM (devices/e1000.c) */
+};
+
 struct net_cfg {
 	char tap[IFNAMSIZ];     /* tap to use or create (required) */
+	enum net_model model;   /* model=virtio|e1000 */
 	char bridge[IFNAMSIZ];  /* "" = do not attach to a bridge */
 	bool bridge_create;     /* create the bridge when it is missing */
 	uint8_t mac[6];         /* guest MAC when mac_set */
@@ -65,7 +72,8 @@ int net_parse_mac(const char *s, uint8_t mac[6]);
  * the device index (FNV-1a hash): same VM command line, same MAC. */
 void net_default_mac(const char *tap, unsigned index, uint8_t mac[6]);
 
-/* Parse "tap=NAME[,bridge=BR][,bridge-create=on|off][,mac=MAC]" into cfg
+/* Parse "tap=NAME[,bridge=BR][,bridge-create=on|off][,mac=MAC]
+ * [,model=virtio|e1000]" into cfg
  * (zeroed first). 0 or -EINVAL with a message naming the bad part. */
 int net_cfg_parse(const char *s, struct net_cfg *cfg);
 

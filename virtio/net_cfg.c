@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * net_cfg.c - the --net option of virtio-net: MAC addresses (parsing and a
- * stable default) and the "tap=NAME,bridge=BR,mac=..." string. Kept apart
- * from the device so the command line can be parsed and tested without it.
+ * stable default) and the "tap=NAME,bridge=BR,mac=...,model=..." string
+ * (model=e1000 puts an emulated Intel 82540EM on the tap instead of
+ * virtio-net). Kept apart from the devices so the command line can be
+ * parsed and tested without them.
  */
 #include "net.h"
 
@@ -106,9 +108,19 @@ int net_cfg_parse(const char *s, struct net_cfg *cfg)
 			if (net_parse_mac(v, cfg->mac))
 				return -EINVAL;
 			cfg->mac_set = true;
+		} else if (!strcmp(tok, "model")) {
+			if (!strcmp(v, "virtio"))
+				cfg->model = NET_MODEL_VIRTIO;
+			else if (!strcmp(v, "e1000"))
+				cfg->model = NET_MODEL_E1000;
+			else {
+				pr_err("--net model='%s': use virtio or e1000",
+				       v);
+				return -EINVAL;
+			}
 		} else {
 			pr_err("--net: unknown option '%s' (tap, bridge, "
-			       "bridge-create, mac)", tok);
+			       "bridge-create, mac, model)", tok);
 			return -EINVAL;
 		}
 	}

@@ -26,6 +26,7 @@
 #include "boot/x86/boot.h"
 #include "boot/x86/mptable.h"
 #include "devices/acpi_pm.h"
+#include "devices/e1000.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
@@ -305,8 +306,23 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 	}
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
 		char err[256] = "", what[128];
+		struct e1000 *e1000;
 
 		snprintf(opt, sizeof(opt), "--net tap=%s", cfg->nets[i].tap);
+		if (cfg->nets[i].model == NET_MODEL_E1000) {
+			if ((ret = e1000_create(vm, &cfg->nets[i], i, &e1000, err,
+						sizeof(err)))) {
+				if (!err[0])
+					return create_failed(opt, "e1000", ret);
+				pr_err("%s: %s", opt, err);
+				return ret;
+			}
+			if ((ret = plug(m, &e1000->dev)))
+				return create_failed(opt, "e1000", ret);
+			e1000_describe(e1000, what, sizeof(what));
+			pr_info("%s: %s", e1000->dev.name, what);
+			continue;
+		}
 		if ((ret = virtio_net_create(vm, &cfg->nets[i], i, &vd, err,
 					     sizeof(err)))) {
 			if (!err[0])

@@ -70,5 +70,6 @@ head -c 1000 /dev/zero > "$T/odd.img"
 one cli-disk-not-512 1 'size 1000 is not a multiple of 512' -- run --kernel "$KERNEL" --disk "$T/odd.img,format=raw"
 one cli-net-bad-mac 2 "malformed MAC '52:54:00:12:34'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=52:54:00:12:34
 one cli-net-bad-mac-hex 2 "malformed MAC 'zz:54:00:12:34:56'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=zz:54:00:12:34:56
+one cli-net-bad-model 2 "--net model='foo': use virtio or e1000" -- run --kernel "$KERNEL" --net tap=mvbad0,model=foo
 one cli-cpus-zero 2 "^minivmm: error: --cpus: '0' is not a number from 1 to" -- run --kernel "$KERNEL" --cpus 0
 one cli-cpus-1000 2 "^minivmm: error: --cpus: '1000' is not a number from 1 to" -- run --kernel "$KERNEL" --cpus 1000
