@@ -1319,8 +1319,9 @@ int e1000_create(struct vm *vm, const struct net_cfg *cfg, unsigned index,
 		return -ENOMEM;
 	d->tap.fd = -1;
 	d->timer_fd = -1;
-	/* named e1000<n> by the machine's list */
 	device_init(&d->dev, &e1000_ops, "e1000", vm, NULL);
+	/* "e1000-<n>", n its place among the --net options */
+	snprintf(d->dev.name, sizeof(d->dev.name), "e1000-%u", index);
 	if (cfg->mac_set)
 		memcpy(mac, cfg->mac, 6);
 	else
