@@ -326,8 +326,11 @@ static void irq_update(struct e1000 *d)
 	if (gap) {
 		now = now_ns();
 		if (now < d->next_irq_ns) {
-			if (!d->timer_armed)
+			if (!d->timer_armed) {
 				arm_timer(d, d->next_irq_ns);
+				if (d->timer_armed)
+					cnt(&d->cnt.irqs_held, 1);
+			}
 			if (d->timer_armed)
 				return;
 			/* no timer: deliver rather than lose it */
@@ -335,6 +338,7 @@ static void irq_update(struct e1000 *d)
 		d->next_irq_ns = now + gap;
 	}
 	d->line = true;
+	cnt(&d->cnt.irqs, 1);
 	d->irq(d, true);
 }
 
@@ -1258,6 +1262,78 @@ void e1000_core_free(struct e1000 *d)
 	d->timer_fd = -1;
 }
 
+/* ---- counters (--stats) ---- */
+
+static const struct {
+	const char *label, *key;
+	size_t off;
+} counters[] = {
+#define C(label, field) { label, #field, offsetof(struct e1000_counters, field) }
+	C("frames sent", tx_frames),
+	C("bytes sent", tx_bytes),
+	C("TSO segments sent", tx_tso_segs),
+	C("frames received", rx_frames),
+	C("bytes received", rx_bytes),
+	C("interrupts", irqs),
+	C("interrupts held by ITR", irqs_held),
+	C("rx filtered (not ours)", rx_filtered),
+	C("rx runts", rx_runt),
+	C("rx bad buffer", rx_bad_buf),
+	C("tx bad buffer", tx_bad_buf),
+	C("tx too big", tx_too_big),
+	C("tx bad context", tx_bad_ctx),
+	C("tx refused by the tap", tx_errors),
+	C("ring errors", ring_errors),
+#undef C
+};
+
+static uint64_t counter(const struct e1000 *d, size_t off)
+{
+	const uint64_t *p = (const uint64_t *)((const char *)&d->cnt + off);
+
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+void e1000_stats_print(const struct e1000 *d, FILE *f)
+{
+	fprintf(f, "minivmm: %s counters (tap %s%s%s)\n", d->dev.name,
+		d->tap.ifname[0] ? d->tap.ifname : "-",
+		d->tap.bridge[0] ? " on bridge " : "", d->tap.bridge);
+	for (unsigned i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		fprintf(f, "  %-26s %12llu\n", counters[i].label,
+			(unsigned long long)counter(d, counters[i].off));
+}
+
+int e1000_stats_json(const struct e1000 *d, char *buf, size_t len)
+{
+	size_t at = 0;
+	int r;
+
+	r = snprintf(buf, len, "\"%s\":{\"tap\":\"%s\"", d->dev.name,
+		     d->tap.ifname);
+	at += r > 0 ? (size_t)r : 0;
+	for (unsigned i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
+			     ",\"%s\":%llu", counters[i].key,
+			     (unsigned long long)counter(d, counters[i].off));
+		at += r > 0 ? (size_t)r : 0;
+	}
+	r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "}");
+	at += r > 0 ? (size_t)r : 0;
+	return (int)at;
+}
+
+static void src_print(const struct stats_source *src, FILE *f)
+{
+	e1000_stats_print(container_of(src, struct e1000, stats_src), f);
+}
+
+static int src_json(const struct stats_source *src, char *buf, size_t len)
+{
+	return e1000_stats_json(container_of(src, struct e1000, stats_src),
+				buf, len);
+}
+
 /* ---- the device (vmm/device.h) ---- */
 
 static int e1000_attach(struct device *dev)
@@ -1271,6 +1347,10 @@ static int e1000_attach(struct device *dev)
 	    (r = evloop_add(d->loop, d->timer_fd, EPOLLIN, timer_event, d)) ||
 	    (r = evloop_start(d->loop)))
 		return r;
+	/* the VM is still being built: nothing walks vm->stats yet */
+	d->stats_src.print = src_print;
+	d->stats_src.json = src_json;
+	stats_add_source(&dev->vm->stats, &d->stats_src);
 	return 0;
 }
 
@@ -1296,6 +1376,7 @@ static void e1000_free(struct device *dev)
 	struct e1000 *d = container_of(dev, struct e1000, dev);
 
 	e1000_stop(dev);
+	stats_del_source(&dev->vm->stats, &d->stats_src);
 	tap_close(&d->tap);
 	e1000_core_free(d);
 	pthread_mutex_destroy(&d->lock);

@@ -20,11 +20,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "devices/pci.h"
 #include "devices/tap.h"
 #include "vmm/device.h"
 #include "vmm/guest_mem.h"
+#include "vmm/stats.h"
 
 struct vm;
 struct net_cfg;
@@ -42,8 +44,9 @@ struct e1000_txctx {
 	bool valid;
 };
 
-/* Counters of what the device dropped (relaxed atomics, for tests and
- * --stats later): the guest's mistakes, counted rather than logged. */
+/* The device's own counters (relaxed atomics; --stats and the control
+ * socket's info show them): traffic, interrupts, and the guest's mistakes,
+ * counted rather than logged. */
 struct e1000_counters {
 	uint64_t tx_frames, tx_bytes, tx_tso_segs;
 	uint64_t tx_bad_buf;     /* buffer outside RAM: frame dropped */
@@ -55,6 +58,8 @@ struct e1000_counters {
 	uint64_t rx_bad_buf;     /* buffer outside RAM: frame dropped */
 	uint64_t rx_runt;        /* shorter than an Ethernet header */
 	uint64_t ring_errors;    /* a ring made unusable by its registers */
+	uint64_t irqs;           /* INTx assertions */
+	uint64_t irqs_held;      /* interrupts ITR made wait for its timer */
 };
 
 struct e1000 {
@@ -109,6 +114,7 @@ struct e1000 {
 	uint8_t warned_reg[0x20000 / 4 / 8]; /* BAR 0 size / 4 bits */
 
 	struct e1000_counters cnt;
+	struct stats_source stats_src; /* our section of vm->stats */
 };
 
 /* Create an e1000 on tap cfg->tap (opened and attached to cfg->bridge
@@ -138,5 +144,10 @@ void e1000_pio(void *opaque, uint64_t off, void *data, unsigned len,
 void e1000_rx_process(struct e1000 *d);
 /* The ITR timer expired: deliver the interrupt it held. */
 void e1000_itr_expired(struct e1000 *d);
+/* The --stats section: a title line naming the device and its tap, then
+ * one counter a line. */
+void e1000_stats_print(const struct e1000 *d, FILE *f);
+/* The same as a JSON object member, "e1000-0":{...}, like snprintf. */
+int e1000_stats_json(const struct e1000 *d, char *buf, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -258,6 +259,8 @@ static void test_itr(void **state)
 	e1000_itr_expired(f->d);
 	assert_int_equal(f->level, 1);
 	assert_int_equal(f->raised, 2);
+	assert_int_equal(f->d->cnt.irqs, 2);
+	assert_int_equal(f->d->cnt.irqs_held, 1);
 	/* ITR 0: no throttling */
 	wr(f, E1000_ITR, 0);
 	rd(f, E1000_ICR);
@@ -701,7 +704,7 @@ static void test_rx_multi_and_wait(void **state)
 static void test_rx_hostile(void **state)
 {
 	struct fx *f = *state;
-	uint8_t tmp[64];
+	uint8_t tmp[64] = { 0 };
 
 	/* RDLEN 0: nothing delivered, the frame waits */
 	rx_setup(f, 8, 0);
@@ -798,6 +801,39 @@ static void test_regs(void **state)
 	assert_int_equal(rd(f, E1000_IMS), 0);
 }
 
+static void test_stats(void **state)
+{
+	struct fx *f = *state;
+	uint8_t out[2048];
+	char buf[2048], *txt = NULL;
+	size_t tlen = 0;
+	FILE *m;
+	int n;
+
+	snprintf(f->d->dev.name, sizeof(f->d->dev.name), "e1000-0");
+	snprintf(f->d->tap.ifname, sizeof(f->d->tap.ifname), "tap9");
+	tx_setup(f, 8);
+	put_desc(f, TX_RING, 0, TX_BUF,
+		 60 | (uint32_t)(TXD_CMD_EOP | TXD_CMD_RS) << 24, 0);
+	wr(f, E1000_TDT, 1);
+	assert_int_equal(peer_recv(f, out, sizeof(out)), 60);
+	m = open_memstream(&txt, &tlen);
+	e1000_stats_print(f->d, m);
+	fclose(m);
+	assert_non_null(strstr(txt, "minivmm: e1000-0 counters (tap tap9)\n"));
+	assert_non_null(strstr(txt, "  frames sent                           1\n"));
+	assert_non_null(strstr(txt, "  bytes sent                           60\n"));
+	free(txt);
+	n = e1000_stats_json(f->d, buf, sizeof(buf));
+	assert_int_equal(n, (int)strlen(buf));
+	assert_non_null(strstr(buf, "\"e1000-0\":{\"tap\":\"tap9\",\"tx_frames\":1,"));
+	assert_int_equal(buf[n - 1], '}');
+	/* too small a buffer: cut, and the length it needs */
+	assert_int_equal(e1000_stats_json(f->d, buf, 10), n);
+	assert_int_equal(strlen(buf), 9);
+	f->d->tap.ifname[0] = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -813,6 +849,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx_multi_and_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
