@@ -52,6 +52,8 @@
 #define X86_IRQ_COM1 4
 #define X86_IRQ_RTC 8
 #define X86_IRQ_ACPI_SCI 9
+#define X86_IRQ_IDE_PRIMARY 14   /* legacy-mode IDE channels */
+#define X86_IRQ_IDE_SECONDARY 15
 #define X86_IRQ_PCI_FIRST 16 /* INTx: IOAPIC pins 16-23 */
 #define X86_IRQ_PCI_COUNT 8
 #define X86_IOAPIC_PINS 24

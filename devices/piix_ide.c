@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT
+ * piix_ide.c - the IDE function of the Intel 82371SB PIIX3 (PIIX3
+ * datasheet, 2.4 "PCI configuration registers - IDE interface (function
+ * 1)" and 2.7 "Bus master IDE I/O registers"), with bus-master DMA as the
+ * "Programming Interface for Bus Master IDE Controller" (SFF-8038i, rev 1.0)
+ * gives it.
+ *
+ *  - PCI 8086:7010, class 01h/01h, programming interface 80h: both
+ *    channels in compatibility ("legacy") mode at the fixed ISA ports --
+ *    primary 1F0h-1F7h and 3F6h on ISA IRQ 14, secondary 170h-177h and
+ *    376h on IRQ 15 -- and bus-master capable; BAR 0-3 are unused in that
+ *    mode, BAR 4 is the 16-byte I/O block of the bus-master registers.
+ *  - IDETIM (40h-43h, one word per channel) with its IDE Decode Enable bit
+ *    set, as firmware leaves it, and SIDETIM (44h): writable timing
+ *    registers with no other effect.
+ *  - Bus-master registers per channel: command (start/stop, read/write
+ *    control), status (active, error and interrupt (write 1 to clear), the
+ *    two "drive DMA capable" bits, simplex 0) and the descriptor table
+ *    pointer (dword aligned). A descriptor (PRD) is a 32-bit buffer address
+ *    (bit 0 zero), a 16-bit byte count (bit 0 zero; 0 means 64 KiB) and EOT
+ *    in bit 31 of the second dword.
+ *  - The interrupt bit is set on each rising edge of the channel's
+ *    interrupt line.
+ *
+ * The PRD table and the buffers it points at are the guest's: every entry
+ * is read with gm_read and every buffer mapped with gm_ptr over exactly
+ * its length. A table that leaves RAM, points a buffer outside it, has no
+ * EOT within BM_PRD_MAX entries or ends before the transfer does, or a
+ * transfer while bus mastering is off, ends the command with the error bit
+ * in the bus-master status and ERR/ABRT in the ATA status, with an
+ * interrupt: the driver's error handling takes over.
+ */
+#include "piix_ide.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/ata.h"
+#include "devices/disk/blockdev.h"
+#include "devices/pci.h"
+#include "vmm/device.h"
+#include "vmm/vm.h"
+#include "vmm/x86/layout.h"
+
+#define PIIX_IDETIM 0x40 /* primary 40h-41h, secondary 42h-43h */
+#define PIIX_IDETIM_DECODE 0x80 /* in the high byte */
+#define PIIX_SIDETIM 0x44
+
+static const struct {
+	uint16_t cmd, ctl;
+	unsigned irq;
+} legacy[2] = {
+	{ 0x1f0, 0x3f6, X86_IRQ_IDE_PRIMARY },
+	{ 0x170, 0x376, X86_IRQ_IDE_SECONDARY },
+};
+
+struct piix_chan {
+	struct piix_ide *s;
+	unsigned idx;
+	pthread_mutex_t lock; /* the channel's registers, ATA and bus master */
+	struct ata_channel ata;
+	uint8_t bm_cmd, bm_status;
+	uint32_t bm_prd;
+	struct iovec iov[BM_IOV_BATCH];
+};
+
+struct piix_ide {
+	struct device dev;
+	struct pci_dev pci;
+	struct piix_chan ch[2];
+	struct blockdev *disks[PIIX_IDE_MAX_DISKS];
+	bool ports_added[2];
+};
+
+/* ---- the DMA engine ---- */
+
+uint8_t bm_run_dma(struct ata_channel *ch, const struct guest_mem *mem,
+		   uint32_t prd, struct iovec *iov)
+{
+	bool to_memory, exhausted = false;
+	uint64_t left;
+	int n = 0, err = 0;
+	unsigned i;
+
+	if (!ata_dma_pending(ch, &to_memory, &left))
+		return BM_ST_ACTIVE;
+	for (i = 0; i < BM_PRD_MAX && left; i++) {
+		uint32_t e[2];
+		uint64_t len, take;
+		void *p;
+		bool eot;
+
+		/* the table pointer is 32 bits; its entries follow it */
+		if (gm_read(mem, (uint64_t)prd + 8ull * i, e, sizeof(e))) {
+			err = -EFAULT;
+			break;
+		}
+		e[0] = le32toh(e[0]) & ~1u;
+		e[1] = le32toh(e[1]);
+		eot = e[1] & 0x80000000u;
+		len = e[1] & 0xfffe;
+		if (!len)
+			len = 0x10000;
+		take = len < left ? len : left;
+		p = gm_ptr(mem, e[0], take);
+		if (!p) {
+			err = -EFAULT;
+			break;
+		}
+		iov[n].iov_base = p;
+		iov[n].iov_len = (size_t)take;
+		n++;
+		left -= take;
+		if (n == BM_IOV_BATCH || !left) {
+			if ((err = ata_dma_rw(ch, iov, n)))
+				break;
+			n = 0;
+		}
+		if (!left)
+			exhausted = take == len && eot;
+		else if (eot) {
+			err = -EFAULT; /* the table is shorter than the transfer */
+			break;
+		}
+	}
+	if (!err && left)
+		err = -EFAULT; /* no EOT within BM_PRD_MAX entries */
+	ata_dma_done(ch, err);
+	if (err == -EFAULT)
+		return BM_ST_ERROR;
+	return exhausted || err ? 0 : BM_ST_ACTIVE;
+}
+
+/* Start the transfer if both sides are ready: a DMA command waiting in
+ * the selected device and the engine started. Channel lock held. */
+static void bm_kick(struct piix_chan *c)
+{
+	struct piix_ide *s = c->s;
+	bool to_memory;
+	uint64_t left;
+	uint8_t st;
+
+	if (!(c->bm_cmd & BM_CMD_START) || !(c->bm_status & BM_ST_ACTIVE) ||
+	    !ata_dma_pending(&c->ata, &to_memory, &left))
+		return;
+	if (!pci_bus_master(&s->pci) ||
+	    to_memory != !!(c->bm_cmd & BM_CMD_TO_MEMORY)) {
+		/* no bus mastering, or the engine set up the other way */
+		c->bm_status = (uint8_t)((c->bm_status & ~BM_ST_ACTIVE) | BM_ST_ERROR);
+		ata_dma_done(&c->ata, -EFAULT);
+		return;
+	}
+	st = bm_run_dma(&c->ata, &s->dev.vm->mem, c->bm_prd, c->iov);
+	c->bm_status = (uint8_t)((c->bm_status & ~BM_ST_ACTIVE) | st);
+}
+
+static void bm_write(struct piix_chan *c, unsigned off, const uint8_t *p,
+		     unsigned len)
+{
+	for (unsigned i = 0; i < len && off + i < 8; i++) {
+		unsigned r = off + i;
+		uint8_t v = p[i];
+
+		if (r == BM_CMD) {
+			uint8_t old = c->bm_cmd;
+
+			/* the direction may not change while the engine runs */
+			if (old & BM_CMD_START)
+				v = (uint8_t)((v & BM_CMD_START) | (old & BM_CMD_TO_MEMORY));
+			c->bm_cmd = v & (BM_CMD_START | BM_CMD_TO_MEMORY);
+			if ((v & BM_CMD_START) && !(old & BM_CMD_START)) {
+				c->bm_status |= BM_ST_ACTIVE;
+				bm_kick(c);
+			} else if (!(v & BM_CMD_START)) {
+				/* stopping the engine ends what was left */
+				c->bm_status &= (uint8_t)~BM_ST_ACTIVE;
+			}
+		} else if (r == BM_STATUS) {
+			c->bm_status &= (uint8_t)~(v & (BM_ST_ERROR | BM_ST_INTR));
+			c->bm_status = (uint8_t)((c->bm_status & ~(BM_ST_DMA0 | BM_ST_DMA1)) |
+						 (v & (BM_ST_DMA0 | BM_ST_DMA1)));
+		} else if (r >= BM_PRD) {
+			unsigned sh = 8 * (r - BM_PRD);
+
+			c->bm_prd = (c->bm_prd & ~(0xffu << sh)) | (uint32_t)v << sh;
+			c->bm_prd &= ~3u; /* dword aligned */
+		}
+	}
+}
+
+static void bm_read(struct piix_chan *c, unsigned off, uint8_t *p, unsigned len)
+{
+	for (unsigned i = 0; i < len; i++) {
+		unsigned r = off + i;
+
+		if (r == BM_CMD)
+			p[i] = c->bm_cmd;
+		else if (r == BM_STATUS)
+			p[i] = c->bm_status;
+		else if (r >= BM_PRD && r < 8)
+			p[i] = (uint8_t)(c->bm_prd >> (8 * (r - BM_PRD)));
+		else
+			p[i] = 0;
+	}
+}
+
+/* BAR 4: the two channels' bus-master registers. */
+static void bm_io(void *opaque, uint64_t off, void *data, unsigned len,
+		  bool is_write)
+{
+	struct piix_ide *s = opaque;
+	struct piix_chan *c;
+
+	if (off >= 16 || len > 4) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	c = &s->ch[off / 8];
+	pthread_mutex_lock(&c->lock);
+	if (is_write)
+		bm_write(c, (unsigned)off % 8, data, len);
+	else
+		bm_read(c, (unsigned)off % 8, data, len);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* ---- the legacy ports ---- */
+
+static void cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
+		   bool is_write)
+{
+	struct piix_chan *c = opaque;
+
+	pthread_mutex_lock(&c->lock);
+	ata_cmd_io(&c->ata, (unsigned)off, data, len, is_write);
+	/* a DMA command may find the engine already started */
+	if (is_write && off == ATA_REG_STATUS)
+		bm_kick(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void ctl_io(void *opaque, uint64_t off, void *data, unsigned len,
+		   bool is_write)
+{
+	struct piix_chan *c = opaque;
+
+	(void)off;
+	pthread_mutex_lock(&c->lock);
+	ata_ctl_io(&c->ata, data, len, is_write);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The channel's interrupt line (called with the channel lock held): the
+ * ISA IRQ, and the bus-master interrupt bit on its rising edge. */
+static void chan_irq(void *opaque, bool level)
+{
+	struct piix_chan *c = opaque;
+
+	if (level)
+		c->bm_status |= BM_ST_INTR;
+	if (c->s->dev.vm)
+		vm_irq_line(c->s->dev.vm, legacy[c->idx].irq, level);
+}
+
+/* ---- the device shape ---- */
+
+static struct piix_ide *to_piix(struct device *dev)
+{
+	return container_of(dev, struct piix_ide, dev);
+}
+
+static void piix_reset(struct device *dev)
+{
+	struct piix_ide *s = to_piix(dev);
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct piix_chan *c = &s->ch[i];
+
+		pthread_mutex_lock(&c->lock);
+		c->bm_cmd = 0;
+		c->bm_status = 0;
+		c->bm_prd = 0;
+		ata_channel_reset(&c->ata);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
+static int piix_attach(struct device *dev)
+{
+	struct piix_ide *s = to_piix(dev);
+	struct vm *vm = dev->vm;
+	int ret;
+
+	if (!vm->pci)
+		return -ENODEV;
+	for (unsigned i = 0; i < 2; i++) {
+		struct piix_chan *c = &s->ch[i];
+
+		if ((ret = bus_add(&vm->pio, legacy[i].cmd, 8, cmd_io, c, "ide")))
+			return ret;
+		if ((ret = bus_add(&vm->pio, legacy[i].ctl, 1, ctl_io, c, "ide"))) {
+			bus_remove(&vm->pio, legacy[i].cmd);
+			return ret;
+		}
+		s->ports_added[i] = true;
+	}
+	return pci_bus_add(vm->pci, &s->pci);
+}
+
+static void piix_free(struct device *dev)
+{
+	struct piix_ide *s = to_piix(dev);
+
+	for (unsigned i = 0; i < 2; i++)
+		pthread_mutex_destroy(&s->ch[i].lock);
+	for (unsigned i = 0; i < PIIX_IDE_MAX_DISKS; i++)
+		blockdev_close(s->disks[i]);
+	if (!s->pci.bus)
+		pci_dev_release(&s->pci);
+	free(s);
+}
+
+static const struct device_ops piix_ide_ops = {
+	.kind = "piix-ide",
+	.attach = piix_attach,
+	.reset = piix_reset,
+	.free = piix_free,
+};
+
+int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
+		    struct device **out)
+{
+	struct piix_ide *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	s->dev.ops = &piix_ide_ops;
+	s->dev.vm = vm;
+	snprintf(s->dev.name, sizeof(s->dev.name), "piix-ide");
+	pci_dev_init(&s->pci, "piix-ide", PIIX_IDE_VENDOR, PIIX_IDE_DEVICE,
+		     PIIX_IDE_CLASS, 0, 0x1af4, 0x1100);
+	s->pci.opaque = s;
+	/* IDETIM: decode enabled on both channels; timings writable */
+	s->pci.cfg[PIIX_IDETIM + 1] = PIIX_IDETIM_DECODE;
+	s->pci.cfg[PIIX_IDETIM + 3] = PIIX_IDETIM_DECODE;
+	memset(s->pci.wmask + PIIX_IDETIM, 0xff, 5);
+	for (unsigned i = 0; i < 2; i++) {
+		struct piix_chan *c = &s->ch[i];
+
+		c->s = s;
+		c->idx = i;
+		pthread_mutex_init(&c->lock, NULL);
+		ata_channel_init(&c->ata, chan_irq, c);
+	}
+	ret = pci_dev_set_bar(&s->pci, 4, PCI_BAR_IO, 16, bm_io, s);
+	for (unsigned i = 0; !ret && i < PIIX_IDE_MAX_DISKS; i++) {
+		char sn[21];
+		const char *serial = cfg->serials[i];
+
+		if (!cfg->disks[i])
+			continue;
+		if (!serial) {
+			snprintf(sn, sizeof(sn), "minivmm-ide%u", i);
+			serial = sn;
+		}
+		ret = ata_drive_attach(&s->ch[i / 2].ata, i % 2, cfg->disks[i], serial);
+	}
+	if (ret) {
+		for (unsigned i = 0; i < 2; i++)
+			pthread_mutex_destroy(&s->ch[i].lock);
+		pci_dev_release(&s->pci);
+		free(s);
+		return ret;
+	}
+	for (unsigned i = 0; i < PIIX_IDE_MAX_DISKS; i++)
+		s->disks[i] = cfg->disks[i];
+	*out = &s->dev;
+	return 0;
+}
