@@ -58,8 +58,10 @@ static const struct {
 	{ 0x170, 0x376, X86_IRQ_IDE_SECONDARY },
 };
 
+struct piix_state;
+
 struct piix_chan {
-	struct piix_ide *s;
+	struct piix_state *s;
 	unsigned idx;
 	pthread_mutex_t lock; /* the channel's registers, ATA and bus master */
 	struct ata_channel ata;
@@ -68,12 +70,12 @@ struct piix_chan {
 	struct iovec iov[BM_IOV_BATCH];
 };
 
-struct piix_ide {
-	struct device dev;
-	struct pci_dev pci;
+/* The device's private state around the handle it hands out. */
+struct piix_state {
+	struct piix_ide p;
 	struct piix_chan ch[2];
 	struct blockdev *disks[PIIX_IDE_MAX_DISKS];
-	bool ports_added[2];
+	bool ports_added[2]; /* this channel's legacy ports are on the port bus */
 };
 
 /* ---- the DMA engine ---- */
@@ -139,7 +141,7 @@ uint8_t bm_run_dma(struct ata_channel *ch, const struct guest_mem *mem,
  * the selected device and the engine started. Channel lock held. */
 static void bm_kick(struct piix_chan *c)
 {
-	struct piix_ide *s = c->s;
+	struct piix_state *s = c->s;
 	bool to_memory;
 	uint64_t left;
 	uint8_t st;
@@ -147,14 +149,14 @@ static void bm_kick(struct piix_chan *c)
 	if (!(c->bm_cmd & BM_CMD_START) || !(c->bm_status & BM_ST_ACTIVE) ||
 	    !ata_dma_pending(&c->ata, &to_memory, &left))
 		return;
-	if (!pci_bus_master(&s->pci) ||
+	if (!pci_bus_master(&s->p.pci) ||
 	    to_memory != !!(c->bm_cmd & BM_CMD_TO_MEMORY)) {
 		/* no bus mastering, or the engine set up the other way */
 		c->bm_status = (uint8_t)((c->bm_status & ~BM_ST_ACTIVE) | BM_ST_ERROR);
 		ata_dma_done(&c->ata, -EFAULT);
 		return;
 	}
-	st = bm_run_dma(&c->ata, &s->dev.vm->mem, c->bm_prd, c->iov);
+	st = bm_run_dma(&c->ata, &s->p.dev.vm->mem, c->bm_prd, c->iov);
 	c->bm_status = (uint8_t)((c->bm_status & ~BM_ST_ACTIVE) | st);
 }
 
@@ -212,7 +214,7 @@ static void bm_read(struct piix_chan *c, unsigned off, uint8_t *p, unsigned len)
 static void bm_io(void *opaque, uint64_t off, void *data, unsigned len,
 		  bool is_write)
 {
-	struct piix_ide *s = opaque;
+	struct piix_state *s = opaque;
 	struct piix_chan *c;
 
 	if (off >= 16 || len > 4) {
@@ -263,36 +265,20 @@ static void chan_irq(void *opaque, bool level)
 
 	if (level)
 		c->bm_status |= BM_ST_INTR;
-	if (c->s->dev.vm)
-		vm_irq_line(c->s->dev.vm, legacy[c->idx].irq, level);
+	if (c->s->p.dev.vm)
+		vm_irq_line(c->s->p.dev.vm, legacy[c->idx].irq, level);
 }
 
 /* ---- the device shape ---- */
 
-static struct piix_ide *to_piix(struct device *dev)
+static struct piix_state *to_state(struct device *dev)
 {
-	return container_of(dev, struct piix_ide, dev);
-}
-
-static void piix_reset(struct device *dev)
-{
-	struct piix_ide *s = to_piix(dev);
-
-	for (unsigned i = 0; i < 2; i++) {
-		struct piix_chan *c = &s->ch[i];
-
-		pthread_mutex_lock(&c->lock);
-		c->bm_cmd = 0;
-		c->bm_status = 0;
-		c->bm_prd = 0;
-		ata_channel_reset(&c->ata);
-		pthread_mutex_unlock(&c->lock);
-	}
+	return container_of(dev, struct piix_state, p.dev);
 }
 
 static int piix_attach(struct device *dev)
 {
-	struct piix_ide *s = to_piix(dev);
+	struct piix_state *s = to_state(dev);
 	struct vm *vm = dev->vm;
 	int ret;
 
@@ -309,47 +295,53 @@ static int piix_attach(struct device *dev)
 		}
 		s->ports_added[i] = true;
 	}
-	return pci_bus_add(vm->pci, &s->pci);
+	return pci_bus_add(vm->pci, &s->p.pci);
 }
 
+/* After the PCI bus is gone (and every vCPU): the legacy ports leave the
+ * port bus, then the state goes. */
 static void piix_free(struct device *dev)
 {
-	struct piix_ide *s = to_piix(dev);
+	struct piix_state *s = to_state(dev);
 
+	for (unsigned i = 0; i < 2; i++) {
+		if (!s->ports_added[i])
+			continue;
+		bus_remove(&dev->vm->pio, legacy[i].cmd);
+		bus_remove(&dev->vm->pio, legacy[i].ctl);
+	}
 	for (unsigned i = 0; i < 2; i++)
 		pthread_mutex_destroy(&s->ch[i].lock);
 	for (unsigned i = 0; i < PIIX_IDE_MAX_DISKS; i++)
 		blockdev_close(s->disks[i]);
-	if (!s->pci.bus)
-		pci_dev_release(&s->pci);
+	if (!s->p.pci.bus)
+		pci_dev_release(&s->p.pci);
 	free(s);
 }
 
 static const struct device_ops piix_ide_ops = {
-	.kind = "piix-ide",
 	.attach = piix_attach,
-	.reset = piix_reset,
 	.free = piix_free,
 };
 
 int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
-		    struct device **out)
+		    struct piix_ide **out)
 {
-	struct piix_ide *s = calloc(1, sizeof(*s));
+	struct piix_state *s = calloc(1, sizeof(*s));
+	struct pci_dev *d;
 	int ret;
 
 	if (!s)
 		return -ENOMEM;
-	s->dev.ops = &piix_ide_ops;
-	s->dev.vm = vm;
-	snprintf(s->dev.name, sizeof(s->dev.name), "piix-ide");
-	pci_dev_init(&s->pci, "piix-ide", PIIX_IDE_VENDOR, PIIX_IDE_DEVICE,
+	device_init(&s->p.dev, &piix_ide_ops, "piix-ide", vm, "piix-ide");
+	d = &s->p.pci;
+	pci_dev_init(d, "piix-ide", PIIX_IDE_VENDOR, PIIX_IDE_DEVICE,
 		     PIIX_IDE_CLASS, 0, 0x1af4, 0x1100);
-	s->pci.opaque = s;
+	d->opaque = s;
 	/* IDETIM: decode enabled on both channels; timings writable */
-	s->pci.cfg[PIIX_IDETIM + 1] = PIIX_IDETIM_DECODE;
-	s->pci.cfg[PIIX_IDETIM + 3] = PIIX_IDETIM_DECODE;
-	memset(s->pci.wmask + PIIX_IDETIM, 0xff, 5);
+	d->cfg[PIIX_IDETIM + 1] = PIIX_IDETIM_DECODE;
+	d->cfg[PIIX_IDETIM + 3] = PIIX_IDETIM_DECODE;
+	memset(d->wmask + PIIX_IDETIM, 0xff, 5);
 	for (unsigned i = 0; i < 2; i++) {
 		struct piix_chan *c = &s->ch[i];
 
@@ -358,7 +350,7 @@ int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
 		pthread_mutex_init(&c->lock, NULL);
 		ata_channel_init(&c->ata, chan_irq, c);
 	}
-	ret = pci_dev_set_bar(&s->pci, 4, PCI_BAR_IO, 16, bm_io, s);
+	ret = pci_dev_set_bar(d, 4, PCI_BAR_IO, 16, bm_io, s);
 	for (unsigned i = 0; !ret && i < PIIX_IDE_MAX_DISKS; i++) {
 		char sn[21];
 		const char *serial = cfg->serials[i];
@@ -374,12 +366,12 @@ int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
 	if (ret) {
 		for (unsigned i = 0; i < 2; i++)
 			pthread_mutex_destroy(&s->ch[i].lock);
-		pci_dev_release(&s->pci);
+		pci_dev_release(d);
 		free(s);
 		return ret;
 	}
 	for (unsigned i = 0; i < PIIX_IDE_MAX_DISKS; i++)
 		s->disks[i] = cfg->disks[i];
-	*out = &s->dev;
+	*out = &s->p;
 	return 0;
 }

@@ -10,9 +10,10 @@
 #include <sys/uio.h>
 
 #include "devices/ata.h"
+#include "devices/pci.h"
+#include "vmm/device.h"
 
 struct vm;
-struct device;
 struct blockdev;
 struct guest_mem;
 
@@ -47,11 +48,17 @@ struct piix_ide_cfg {
 	const char *serials[PIIX_IDE_MAX_DISKS]; /* NULL: from the position */
 };
 
-/* Create the controller with its disks. On success the device owns the
- * block devices given (closed by its free). Prints nothing: 0 or -errno.
- * The device's ops are those of vmm/device.h. */
+struct piix_ide {
+	struct device dev;
+	struct pci_dev pci;
+};
+
+/* Create the controller with its disks (device.h); attaching it claims
+ * the legacy ports of both channels and plugs it into vm->pci (-ENODEV
+ * without one). On success the device owns the block devices given
+ * (closed by its free). Prints nothing: 0 or -errno. */
 int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
-		    struct device **out);
+		    struct piix_ide **out);
 
 /* ---- the DMA engine, exposed for tests ---- */
 /* Walk the PRD table at prd for the pending DMA command of ch and move its

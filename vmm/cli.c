@@ -65,8 +65,8 @@ void cli_usage(FILE *f)
 "  --firmware PATH      flat real-mode image entered at F000:FFF0 (<= 256K)\n"
 "  --memory SIZE        guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
 "  --cpus N             vCPUs (default 1)\n"
-"  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR]\n"
-"                       virtio-blk disk (repeatable)\n"
+"  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR][,if=virtio|ide]\n"
+"                       virtio-blk disk, or an IDE disk (if=ide, at most 4) (repeatable)\n"
 "  --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=XX:XX:XX:XX:XX:XX]\n"
 "        [,model=virtio|e1000]\n"
 "                       virtio-net (or an emulated Intel e1000) on a tap\n"
@@ -215,11 +215,27 @@ static int disk_serial(void *ctx, const char *opt, const char *v)
 	return 0;
 }
 
+static int disk_if(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (!strcmp(v, "virtio")) {
+		d->ide = false;
+	} else if (!strcmp(v, "ide")) {
+		d->ide = true;
+	} else {
+		pr_err("%s: if='%s' is not virtio or ide", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
 static const struct subopt disk_keys[] = {
 	{ "format", disk_format },
 	{ "readonly", disk_readonly },
 	{ "cache", disk_cache },
 	{ "serial", disk_serial },
+	{ "if", disk_if },
 	{ NULL, NULL },
 };
 
@@ -242,7 +258,20 @@ static int parse_disk(struct machine_cfg *cfg, char *spec)
 		return -EINVAL;
 	}
 	d->path = spec;
-	return rest ? parse_kv(rest, "--disk", d, disk_keys) : 0;
+	if (rest && parse_kv(rest, "--disk", d, disk_keys))
+		return -EINVAL;
+	if (d->ide) {
+		unsigned ide = 0;
+
+		for (unsigned i = 0; i < cfg->nr_disks; i++)
+			ide += cfg->disks[i].ide;
+		if (ide > MACHINE_MAX_IDE_DISKS) {
+			pr_err("--disk %s: at most %d IDE disks (two channels, "
+			       "master and slave)", d->path, MACHINE_MAX_IDE_DISKS);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 static int parse_net(struct machine_cfg *cfg, const char *spec)

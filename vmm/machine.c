@@ -29,6 +29,7 @@
 #include "devices/e1000.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
+#include "devices/piix_ide.h"
 #include "devices/pvpanic.h"
 #include "devices/rtc.h"
 #include "devices/uart16550.h"
@@ -274,8 +275,42 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	return 0;
 }
 
-/* The PCI root bus and what sits on it, in slot order: virtio disks, the
- * network devices, the entropy device, pvpanic. */
+/* The IDE controller, if any disk is if=ide: those disks in the order
+ * given are the primary master and slave, then the secondary master and
+ * slave. */
+static int add_ide(struct machine *m, const struct machine_cfg *cfg)
+{
+	struct piix_ide_cfg ic = { 0 };
+	char serials[PIIX_IDE_MAX_DISKS][21], opt[300];
+	unsigned n = 0, idx[PIIX_IDE_MAX_DISKS];
+	struct piix_ide *ide;
+	int ret;
+
+	for (unsigned i = 0; i < cfg->nr_disks && n < PIIX_IDE_MAX_DISKS; i++) {
+		if (!cfg->disks[i].ide)
+			continue;
+		ic.serials[n] = cfg->disks[i].serial;
+		if (!ic.serials[n]) { /* a stable default: the disk's index */
+			snprintf(serials[n], sizeof(serials[n]), "minivmm-disk%u", i);
+			ic.serials[n] = serials[n];
+		}
+		ic.disks[n] = m->disks[i];
+		idx[n++] = i;
+	}
+	if (!n)
+		return 0;
+	snprintf(opt, sizeof(opt), "--disk %s", cfg->disks[idx[0]].path);
+	if ((ret = piix_ide_create(&m->vm, &ic, &ide)))
+		return create_failed(opt, "piix-ide", ret);
+	for (unsigned j = 0; j < n; j++)
+		m->disks[idx[j]] = NULL; /* owned by the device now */
+	if ((ret = plug(m, &ide->dev)))
+		return create_failed(opt, "piix-ide", ret);
+	return 0;
+}
+
+/* The PCI root bus and what sits on it, in slot order: the IDE controller,
+ * virtio disks, the network devices, the entropy device, pvpanic. */
 static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 {
 	struct vm *vm = &m->vm;
@@ -287,12 +322,16 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 	if ((ret = pci_bus_init(&m->pci, vm)))
 		return ret;
 	vm->pci = &m->pci;
+	if ((ret = add_ide(m, cfg)))
+		return ret;
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		char serial[21];
 		struct virtio_blk_cfg bc = { .bd = m->disks[i],
 					     .serial = cfg->disks[i].serial,
 					     .nr_queues = vm->nr_cpus };
 
+		if (cfg->disks[i].ide)
+			continue;
 		if (!bc.serial) { /* a stable default: the disk's index */
 			snprintf(serial, sizeof(serial), "minivmm-disk%u", i % MACHINE_MAX_DISKS);
 			bc.serial = serial;

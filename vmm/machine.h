@@ -14,6 +14,7 @@
 
 #define MACHINE_MAX_DISKS 8
 #define MACHINE_MAX_NETS 4
+#define MACHINE_MAX_IDE_DISKS 4 /* primary and secondary channel, master and slave */
 
 struct disk_opt {
 	const char *path;
@@ -21,6 +22,7 @@ struct disk_opt {
 	bool readonly;
 	enum blockdev_cache cache;
 	const char *serial;   /* NULL: derived from the index */
+	bool ide;             /* if=ide: on the IDE controller, else virtio-blk */
 };
 
 struct machine_cfg {

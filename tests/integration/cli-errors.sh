@@ -68,6 +68,11 @@ one cli-disk-missing 1 'nope.img: no such file' -- run --kernel "$KERNEL" --disk
 one cli-disk-directory 1 'dir: is a directory' -- run --kernel "$KERNEL" --disk "$T/dir"
 head -c 1000 /dev/zero > "$T/odd.img"
 one cli-disk-not-512 1 'size 1000 is not a multiple of 512' -- run --kernel "$KERNEL" --disk "$T/odd.img,format=raw"
+truncate -s 1M "$T/ide.img"
+one cli-disk-fifth-ide 2 "^minivmm: error: --disk $T/ide.img: at most 4 IDE disks" -- run --kernel "$KERNEL" \
+  --disk "$T/ide.img,if=ide" --disk "$T/ide.img,if=ide" --disk "$T/ide.img,if=ide" \
+  --disk "$T/ide.img,if=ide" --disk "$T/ide.img,if=ide"
+one cli-disk-bad-if 2 "if='scsi' is not virtio or ide" -- run --kernel "$KERNEL" --disk "$T/ide.img,if=scsi"
 one cli-net-bad-mac 2 "malformed MAC '52:54:00:12:34'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=52:54:00:12:34
 one cli-net-bad-mac-hex 2 "malformed MAC 'zz:54:00:12:34:56'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=zz:54:00:12:34:56
 one cli-net-bad-model 2 "--net model='foo': use virtio or e1000" -- run --kernel "$KERNEL" --net tap=mvbad0,model=foo

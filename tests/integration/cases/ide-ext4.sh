@@ -1,0 +1,65 @@
+# ide-ext4: the Debian guest (ata_piix + sd_mod) on the emulated PIIX3 IDE
+# controller with three disks: a raw image (primary master), a qcow2 linked
+# clone of the same filesystem (primary slave) and a read-only raw image
+# (secondary master). Boot 1 with DMA, boot 2 in PIO mode (libata.dma=0):
+# each checks every file's sha256, writes a file per disk and reads it back
+# after dropping the caches; boot 2 also finds boot 1's files; a write to
+# the read-only disk is refused. ide-ext4.post reads the files back from
+# the images on the build host.
+. "$TESTS/lib.sh"
+A=$ASSETS/ide
+GUEST_MODULES=ata_piix,sd_mod,crc32c_generic,ext4
+cp "$ASSETS/blk/ext4.img" "$WORK/raw.img"
+cp "$ASSETS/blk/ext4.img" "$WORK/ro.img"
+cp "$A/base.qcow2" "$WORK/base.qcow2"
+if ! "$MINIVMM" img create -b base.qcow2 -F qcow2 "$WORK/clone.qcow2" > "$WORK/create.log" 2>&1; then
+  not_ok ide-ext4-clone "minivmm img create failed: $(head -2 "$WORK/create.log")"
+  exit 0
+fi
+DISKS="--disk $WORK/raw.img,format=raw,if=ide,serial=ide-raw
+       --disk $WORK/clone.qcow2,format=qcow2,if=ide
+       --disk $WORK/ro.img,format=raw,readonly=on,if=ide"
+for mode in dma pio; do
+  log=$WORK/$mode.log
+  GUEST_CMDLINE="minivmm.mode=$mode"
+  [ $mode = pio ] && GUEST_CMDLINE="$GUEST_CMDLINE libata.dma=0"
+  # shellcheck disable=SC2086
+  boot_linux "$log" cloud ide-ext4 $DISKS --memory 512M; rc=$?
+  boot_ok ide-ext4-$mode-boot "$log" $rc || continue
+  want='configured for MWDMA2'; [ $mode = pio ] && want='configured for PIO4'
+  expect_line "$log" "ata1\.00: $want" && ok ide-ext4-$mode-xfermode ||
+    { not_ok ide-ext4-$mode-xfermode "no 'ata1.00: $want'"; grep -a 'ata[0-9]' "$log" | head -20 | sed 's/^/    /'; }
+  for d in sda sdb sdc; do
+    expect_line "$log" "^IDE-SHA256 $d OK" && ok ide-ext4-$mode-$d-checksums ||
+      { not_ok ide-ext4-$mode-$d-checksums "sha256sum -c failed on $d"; show_tail "$log"; }
+  done
+  for d in sda sdb; do
+    expect_line "$log" "^IDE-WRITE $d OK" && ok ide-ext4-$mode-$d-write ||
+      not_ok ide-ext4-$mode-$d-write "writing or reading back failed on $d"
+  done
+  if [ $mode = pio ]; then
+    for d in sda sdb; do
+      expect_line "$log" "^IDE-PREV $d OK" && ok ide-ext4-pio-$d-sees-dma-file ||
+        not_ok ide-ext4-pio-$d-sees-dma-file "the file boot 1 wrote is missing or different"
+    done
+  fi
+  expect_line "$log" '^IDE-RO-WRITE-REFUSED' && ok ide-ext4-$mode-readonly ||
+    not_ok ide-ext4-$mode-readonly "a write to the read-only disk was not refused"
+  expect_line "$log" '^IDE-SERIAL ide-raw' && ok ide-ext4-$mode-serial ||
+    not_ok ide-ext4-$mode-serial "serial ide-raw not in /sys/block/sda/device/vpd_pg80"
+  grep -a -E 'ata[0-9](\.[0-9]+)?: ' "$log" | head -12 > "$WORK/$mode.ata"
+done
+# the dmesg lines of libata, kept for the report
+mkdir -p "$OUT"
+cp "$WORK"/*.ata "$OUT/" 2>/dev/null
+if qemu-img check "$WORK/clone.qcow2" > "$WORK/check.log" 2>&1; then
+  ok ide-ext4-qcow2-check-clean
+else
+  not_ok ide-ext4-qcow2-check-clean "$(head -3 "$WORK/check.log" | tr '\n' ' ')"
+fi
+[ "$(md5sum < "$WORK/base.qcow2" | cut -d' ' -f1)" = "$(cat "$A/base.md5")" ] &&
+  ok ide-ext4-base-untouched || not_ok ide-ext4-base-untouched "base.qcow2 changed"
+cmp -s "$WORK/ro.img" "$ASSETS/blk/ext4.img" && ok ide-ext4-ro-untouched ||
+  not_ok ide-ext4-ro-untouched "the read-only image changed"
+cp "$WORK/raw.img" "$OUT/raw.img"
+qemu-img convert -f qcow2 -O raw "$WORK/clone.qcow2" "$OUT/clone.img"

@@ -1,0 +1,24 @@
+# guest side of ide-ext4: sda (raw) and sdb (qcow2 clone) are read-write
+# ext4 disks, sdc a read-only one, all on the PIIX3 IDE controller.
+mode=${MINIVMM_MODE:-dma}
+echo "IDE-SERIAL $(tr -c '[:print:]' ' ' < /sys/block/sda/device/vpd_pg80 2>/dev/null | tr -s ' ' | sed 's/^ *//')"
+mkdir -p /mnt
+for d in sda sdb sdc; do
+  [ -b /dev/$d ] || { echo "IDE-NO-DISK $d"; ls /sys/block; exit 1; }
+done
+for d in sda sdb; do
+  mount -t ext4 /dev/$d /mnt || { echo "mount $d failed"; exit 1; }
+  (cd /mnt && sha256sum -c SHA256SUMS >/tmp/sums.log 2>&1) && echo "IDE-SHA256 $d OK" || tail -5 /tmp/sums.log
+  if [ "$mode" = pio ]; then
+    [ "$(sha256sum < /mnt/written-dma.txt)" = "$(seq 1 200000 | sha256sum)" ] && echo "IDE-PREV $d OK"
+  fi
+  seq 1 200000 > /mnt/written-$mode.txt && sync && echo 3 > /proc/sys/vm/drop_caches &&
+    [ "$(sha256sum < /mnt/written-$mode.txt)" = "$(seq 1 200000 | sha256sum)" ] && echo "IDE-WRITE $d OK"
+  umount /mnt || exit 1
+done
+mount -t ext4 -o ro,noload /dev/sdc /mnt || { echo "mount sdc failed"; exit 1; }
+(cd /mnt && sha256sum -c SHA256SUMS >/tmp/sums.log 2>&1) && echo "IDE-SHA256 sdc OK" || tail -5 /tmp/sums.log
+umount /mnt
+dd if=/dev/zero of=/dev/sdc bs=4096 count=1 seek=100 conv=fsync 2>/dev/null || echo "IDE-RO-WRITE-REFUSED"
+sync
+exit 0
