@@ -799,10 +799,12 @@ void ata_channel_reset(struct ata_channel *ch)
 	for (unsigned i = 0; i < 2; i++) {
 		struct ata_drive *d = &ch->drive[i];
 
-		d->multiple = 0;
+		/* multiple mode on at its maximum and multiword DMA 2 selected,
+		 * as PC firmware leaves a disk it has set up */
+		d->multiple = ATA_MAX_MULTIPLE;
 		d->heads = 16;
 		d->spt = 63;
-		d->xfer_mode = 0x22; /* multiword DMA 2, as firmware leaves it */
+		d->xfer_mode = 0x22;
 		d->wcache = true;
 	}
 	ch->ctl = 0;
