@@ -131,6 +131,30 @@ static void test_run_errors(void **state)
 	log_quiet = false;
 }
 
+/* if=ide: up to four IDE disks, mixed with virtio ones; a fifth is refused */
+static void test_disk_if(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+	char d[6][32], bad_if[] = "d.img,if=scsi";
+	log_quiet = true;
+	for (unsigned i = 0; i < 6; i++)
+		snprintf(d[i], sizeof(d[i]), "d%u.img,if=%s", i, i == 1 ? "virtio" : "ide");
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", d[0], "--disk", d[1],
+			       "--disk", d[2], "--disk", d[3], "--disk", d[4], NULL), 0);
+	assert_int_equal(c.nr_disks, 5);
+	assert_true(c.disks[0].ide);
+	assert_false(c.disks[1].ide);
+	assert_true(c.disks[4].ide);
+	for (unsigned i = 0; i < 6; i++)
+		snprintf(d[i], sizeof(d[i]), "d%u.img,if=%s", i, i == 1 ? "virtio" : "ide");
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", d[0], "--disk", d[1],
+			       "--disk", d[2], "--disk", d[3], "--disk", d[4],
+			       "--disk", d[5], NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_if, NULL), VM_EXIT_USAGE);
+	log_quiet = false;
+}
+
 /* The default MAC depends on the tap name and the device's place on the
  * command line only: the same command line (and each --on-reboot=restart
  * boot of it) gets the same MAC. */
@@ -156,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_disk_if),
 		cmocka_unit_test(test_default_mac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
