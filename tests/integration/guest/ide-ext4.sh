@@ -1,7 +1,16 @@
 # guest side of ide-ext4: sda (raw) and sdb (qcow2 clone) are read-write
 # ext4 disks, sdc a read-only one, all on the PIIX3 IDE controller.
 mode=${MINIVMM_MODE:-dma}
-echo "IDE-SERIAL $(tr -c '[:print:]' ' ' < /sys/block/sda/device/vpd_pg80 2>/dev/null | tr -s ' ' | sed 's/^ *//')"
+# the ATA serial number, through the SCSI VPD page libata makes of IDENTIFY
+if [ -r /sys/block/sda/device/vpd_pg80 ]; then
+  echo "IDE-SERIAL $(tr -c '[:print:]' ' ' < /sys/block/sda/device/vpd_pg80 | tr -s ' ' | sed 's/^ *//')"
+else
+  echo "IDE-SERIAL-NA $(ls /sys/block/sda/device | tr '\n' ' ')"
+fi
+# the transfer mode libata chose for each device
+for x in /sys/class/ata_device/dev*/xfer_mode; do
+  [ -r "$x" ] && echo "IDE-XFER $(basename "$(dirname "$x")") $(cat "$x")"
+done
 mkdir -p /mnt
 for d in sda sdb sdc; do
   [ -b /dev/$d ] || { echo "IDE-NO-DISK $d"; ls /sys/block; exit 1; }
