@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "devices/disk/blockdev.h"
+#include "vmm/iov.h"
 
 #define ATA_ST_OK (ATA_DRDY | ATA_DSC)
 
@@ -744,13 +745,13 @@ int ata_dma_rw(struct ata_channel *ch, const struct iovec *iov, int iovcnt)
 {
 	struct ata_drive *d = selected(ch);
 	uint64_t total = (uint64_t)d->remaining * ATA_SECTOR;
-	size_t len = 0;
+	size_t len;
 	int ret;
 
-	if (!d->bd || (d->xfer != ATA_XFER_DMA_IN && d->xfer != ATA_XFER_DMA_OUT))
+	if (!d->bd || iovcnt < 0 ||
+	    (d->xfer != ATA_XFER_DMA_IN && d->xfer != ATA_XFER_DMA_OUT))
 		return -EINVAL;
-	for (int i = 0; i < iovcnt; i++)
-		len += iov[i].iov_len;
+	len = iov_size(iov, (unsigned)iovcnt);
 	if (len > total - d->dma_done)
 		return -EINVAL;
 	if (!len)
