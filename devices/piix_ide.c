@@ -70,13 +70,48 @@ struct piix_chan {
 	struct iovec iov[BM_IOV_BATCH];
 };
 
+/* What the guest made the controller do, for --stats and the control
+ * socket (relaxed atomics: several vCPUs update them). Every register
+ * access is a VM exit; the data port is counted apart since one exit of a
+ * string instruction moves many words. */
+enum {
+	CNT_REG,        /* task file, control and bus-master register accesses */
+	CNT_DATA,       /* data port accesses */
+	CNT_DATA_BYTES,
+	CNT_COMMANDS,   /* ATA commands written */
+	CNT_DMA,        /* DMA transfers run */
+	CNT_DMA_BYTES,
+	CNT_DMA_ERRORS, /* ended with the bus-master error bit */
+	CNT_IRQS,       /* interrupts raised */
+	NR_CNT
+};
+
+static const struct { const char *label, *json; } cnt_names[NR_CNT] = {
+	{ "register accesses", "register_accesses" },
+	{ "data port accesses", "data_accesses" },
+	{ "data port bytes", "data_bytes" },
+	{ "ATA commands", "commands" },
+	{ "DMA transfers", "dma_transfers" },
+	{ "DMA bytes", "dma_bytes" },
+	{ "DMA errors", "dma_errors" },
+	{ "interrupts", "interrupts" },
+};
+
 /* The device's private state around the handle it hands out. */
 struct piix_state {
 	struct piix_ide p;
+	struct stats_source stats_src;
+	bool stats_added;
+	uint64_t cnt[NR_CNT];
 	struct piix_chan ch[2];
 	struct blockdev *disks[PIIX_IDE_MAX_DISKS];
 	bool ports_added[2]; /* this channel's legacy ports are on the port bus */
 };
+
+static void count(struct piix_state *s, unsigned id, uint64_t n)
+{
+	__atomic_fetch_add(&s->cnt[id], n, __ATOMIC_RELAXED);
+}
 
 /* ---- the DMA engine ---- */
 
@@ -152,12 +187,17 @@ static void bm_kick(struct piix_chan *c)
 	if (!pci_bus_master(&s->p.pci) ||
 	    to_memory != !!(c->bm_cmd & BM_CMD_TO_MEMORY)) {
 		/* no bus mastering, or the engine set up the other way */
+		count(s, CNT_DMA_ERRORS, 1);
 		c->bm_status = (uint8_t)((c->bm_status & ~BM_ST_ACTIVE) | BM_ST_ERROR);
 		ata_dma_done(&c->ata, -EFAULT);
 		return;
 	}
+	count(s, CNT_DMA, 1);
+	count(s, CNT_DMA_BYTES, left);
 	st = bm_run_dma(&c->ata, &s->p.dev.vm->mem, c->bm_prd, c->iov);
 	c->bm_status = (uint8_t)((c->bm_status & ~BM_ST_ACTIVE) | st);
+	if (st & BM_ST_ERROR)
+		count(s, CNT_DMA_ERRORS, 1);
 }
 
 static void bm_write(struct piix_chan *c, unsigned off, const uint8_t *p,
@@ -223,6 +263,7 @@ static void bm_io(void *opaque, uint64_t off, void *data, unsigned len,
 		return;
 	}
 	c = &s->ch[off / 8];
+	count(s, CNT_REG, 1);
 	pthread_mutex_lock(&c->lock);
 	if (is_write)
 		bm_write(c, (unsigned)off % 8, data, len);
@@ -238,6 +279,14 @@ static void cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 {
 	struct piix_chan *c = opaque;
 
+	if (off == ATA_REG_DATA) {
+		count(c->s, CNT_DATA, 1);
+		count(c->s, CNT_DATA_BYTES, len);
+	} else {
+		count(c->s, CNT_REG, 1);
+		if (is_write && off == ATA_REG_STATUS)
+			count(c->s, CNT_COMMANDS, 1);
+	}
 	pthread_mutex_lock(&c->lock);
 	ata_cmd_io(&c->ata, (unsigned)off, data, len, is_write);
 	/* a DMA command may find the engine already started */
@@ -252,6 +301,7 @@ static void ctl_io(void *opaque, uint64_t off, void *data, unsigned len,
 	struct piix_chan *c = opaque;
 
 	(void)off;
+	count(c->s, CNT_REG, 1);
 	pthread_mutex_lock(&c->lock);
 	ata_ctl_io(&c->ata, data, len, is_write);
 	pthread_mutex_unlock(&c->lock);
@@ -263,10 +313,55 @@ static void chan_irq(void *opaque, bool level)
 {
 	struct piix_chan *c = opaque;
 
-	if (level)
+	struct vm *vm = c->s->p.dev.vm;
+
+	if (level) {
 		c->bm_status |= BM_ST_INTR;
-	if (c->s->p.dev.vm)
-		vm_irq_line(c->s->p.dev.vm, legacy[c->idx].irq, level);
+		count(c->s, CNT_IRQS, 1);
+		if (vm)
+			stat_inc(&vm->stats, STAT_IRQS);
+	}
+	if (vm)
+		vm_irq_line(vm, legacy[c->idx].irq, level);
+}
+
+/* ---- counters ---- */
+
+static const struct piix_state *of_src(const struct stats_source *src)
+{
+	return (const struct piix_state *)((const char *)src -
+					   offsetof(struct piix_state, stats_src));
+}
+
+static void stats_print_ide(const struct stats_source *src, FILE *f)
+{
+	const struct piix_state *s = of_src(src);
+
+	fprintf(f, "minivmm: piix-ide counters\n");
+	for (unsigned i = 0; i < NR_CNT; i++)
+		fprintf(f, "  %-26s %12llu\n", cnt_names[i].label,
+			(unsigned long long)__atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED));
+}
+
+static int stats_json_ide(const struct stats_source *src, char *buf, size_t len)
+{
+	const struct piix_state *s = of_src(src);
+	size_t at = 0;
+	int n;
+
+	if (len)
+		buf[0] = 0;
+	n = snprintf(buf, len, "\"piix-ide\":{");
+	at += n > 0 ? (size_t)n : 0;
+	for (unsigned i = 0; i < NR_CNT; i++) {
+		n = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
+			     "%s\"%s\":%llu", i ? "," : "", cnt_names[i].json,
+			     (unsigned long long)__atomic_load_n(&s->cnt[i], __ATOMIC_RELAXED));
+		at += n > 0 ? (size_t)n : 0;
+	}
+	n = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "}");
+	at += n > 0 ? (size_t)n : 0;
+	return (int)at;
 }
 
 /* ---- the device shape ---- */
@@ -295,6 +390,10 @@ static int piix_attach(struct device *dev)
 		}
 		s->ports_added[i] = true;
 	}
+	s->stats_src.print = stats_print_ide;
+	s->stats_src.json = stats_json_ide;
+	stats_add_source(&vm->stats, &s->stats_src);
+	s->stats_added = true;
 	return pci_bus_add(vm->pci, &s->p.pci);
 }
 
@@ -304,6 +403,8 @@ static void piix_free(struct device *dev)
 {
 	struct piix_state *s = to_state(dev);
 
+	if (s->stats_added)
+		stats_del_source(&dev->vm->stats, &s->stats_src);
 	for (unsigned i = 0; i < 2; i++) {
 		if (!s->ports_added[i])
 			continue;

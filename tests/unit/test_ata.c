@@ -762,8 +762,18 @@ static void test_piix(void **state)
 	assert_int_equal(pin(bm + 8 + BM_STATUS, 1), BM_ST_INTR | BM_ST_ERROR);
 	assert_int_equal(pin(0x177, 1), ATA_DRDY | ATA_DSC | ATA_ERR);
 
+	/* the counters: --stats and the control socket's JSON */
+	char json[512];
+	assert_non_null(vm.stats.sources);
+	int jl = vm.stats.sources->json(vm.stats.sources, json, sizeof(json));
+	assert_true(jl > 0 && (size_t)jl < sizeof(json));
+	assert_non_null(strstr(json, "\"piix-ide\":{\"register_accesses\":"));
+	assert_non_null(strstr(json, "\"dma_transfers\":1,\"dma_bytes\":1024,\"dma_errors\":2,"));
+	assert_int_equal(vm.stats.sources->json(vm.stats.sources, json, 10), jl);
+
 	pci_bus_destroy(&bus);
 	dev->ops->free(dev);
+	assert_null(vm.stats.sources);
 	/* the legacy ports left with it */
 	uint32_t v;
 	assert_false(bus_access(&vm.pio, 0x1f7, &v, 1, false));
