@@ -24,7 +24,7 @@ for mode in dma pio; do
   GUEST_CMDLINE="minivmm.mode=$mode"
   [ $mode = pio ] && GUEST_CMDLINE="$GUEST_CMDLINE libata.dma=0"
   # shellcheck disable=SC2086
-  boot_linux "$log" cloud ide-ext4 $DISKS --memory 512M; rc=$?
+  boot_linux "$log" cloud ide-ext4 $DISKS --memory 512M --stats; rc=$?
   boot_ok ide-ext4-$mode-boot "$log" $rc || continue
   # libata's transport class says which mode it set up on ata1.00 (sda)
   want=XFER_MW_DMA_2; [ $mode = pio ] && want=XFER_PIO_4
@@ -53,10 +53,12 @@ for mode in dma pio; do
       not_ok ide-ext4-$mode-serial "serial ide-raw not in /sys/block/sda/device/vpd_pg80"
   fi
   tr -d '\r' < "$log" | grep -a -E 'ata[0-9](\.[0-9]+)?: |^IDE-(XFER|SERIAL)' > "$WORK/$mode.ata"
+  # minivmm's exit counters and the controller's, for the record
+  tr -d '\r' < "$log" | sed -n '/^minivmm: statistics/,$p' > "$WORK/$mode.stats"
 done
 # the dmesg lines of libata, kept for the report
 mkdir -p "$OUT"
-cp "$WORK"/*.ata "$OUT/" 2>/dev/null
+cp "$WORK"/*.ata "$WORK"/*.stats "$OUT/" 2>/dev/null
 if qemu-img check "$WORK/clone.qcow2" > "$WORK/check.log" 2>&1; then
   ok ide-ext4-qcow2-check-clean
 else
