@@ -22,6 +22,9 @@
  *  - The interrupt bit is set on each rising edge of the channel's
  *    interrupt line.
  *
+ * Linux's ata_piix driver (over libata) runs it unmodified; it gives the
+ * PIIX3 multiword DMA only, so a Linux guest runs the disks at MWDMA2.
+ *
  * The PRD table and the buffers it points at are the guest's: every entry
  * is read with gm_read and every buffer mapped with gm_ptr over exactly
  * its length. A table that leaves RAM, points a buffer outside it, has no
@@ -382,9 +385,9 @@ static int piix_attach(struct device *dev)
 	for (unsigned i = 0; i < 2; i++) {
 		struct piix_chan *c = &s->ch[i];
 
-		if ((ret = bus_add(&vm->pio, legacy[i].cmd, 8, cmd_io, c, "ide")))
+		if ((ret = bus_add(&vm->pio, legacy[i].cmd, 8, cmd_io, c, "piix-ide")))
 			return ret;
-		if ((ret = bus_add(&vm->pio, legacy[i].ctl, 1, ctl_io, c, "ide"))) {
+		if ((ret = bus_add(&vm->pio, legacy[i].ctl, 1, ctl_io, c, "piix-ide"))) {
 			bus_remove(&vm->pio, legacy[i].cmd);
 			return ret;
 		}
