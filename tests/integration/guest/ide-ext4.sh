@@ -4,7 +4,8 @@
 mode=${MINIVMM_MODE:-dma}
 # the ATA serial number, through the SCSI VPD page libata makes of IDENTIFY
 if [ -r /sys/block/sda/device/vpd_pg80 ]; then
-  echo "IDE-SERIAL $(tr -c '[:print:]' ' ' < /sys/block/sda/device/vpd_pg80 | tr -s ' ' | sed 's/^ *//')"
+  # (a 4-byte page header, then the 20 characters, space padded)
+  echo "IDE-SERIAL $(dd bs=1 skip=4 count=20 < /sys/block/sda/device/vpd_pg80 2>/dev/null | sed 's/^ *//; s/ *$//')"
 else
   echo "IDE-SERIAL-NA $(ls /sys/block/sda/device | tr '\n' ' ')"
 fi
