@@ -20,52 +20,50 @@ fi
 for mode in dma pio; do
   log=$WORK/$mode.log
   DISKS="--disk $WORK/raw.img,format=raw,if=ide,serial=ide-raw
-         --disk $WORK/clone.qcow2,format=qcow2,if=ide"
+         --disk $WORK/clone.qcow2,format=qcow2,if=ide,serial=ide-clone"
   GUEST_CMDLINE="minivmm.mode=$mode"
   if [ $mode = pio ]; then
     GUEST_CMDLINE="$GUEST_CMDLINE libata.dma=0"
-    rw="sda sdb"
+    roles="raw clone"
   else
-    DISKS="$DISKS --disk $WORK/ro.img,format=raw,readonly=on,if=ide"
-    rw="sda sdb sdc"
+    DISKS="$DISKS --disk $WORK/ro.img,format=raw,readonly=on,if=ide,serial=ide-ro"
+    roles="raw clone ro"
   fi
   # shellcheck disable=SC2086
   boot_linux "$log" cloud ide-ext4 $DISKS --memory 512M --stats; rc=$?
-  boot_ok ide-ext4-$mode-boot "$log" $rc || continue
-  # libata's transport class says which mode it set up on ata1.00 (sda)
-  want=XFER_MW_DMA_2; [ $mode = pio ] && want=XFER_PIO_4
-  expect_line "$log" "^IDE-XFER dev1\.0 $want" && ok ide-ext4-$mode-xfermode ||
-    { not_ok ide-ext4-$mode-xfermode "dev1.0 is not in $want"; tr -d '\r' < "$log" | grep -a '^IDE-XFER' | sed 's/^/    /'; }
-  for d in $rw; do
-    expect_line "$log" "^IDE-SHA256 $d OK" && ok ide-ext4-$mode-$d-checksums ||
-      { not_ok ide-ext4-$mode-$d-checksums "sha256sum -c failed on $d"; show_tail "$log"; }
-  done
-  for d in sda sdb; do
-    expect_line "$log" "^IDE-WRITE $d OK" && ok ide-ext4-$mode-$d-write ||
-      not_ok ide-ext4-$mode-$d-write "writing or reading back failed on $d"
-  done
-  if [ $mode = pio ]; then
-    for d in sda sdb; do
-      expect_line "$log" "^IDE-PREV $d OK" && ok ide-ext4-pio-$d-sees-dma-file ||
-        not_ok ide-ext4-pio-$d-sees-dma-file "the file boot 1 wrote is missing or different"
-    done
-  fi
-  if [ $mode = dma ]; then
-    expect_line "$log" '^IDE-RO-WRITE-REFUSED' && ok ide-ext4-dma-readonly ||
-      not_ok ide-ext4-dma-readonly "a write to the read-only disk was not refused"
-  else
-    expect_line "$log" '^IDE-NO-SDC' && ok ide-ext4-pio-empty-channel ||
-      not_ok ide-ext4-pio-empty-channel "a disk appeared on the empty secondary channel"
-  fi
-  if expect_line "$log" '^IDE-SERIAL-NA'; then
-    ok "ide-ext4-$mode-serial # SKIP no vpd_pg80 for sda"
-  else
-    expect_line "$log" '^IDE-SERIAL ide-raw' && ok ide-ext4-$mode-serial ||
-      not_ok ide-ext4-$mode-serial "serial ide-raw not in /sys/block/sda/device/vpd_pg80"
-  fi
-  tr -d '\r' < "$log" | grep -a -E 'ata[0-9](\.[0-9]+)?: |^IDE-(XFER|SERIAL)' > "$WORK/$mode.ata"
+  tr -d '\r' < "$log" | grep -a -E 'ata[0-9](\.[0-9]+)?: |^IDE-(XFER|AT|NO)' > "$WORK/$mode.ata"
   # minivmm's exit counters and the controller's, for the record
   tr -d '\r' < "$log" | sed -n '/^minivmm: statistics/,$p' > "$WORK/$mode.stats"
+  boot_ok ide-ext4-$mode-boot "$log" $rc || continue
+  # libata's transport class says which mode it set up on ata1.00
+  want=XFER_MW_DMA_2; [ $mode = pio ] && want=XFER_PIO_4
+  expect_line "$log" "^IDE-XFER dev1\.0 $want" && ok ide-ext4-$mode-xfermode ||
+    { not_ok ide-ext4-$mode-xfermode "dev1.0 is not in $want"; grep -a '^IDE-XFER' "$WORK/$mode.ata" | sed 's/^/    /'; }
+  # the disks in the order given: primary master, primary slave, secondary master
+  expect_line "$log" '^IDE-AT raw sd[a-z] ata1 0$' &&
+    expect_line "$log" '^IDE-AT clone sd[a-z] ata1 1$' &&
+    { [ $mode = pio ] || expect_line "$log" '^IDE-AT ro sd[a-z] ata2 0$'; } &&
+    ok ide-ext4-$mode-positions ||
+    { not_ok ide-ext4-$mode-positions "disks not where the command line put them"; grep -a '^IDE-AT' "$WORK/$mode.ata" | sed 's/^/    /'; }
+  for r in $roles; do
+    expect_line "$log" "^IDE-SHA256 $r OK" && ok ide-ext4-$mode-$r-checksums ||
+      { not_ok ide-ext4-$mode-$r-checksums "sha256sum -c failed on the $r disk"; show_tail "$log"; }
+  done
+  for r in raw clone; do
+    expect_line "$log" "^IDE-WRITE $r OK" && ok ide-ext4-$mode-$r-write ||
+      not_ok ide-ext4-$mode-$r-write "writing or reading back failed on the $r disk"
+  done
+  if [ $mode = pio ]; then
+    for r in raw clone; do
+      expect_line "$log" "^IDE-PREV $r OK" && ok ide-ext4-pio-$r-sees-dma-file ||
+        not_ok ide-ext4-pio-$r-sees-dma-file "the file boot 1 wrote is missing or different"
+    done
+    expect_line "$log" '^IDE-NO-THIRD-DISK' && ok ide-ext4-pio-empty-channel ||
+      not_ok ide-ext4-pio-empty-channel "a disk appeared on the empty secondary channel"
+  else
+    expect_line "$log" '^IDE-RO-WRITE-REFUSED' && ok ide-ext4-dma-readonly ||
+      not_ok ide-ext4-dma-readonly "a write to the read-only disk was not refused"
+  fi
 done
 # the dmesg lines of libata, kept for the report
 mkdir -p "$OUT"
