@@ -96,7 +96,7 @@ run() {
         n = split(rest, f, " "); for (i = 1; i <= n; i++) { split(f[i], kv, "="); r[kv[1]] = kv[2] }
         if (kind == "net") { kib = r["kib"]; ios = 0; bw = r["mbit"] / 8 * 1000000 / 1048576; iops = 0 }
         else { kib = r["kib"]; ios = r["ios"]; bw = r["bw_kib"] / 1024; iops = r["iops"] }
-        row = sprintf("%s,%s,%s,%s,%s,%d,%d,%.1f,%.0f,%.0f,%.0f,%.1f,%.1f", kind, v, dv, fmt, j, ios, kib, bw, iops,
+        row = sprintf("%s,%s,%s,%s,%s,%d,%d,%.3f,%.0f,%.0f,%.0f,%.1f,%.1f", kind, v, dv, fmt, j, ios, kib, bw, iops,
           r["lat_us"], r["p99_us"], r["cpu_sys"], r["cpu_iowait"])
         for (i = 3; i <= 7; i++) row = row "," ((num(b[i]) && num(e[i])) ? e[i] - b[i] : "")
         by = ""
@@ -188,12 +188,12 @@ if command -v fio >/dev/null; then
       randread32) args="--rw=randread --bs=4k --iodepth=32"; pc=18 f="6 7 8 40";;
     esac
     fio --name=$j --filename="$IMG/raw.img" --direct=1 --ioengine=libaio $args --size="$SIZE" \
-      --time_based --runtime="$RUNTIME" --norandommap --randrepeat=0 \
+      --time_based --runtime="$RUNTIME" --norandommap --randrepeat=0 --lat_percentiles=1 \
       --output-format=terse --terse-version=3 2>/dev/null | tail -1 |
       awk -F';' -v j=$j -v pc=$pc -v f="$f" '{ split(f, x, " "); p99 = 0
         for (i = pc; i < pc + 20; i++) if ($i ~ /^99\.0+%=/) { p99 = $i; sub(/.*=/, "", p99) }
         bs = j ~ /^seq/ ? 1024 : 4
-        printf "disk,host,-,raw,%s,%d,%d,%.1f,%.0f,%.0f,%.0f,,,,,,,,\"\"\n", j, $x[1] / bs, $x[1], $x[2] / 1024, $x[3], $x[4], p99 }' |
+        printf "disk,host,-,raw,%s,%d,%d,%.3f,%.0f,%.0f,%.0f,,,,,,,,\"\"\n", j, $x[1] / bs, $x[1], $x[2] / 1024, $x[3], $x[4], p99 }' |
       tee -a "$CSV" | sed 's/^/# result: /'
   done
 fi

@@ -48,7 +48,7 @@ ENV="MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-5} SECS=${SECS:-10} MOD
 KVMRUN_MODULES=vhost_net "$REPO/tests/harness/kvm-run" -m 6144 -t "${BENCH_TIMEOUT:-3600}" -s 400 "${ARGS[@]}" \
   -- "$ENV sh vve-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img /vm/out" 2>&1 |
   sed -u 's/\r$//' | grep --line-buffered -E '^(#|kvm-run:)' | tee "$T/log.txt"
-where=$(grep -o 'using [a-z]* [^(]*' "$T/log.txt" | head -1 | sed 's/using //')
+where=$(grep -o 'using [a-z]* [^(]*' "$T/log.txt" | head -1 | sed 's/using //; s/ *$//')
 cp "$T/out/results.csv" "$OUTDIR/results.csv" 2>/dev/null || { echo "virtio-vs-emulated: no results came back"; exit 1; }
 python3 "$HERE/vve-report.py" --where "${where:-?}, $(date -u '+%Y-%m-%d %H:%M UTC')" \
   "$OUTDIR/results.csv" "$OUTDIR" | tee "$OUTDIR/report.txt"

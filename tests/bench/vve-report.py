@@ -27,6 +27,8 @@ def f(x):
 
 
 def fmt(x, spec="%.0f"):
+    if x is not None and spec == "%.0f" and 0 < abs(x) < 10:
+        spec = "%.1f" if abs(x) >= 0.95 else "%.3f"   # 0.1 MiB/s is not 0
     return "-" if x is None else spec % x
 
 
@@ -63,7 +65,8 @@ def main():
     print()
     fmts = [m for m in ("raw", "qcow2") if any(r["format"] == m and r["kind"] == "disk" for r in rows)]
     host = {j: get("disk", "host", "-", "raw", j) for j in DISK_JOBS}
-    print("DISK: fio in the guest, O_DIRECT, libaio; seq = 1 MiB blocks QD1 (MiB/s), randN = 4 KiB QD N (IOPS)")
+    print("DISK: fio in the guest, O_DIRECT, libaio; seq = 1 MiB blocks QD1 (MiB/s), randN = 4 KiB QD N (IOPS);")
+    print("latency: mean and 99th percentile of fio's total latency (submission and completion)")
     hdr = ("%-6s %-10s %-8s %9s %9s %6s %9s | %8s %8s %9s | %9s %9s %9s | %s" %
            ("format", "job", "device", "minivmm", "qemu", "m/q", "qemu-best", "lat us", "p99 us",
             "sys+iow%", "KVM ex/op", "QEMU ex/op", "VMM ex/op", "minivmm exits by device (per op)"))
@@ -139,7 +142,8 @@ def main():
                     fmt(exop(m, "kvm_exits"), "%.1f"), fmt(exop(q, "kvm_exits"), "%.1f"),
                     fmt(exop(m, "vmm_exits"), "%.2f")))
     print()
-    print("(m/q: minivmm / QEMU with the same device; qemu-best: QEMU's virtio with an iothread and")
+    print("(m/q: minivmm / QEMU with the same device (for ping, a latency: lower is better);")
+    print(" qemu-best: QEMU's virtio with an iothread and")
     print(" aio=native, or vhost=on; KVM ex/op: every exit KVM counted for the VM during the job, also")
     print(" those the kernel handles (ioeventfd, HLT); VMM ex/op: exits that reached minivmm's process;")
     print(" sys+iow%%: guest CPU time in the kernel and in iowait; results: %s)" % a.csv)

@@ -5,7 +5,8 @@
 # so the KVM host can read minivmm's exit counters (control socket) at both ends; fio's
 # own output goes to /tmp (console output costs exits), then one line per job:
 #   BENCH-FIO-RESULT NAME ios=N kib=N bw_kib=N iops=N lat_us=F p99_us=N cpu_sys=F cpu_iowait=F
-# (p99_us: 99th percentile of the completion latency; cpu_*: the guest's CPU time in the
+# (p99_us: 99th percentile of the total latency, submission included (--lat_percentiles):
+# a device that does its I/O while the guest submits shows it there; cpu_*: the guest's CPU time in the
 # kernel (system, irq, softirq) and waiting for I/O, in % of all its CPU time during the job)
 # minivmm.dev=NAME: the disk to test (default vda; an IDE disk is sda)
 name=${MINIVMM_DEV:-vda}
@@ -40,7 +41,7 @@ for j in $jobs; do
   fi
   c0=$(cpustat)
   fio --name="$j" --filename=$dev --direct=1 --ioengine=libaio $args --size="$size" \
-      --time_based --runtime="$rt" --norandommap --randrepeat=0 \
+      --time_based --runtime="$rt" --norandommap --randrepeat=0 --lat_percentiles=1 \
       --output-format=terse --terse-version=3 > /tmp/$j.out 2>&1
   rc=$?
   c1=$(cpustat)
@@ -48,7 +49,7 @@ for j in $jobs; do
   if [ $rc = 0 ]; then
     # terse v3: read total KiB;bw KiB/s;IOPS at fields 6-8, mean total latency (us) at 40;
     # write: the same at 47-49 and 81
-    # completion-latency percentiles ("99.000000%=N" us) at fields 18-37 (read), 59-78 (write)
+    # latency percentiles ("99.000000%=N" us) at fields 18-37 (read), 59-78 (write)
     if [ $dir = r ]; then f="6 7 8 40"; pc=18; else f="47 48 49 81"; pc=59; fi
     set -- $f
     line=$(tail -1 /tmp/$j.out)
