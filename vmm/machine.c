@@ -291,7 +291,8 @@ static int add_ide(struct machine *m, const struct machine_cfg *cfg)
 			continue;
 		ic.serials[n] = cfg->disks[i].serial;
 		if (!ic.serials[n]) { /* a stable default: the disk's index */
-			snprintf(serials[n], sizeof(serials[n]), "minivmm-disk%u", i);
+			snprintf(serials[n], sizeof(serials[n]), "minivmm-disk%u",
+				 i % MACHINE_MAX_DISKS);
 			ic.serials[n] = serials[n];
 		}
 		ic.disks[n] = m->disks[i];
