@@ -69,7 +69,8 @@ def main():
     print("latency: mean and 99th percentile of fio's total latency (submission and completion)")
     hdr = ("%-6s %-10s %-8s %9s %9s %6s %9s | %8s %8s %9s | %9s %9s %9s | %s" %
            ("format", "job", "device", "minivmm", "qemu", "m/q", "qemu-best", "lat us", "p99 us",
-            "sys+iow%", "KVM ex/op", "QEMU ex/op", "VMM ex/op", "minivmm exits by device (per op)"))
+            "sys+iow%", "KVM ex/op", "QEMU ex/op", "VMM ex/op",
+            "minivmm: KVM exits by reason; VMM exits by device (per op)"))
     print(hdr)
     print("-" * len(hdr))
     for fm in fmts:
@@ -80,11 +81,16 @@ def main():
                     continue
                 mf, qf = figure(m, job), figure(q, job)
                 by = ""
+                if m is not None and per_op(m, job, "kvm_exits") is not None:
+                    part = [per_op(m, job, c) for c in ("kvm_io_exits", "kvm_mmio_exits", "kvm_halt_exits")]
+                    other = None if None in part else per_op(m, job, "kvm_exits") - sum(part)
+                    # "other": page faults (a doorbell KVM hands to an ioeventfd), interrupts...
+                    by = "io %s mmio %s hlt %s other %s; " % tuple(fmt(x, "%.1f") for x in part + [other])
                 if m is not None and m["vmm_exits_by_device"]:
                     n = f(m["kib"]) / 1024 if job.startswith("seq") else f(m["ios"])
                     parts = sorted((kv.split("=") for kv in m["vmm_exits_by_device"].split()),
                                    key=lambda kv: -int(kv[1]))
-                    by = " ".join("%s %.2f" % (k, int(v) / n) for k, v in parts[:3] if n)
+                    by += " ".join("%s %.2f" % (k, int(v) / n) for k, v in parts[:3] if n)
                 cpu = None
                 if m is not None and f(m["cpu_sys_pct"]) is not None:
                     cpu = f(m["cpu_sys_pct"]) + f(m["cpu_iowait_pct"])
@@ -145,7 +151,9 @@ def main():
     print("(m/q: minivmm / QEMU with the same device (for ping, a latency: lower is better);")
     print(" qemu-best: QEMU's virtio with an iothread and")
     print(" aio=native, or vhost=on; KVM ex/op: every exit KVM counted for the VM during the job, also")
-    print(" those the kernel handles (ioeventfd, HLT); VMM ex/op: exits that reached minivmm's process;")
+    print(" those the kernel handles (ioeventfd, HLT), by reason for minivmm (other: page faults,")
+    print(" where a doorbell handed to an ioeventfd counts, interrupts...); VMM ex/op: exits that")
+    print(" reached minivmm's process;")
     print(" sys+iow%%: guest CPU time in the kernel and in iowait; results: %s)" % a.csv)
     chart(rows, figure, a.outdir, a.where)
 
