@@ -38,8 +38,12 @@
  * whose registers are out of range stops (one warning, until the driver
  * writes them again), a buffer outside RAM costs that frame (counted), a
  * context that points outside the frame drops that frame. Writes to
- * registers we do not model are ignored with one warning per register,
- * at most E1000_MAX_WARN in all.
+ * registers we do not model are ignored with one warning per register.
+ * Warnings of every kind share one budget of E1000_MAX_WARN per device, so
+ * a guest rewriting its ring registers cannot flood the log. One TDT write
+ * sends at most E1000_TX_BUDGET frames (a TSO segment counts as a frame):
+ * the rest waits for the next TDT write, so a ring of tiny-MSS TSO frames
+ * cannot hold the vCPU for long.
  */
 #include "devices/e1000.h"
 #include "devices/e1000_regs.h"
@@ -59,6 +63,7 @@
 #include <unistd.h>
 
 #define E1000_MAX_WARN 32
+#define E1000_TX_BUDGET 4096
 #define E1000_MAX_FRAME 1522 /* with FCS and a VLAN tag, without LPE */
 
 /* ---- small helpers ---- */
@@ -415,6 +420,16 @@ static unsigned size_bucket(uint32_t len)
 	return b;
 }
 
+/* One more warning allowed? A device says at most E1000_MAX_WARN things in
+ * its life, whatever the guest does. */
+static bool may_warn(struct e1000 *d)
+{
+	if (d->warned >= E1000_MAX_WARN)
+		return false;
+	d->warned++;
+	return true;
+}
+
 static void count_frame(struct e1000 *d, const uint8_t *dst, uint32_t len,
 			bool rx)
 {
@@ -469,9 +484,10 @@ static int rx_free(struct e1000 *d)
 		return 0;
 	if (d->rdh >= n || d->rdt >= n) {
 		if (!d->rx_ring_warned) {
-			pr_warn("%s: receive ring head %u / tail %u outside its "
-				"%u descriptors; receive stopped", d->dev.name,
-				d->rdh, d->rdt, n);
+			if (may_warn(d))
+				pr_warn("%s: receive ring head %u / tail %u outside its "
+					"%u descriptors; receive stopped", d->dev.name,
+					d->rdh, d->rdt, n);
 			d->rx_ring_warned = true;
 			cnt(&d->cnt.ring_errors, 1);
 		}
@@ -544,10 +560,11 @@ static int rx_deliver(struct e1000 *d, const uint8_t *f, uint32_t len)
 
 		if (!desc) {
 			if (!d->rx_ring_warned) {
-				pr_warn("%s: receive ring at 0x%llx is not in "
-					"guest RAM; receive stopped",
-					d->dev.name,
-					(unsigned long long)rx_base(d));
+				if (may_warn(d))
+					pr_warn("%s: receive ring at 0x%llx is not in "
+						"guest RAM; receive stopped",
+						d->dev.name,
+						(unsigned long long)rx_base(d));
 				d->rx_ring_warned = true;
 				cnt(&d->cnt.ring_errors, 1);
 			}
@@ -715,6 +732,8 @@ static void tx_emit(struct e1000 *d, uint8_t *f, uint32_t len)
 	} else {
 		iov[n++] = (struct iovec){ f, len };
 	}
+	if (d->tx_budget)
+		d->tx_budget--;
 	if (writev(d->fd, iov, n) < 0) {
 		cnt(&d->cnt.tx_errors, 1);
 		return;
@@ -927,25 +946,28 @@ static void tx_process(struct e1000 *d)
 		return;
 	if (!n || d->tdh >= n || d->tdt >= n) {
 		if (!d->tx_ring_warned) {
-			pr_warn("%s: transmit ring head %u / tail %u outside "
-				"its %u descriptors; transmit stopped",
-				d->dev.name, d->tdh, d->tdt, n);
+			if (may_warn(d))
+				pr_warn("%s: transmit ring head %u / tail %u outside "
+					"its %u descriptors; transmit stopped",
+					d->dev.name, d->tdh, d->tdt, n);
 			d->tx_ring_warned = true;
 			cnt(&d->cnt.ring_errors, 1);
 		}
 		return;
 	}
-	while (d->tdh != d->tdt && budget--) {
+	d->tx_budget = E1000_TX_BUDGET;
+	while (d->tdh != d->tdt && budget-- && d->tx_budget) {
 		uint8_t desc[E1000_DESC_SIZE], *p;
 
 		p = gm_ptr(d->gm, tx_base(d) + (uint64_t)d->tdh * E1000_DESC_SIZE,
 			   E1000_DESC_SIZE);
 		if (!p) {
 			if (!d->tx_ring_warned) {
-				pr_warn("%s: transmit ring at 0x%llx is not in "
-					"guest RAM; transmit stopped",
-					d->dev.name,
-					(unsigned long long)tx_base(d));
+				if (may_warn(d))
+					pr_warn("%s: transmit ring at 0x%llx is not in "
+						"guest RAM; transmit stopped",
+						d->dev.name,
+						(unsigned long long)tx_base(d));
 				d->tx_ring_warned = true;
 				cnt(&d->cnt.ring_errors, 1);
 			}
@@ -1001,7 +1023,7 @@ static void warn_reg(struct e1000 *d, uint32_t off, bool is_write)
 	if (d->warned_reg[i / 8] & (1u << (i % 8)))
 		return;
 	d->warned_reg[i / 8] |= (uint8_t)(1u << (i % 8));
-	if (d->warned++ < E1000_MAX_WARN)
+	if (may_warn(d))
 		pr_warn("%s: %s of register 0x%05x ignored (not modelled)",
 			d->dev.name, is_write ? "write" : "read", off);
 }

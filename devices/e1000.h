@@ -103,6 +103,7 @@ struct e1000 {
 	uint8_t tx_popts;
 	uint16_t tx_vlan;
 	bool tx_ring_warned;
+	uint32_t tx_budget;          /* frames this TDT write may still send */
 	/* receive: a frame read from the fd and waiting for buffers */
 	uint8_t *rxbuf;              /* hdr_len + E1000_RX_MAX bytes */
 	uint32_t rx_pending;         /* bytes of frame in rxbuf, 0 = none */

@@ -765,6 +765,43 @@ static void test_rx_hostile(void **state)
 	assert_int_equal(f->d->cnt.rx_frames, 1);
 }
 
+/* A guest that rewrites its ring registers forever gets a bounded number
+ * of warnings (the errors are still counted); one TDT write over a ring of
+ * 6000 frames sends E1000_TX_BUDGET (4096) of them and the next TDT write
+ * the rest. */
+static void test_hostile_budgets(void **state)
+{
+	struct fx *f = *state;
+	const uint32_t ring = 0x200000, n = 6000;
+
+	rx_setup(f, 8, 0);
+	send_frame(f, MAC, 60);
+	for (int i = 0; i < 1000; i++) {
+		wr(f, E1000_RDH, 100); /* past the 8 descriptors */
+		e1000_rx_process(f->d);
+	}
+	assert_int_equal(f->d->cnt.ring_errors, 1000);
+	assert_true(f->d->warned <= 32);
+
+	for (int i = 0; i < 60; i++)
+		f->mem[TX_BUF + i] = (uint8_t)i;
+	for (uint32_t i = 0; i < n; i++)
+		put_desc(f, ring, i, TX_BUF,
+			 60 | (uint32_t)(TXD_CMD_EOP | TXD_CMD_IFCS) << 24, 0);
+	wr(f, E1000_TDBAL, ring);
+	wr(f, E1000_TDBAH, 0);
+	wr(f, E1000_TDLEN, 16 * 8192);
+	wr(f, E1000_TDH, 0);
+	wr(f, E1000_TCTL, TCTL_EN | TCTL_PSP);
+	wr(f, E1000_TDT, n);
+	assert_int_equal(rd(f, E1000_TDH), 4096);
+	wr(f, E1000_TDT, n);
+	assert_int_equal(rd(f, E1000_TDH), n);
+	/* every frame was handed to the tap (the peer's queue may be full:
+	 * those count as errors, not as frames never tried) */
+	assert_int_equal(f->d->cnt.tx_frames + f->d->cnt.tx_errors, n);
+}
+
 /* ---- registers ---- */
 
 static void test_regs(void **state)
@@ -848,6 +885,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_multi_and_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rx_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_budgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};
