@@ -119,6 +119,14 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
   # (its partial results are dropped; a second death counts as a failure), and a new
   # session runs the cases that had not started yet.
   attempt=0
+  # set_aside CASE: a case that runs again starts from an empty out/CASE, so that its .post
+  # never reads what the failed run left; the failed run's files stay in out/CASE.first-run
+  set_aside() {
+    rm -rf "$RUN/out/$1.first-run"; mkdir -p "$RUN/out/$1.first-run"
+    [ -e "$RUN/out/$1" ] && mv "$RUN/out/$1" "$RUN/out/$1.first-run/out"
+    [ -e "$RUN/out/$1.log" ] && mv "$RUN/out/$1.log" "$RUN/out/$1.first-run/"
+    return 0
+  }
   sessions() {
     local REMAIN=("$@") NEXT dead retrying c src SLOG
     local -A RETRIED=()
@@ -147,6 +155,7 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
       retrying=0
       if [ -n "$dead" ] && [ -z "${RETRIED[$dead]:-}" ]; then
         RETRIED[$dead]=1 retrying=1
+        set_aside "$dead"
         say "the KVM session died during $dead (kvm-run status $src): running it again"
         NEXT=("$dead" ${NEXT[@]+"${NEXT[@]}"})
       elif [ -n "$dead" ]; then
@@ -174,6 +183,7 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
      [ ${#FAILED[@]} -le "${MINIVMM_RETRY_MAX:-4}" ]; then
     for c in "${FAILED[@]}"; do
       mv "$RUN/res/$c" "$RUN/res/$c.first"
+      set_aside "$c"
       echo "# retry: $c failed in the emulated KVM host; its first run said:"
       sed 's/^/#   /' "$RUN/res/$c.first"
     done | tee -a "$RUN/retries.txt"
