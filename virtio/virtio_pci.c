@@ -291,24 +291,31 @@ static void queue_call(struct virtio_dev *d, unsigned i, void (*fn)(void *),
 }
 
 /* Status 0: 4.1.4.3.2, every queue and register back to its initial
- * value. Called with cfg_lock held, lock not held. */
+ * value. Called with cfg_lock held, lock not held.
+ *
+ * The queues are reset first, each on its I/O thread, which waits for a
+ * queue_notify in progress there; only then is the status cleared. In the
+ * other order a thread still walking the old ring could set NEEDS_RESET
+ * (virtio_pci_set_needs_reset) into the fresh status, and a driver that
+ * writes 0 and waits to read 0 back (4.1.4.3.2) would wait for ever. Once
+ * its queue is reset a thread finds no ring to use (virtq_pop returns 0
+ * on a queue that is not ready), so nothing sets the bit afterwards. */
 static void device_reset(struct virtio_dev *d)
 {
 	struct qop op;
 	unsigned i;
+
+	for (i = 0; i < d->desc.nr_queues; i++) {
+		queue_call(d, i, qop_reset, &op);
+		__atomic_store_n(&d->q[i].msix_vector, VIRTIO_PCI_NO_VECTOR,
+				 __ATOMIC_RELAXED);
+	}
 
 	pthread_mutex_lock(&d->lock);
 	__atomic_store_n(&d->status, 0, __ATOMIC_RELEASE);
 	d->isr = 0;
 	pthread_mutex_unlock(&d->lock);
 	update_intx(d);
-
-	/* On the I/O thread: waits for a queue_notify in progress. */
-	for (i = 0; i < d->desc.nr_queues; i++) {
-		queue_call(d, i, qop_reset, &op);
-		__atomic_store_n(&d->q[i].msix_vector, VIRTIO_PCI_NO_VECTOR,
-				 __ATOMIC_RELAXED);
-	}
 	d->driver_features = 0;
 	d->device_feature_sel = 0;
 	d->driver_feature_sel = 0;

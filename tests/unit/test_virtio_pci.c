@@ -46,6 +46,11 @@ static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static unsigned notifies, handled, resets, driver_oks;
 static struct virtq_req req;
+/* test_reset_waits_for_queue_threads: t_notify stops inside the callback,
+ * says so (in_notify), waits until the status reads 0 (or 300 ms) and then
+ * reports a driver error, as a thread that is still walking the old ring
+ * when the driver writes 0 would. */
+static bool hold_in_notify, in_notify;
 static uint8_t devcfg[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 static void t_cfg_read(struct virtio_dev *d, unsigned off, void *data,
@@ -65,6 +70,18 @@ static void t_notify(struct virtio_dev *d, unsigned qidx)
 	struct virtq *q = &d->vqs[qidx];
 	int ret;
 
+	if (hold_in_notify) {
+		pthread_mutex_lock(&mu);
+		in_notify = true;
+		pthread_cond_broadcast(&cv);
+		pthread_mutex_unlock(&mu);
+		for (int i = 0; i < 300 && __atomic_load_n(&d->status,
+							   __ATOMIC_ACQUIRE);
+		     i++)
+			usleep(1000);
+		hold_in_notify = false;
+		virtio_pci_set_needs_reset(d);
+	}
 	while ((ret = virtq_pop(q, &req)) == 1) {
 		virtq_push(q, req.head, req.in_len);
 		pthread_mutex_lock(&mu);
@@ -195,6 +212,7 @@ static int setup(void **state)
 	assert_int_equal(virtio_pci_start(dev), 0);
 	set_bus_master(true); /* as every driver does before using it */
 	notifies = handled = resets = driver_oks = 0;
+	hold_in_notify = in_notify = false;
 	return 0;
 }
 
@@ -577,6 +595,46 @@ static void test_malformed_chain_needs_reset(void **state)
 	assert_int_equal(handled, 1);
 }
 
+/* A reset waits for the queue threads before it clears the status: a
+ * thread that reports a broken ring while the reset is under way cannot
+ * leave DEVICE_NEEDS_RESET in the fresh status (a driver that writes 0
+ * then waits to read 0 back would wait for ever). */
+static void *write_status_zero(void *arg)
+{
+	(void)arg;
+	WR(device_status, 0);
+	return NULL;
+}
+
+static void test_reset_waits_for_queue_threads(void **state)
+{
+	(void)state;
+	uint64_t one = 1;
+	pthread_t t;
+	struct timespec ts;
+
+	negotiate(0);
+	setup_queue0();
+	WR(device_status, ALL_OK);
+	wait_notifies(1);
+	hold_in_notify = true;
+	in_notify = false;
+	assert_int_equal(write(fake.ioeventfd_fd[0], &one, 8), 8);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	pthread_mutex_lock(&mu);
+	while (!in_notify)
+		if (pthread_cond_timedwait(&cv, &mu, &ts))
+			break;
+	pthread_mutex_unlock(&mu);
+	assert_true(in_notify);
+	/* the driver's reset, from a vCPU, while the queue thread is busy */
+	assert_int_equal(pthread_create(&t, NULL, write_status_zero, NULL), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(RD(device_status), 0);
+	assert_int_equal(rd(VIRTIO_PCI_ISR_OFF, 1), 0);
+}
+
 static void test_msix_vectors(void **state)
 {
 	(void)state;
@@ -867,6 +925,7 @@ int main(void)
 		T(test_kick_mmio_exit_and_intx),
 		T(test_kick_through_ioeventfd),
 		T(test_malformed_chain_needs_reset),
+		T(test_reset_waits_for_queue_threads),
 		T(test_msix_vectors),
 		T(test_msix_masked_pending),
 		T(test_status_bits_not_cleared),
