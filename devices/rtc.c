@@ -9,6 +9,12 @@
  * progress is never reported, so readers need no retry. No alarms or
  * periodic interrupts are generated. Bit 7 of the index port is the NMI
  * mask and is ignored.
+ *
+ * The clock a guest sees runs from 0000-01-01 00:00:00 to 9999-12-31
+ * 23:59:59 UTC, the dates the century and year registers can show (two BCD
+ * digits each). A guest that sets it beyond an end (month 0x99, day 0xff,
+ * year 0xff again and again) finds it at that end: gmtime_r() cannot fail
+ * inside the range and the year arithmetic stays small.
  */
 #include "rtc.h"
 
@@ -37,6 +43,9 @@
 #define B_DM 0x04 /* binary instead of BCD */
 #define B_SET 0x80
 #define D_VRT 0x80 /* valid RAM and time: the battery is fine */
+
+#define RTC_TIME_MIN (-62167219200LL) /* 0000-01-01 00:00:00 UTC */
+#define RTC_TIME_MAX 253402300799LL   /* 9999-12-31 23:59:59 UTC */
 
 static uint8_t to_bcd(unsigned v)
 {
@@ -73,13 +82,35 @@ static unsigned dec(const struct rtc *r, uint8_t v)
 	return (r->cmos[REG_B] & B_DM) ? v : from_bcd(v);
 }
 
+static time_t clamp_time(time_t t)
+{
+	if (t < RTC_TIME_MIN)
+		return RTC_TIME_MIN;
+	return t > RTC_TIME_MAX ? RTC_TIME_MAX : t;
+}
+
+/* The guest's date now: the host clock plus the guest's offset, kept
+ * inside the range above. */
+static void guest_time(struct rtc *r, struct tm *tm)
+{
+	time_t t;
+
+	if (__builtin_add_overflow(r->now(), r->offset, &t))
+		t = r->offset < 0 ? RTC_TIME_MIN : RTC_TIME_MAX;
+	t = clamp_time(t);
+	if (!gmtime_r(&t, tm)) {
+		/* not reached inside the range; never show stack bytes */
+		memset(tm, 0, sizeof(*tm));
+		tm->tm_mday = 1;
+	}
+}
+
 static uint8_t read_time(struct rtc *r, unsigned reg)
 {
-	time_t t = r->now() + r->offset;
 	struct tm tm;
 	unsigned h;
 
-	gmtime_r(&t, &tm);
+	guest_time(r, &tm);
 	switch (reg) {
 	case REG_SEC: return enc(r, (unsigned)tm.tm_sec);
 	case REG_MIN: return enc(r, (unsigned)tm.tm_min);
@@ -91,21 +122,26 @@ static uint8_t read_time(struct rtc *r, unsigned reg)
 	case REG_WDAY: return enc(r, (unsigned)tm.tm_wday + 1);
 	case REG_MDAY: return enc(r, (unsigned)tm.tm_mday);
 	case REG_MON: return enc(r, (unsigned)tm.tm_mon + 1);
-	case REG_YEAR: return enc(r, (unsigned)tm.tm_year % 100);
+	/* the year is 0..9999 here (tm_year is negative before 1900) */
+	case REG_YEAR: return enc(r, (unsigned)(tm.tm_year + 1900) % 100);
 	case REG_CENTURY: return enc(r, (unsigned)(tm.tm_year + 1900) / 100);
 	}
 	return 0;
 }
 
 /* A guest write to a time register: rebuild the date with that field
- * changed and keep the difference to the host clock as the offset. */
+ * changed (out-of-range values roll over, as timegm() normalises them),
+ * keep it inside the range and keep the difference to the host clock as
+ * the offset. */
 static void write_time(struct rtc *r, unsigned reg, uint8_t v)
 {
-	time_t t = r->now() + r->offset;
 	struct tm tm;
 	unsigned val;
+	time_t t;
+	int year;
 
-	gmtime_r(&t, &tm);
+	guest_time(r, &tm);
+	year = tm.tm_year + 1900; /* 0..9999 */
 	if (reg == REG_HOUR && !(r->cmos[REG_B] & B_24H)) {
 		val = dec(r, v & 0x7f) % 12 + ((v & 0x80) ? 12 : 0);
 	} else {
@@ -117,11 +153,16 @@ static void write_time(struct rtc *r, unsigned reg, uint8_t v)
 	case REG_HOUR: tm.tm_hour = (int)val; break;
 	case REG_MDAY: tm.tm_mday = (int)val; break;
 	case REG_MON: tm.tm_mon = (int)val - 1; break;
-	case REG_YEAR: tm.tm_year = (tm.tm_year / 100) * 100 + (int)val; break;
-	case REG_CENTURY: tm.tm_year = ((int)val * 100 - 1900) + tm.tm_year % 100; break;
+	case REG_YEAR: year = year / 100 * 100 + (int)val; break;
+	case REG_CENTURY: year = (int)val * 100 + year % 100; break;
 	default: return; /* day of week is derived */
 	}
-	r->offset = timegm(&tm) - r->now();
+	tm.tm_year = year - 1900;
+	/* every field is small here (year < 25600, val < 256): timegm()
+	 * normalises them without overflow */
+	t = clamp_time(timegm(&tm));
+	if (__builtin_sub_overflow(t, r->now(), &r->offset))
+		r->offset = 0; /* a host clock near the end of time_t */
 }
 
 /* The clock registers; the alarm registers 1, 3 and 5 between them are

@@ -142,12 +142,96 @@ static void test_rtc_time(void **state)
 	assert_int_equal(cmos(&r, 0x40), 0x99);
 }
 
+/* Every clock register holds a valid date field (binary mode). */
+static void assert_sane_date(struct rtc *r)
+{
+	assert_true(cmos(r, 0x00) < 60);
+	assert_true(cmos(r, 0x02) < 60);
+	assert_true(cmos(r, 0x04) < 24);
+	assert_true(cmos(r, 0x06) >= 1 && cmos(r, 0x06) <= 7);
+	assert_true(cmos(r, 0x07) >= 1 && cmos(r, 0x07) <= 31);
+	assert_true(cmos(r, 0x08) >= 1 && cmos(r, 0x08) <= 12);
+	assert_true(cmos(r, 0x09) <= 99);
+	assert_true(cmos(r, 0x32) <= 99);
+}
+
+/* A guest that keeps moving the clock forward (year 255 in binary mode,
+ * month and day 255) stops at 9999-12-31 23:59:59; one that moves it back
+ * stops at 0000-01-01. Without a bound the year grows past what tm_year
+ * holds (signed overflow) and gmtime_r() fails. */
+static void test_rtc_hostile_dates(void **state)
+{
+	(void)state;
+	struct rtc r;
+
+	rtc_init(&r, fixed_now);
+	cmos_write(&r, 0x0b, 0x02 | 0x04); /* 24-hour, binary */
+	for (int i = 0; i < 200; i++) {
+		cmos_write(&r, 0x32, 0xff);
+		cmos_write(&r, 0x09, 0xff);
+		cmos_write(&r, 0x08, 0xff);
+		cmos_write(&r, 0x07, 0xff);
+		cmos_write(&r, 0x04, 0xff);
+	}
+	assert_sane_date(&r);
+	assert_int_equal(cmos(&r, 0x32), 99);
+	assert_int_equal(cmos(&r, 0x09), 99);
+	assert_int_equal(cmos(&r, 0x08), 12);
+	assert_int_equal(cmos(&r, 0x07), 31);
+	assert_int_equal(cmos(&r, 0x04), 23);
+	for (int i = 0; i < 200; i++) {
+		cmos_write(&r, 0x32, 0);
+		cmos_write(&r, 0x09, 0);
+		cmos_write(&r, 0x08, 0);
+		cmos_write(&r, 0x07, 0);
+	}
+	assert_sane_date(&r);
+	assert_int_equal(cmos(&r, 0x32), 0);
+	assert_int_equal(cmos(&r, 0x09), 0);
+	assert_int_equal(cmos(&r, 0x08), 1);
+	assert_int_equal(cmos(&r, 0x07), 1);
+	/* years before 1900 read and write like any other */
+	cmos_write(&r, 0x32, 18);
+	cmos_write(&r, 0x09, 50);
+	assert_int_equal(cmos(&r, 0x32), 18);
+	assert_int_equal(cmos(&r, 0x09), 50);
+	cmos_write(&r, 0x32, 17);
+	assert_int_equal(cmos(&r, 0x09), 50);
+}
+
+static time_t far_now(void)
+{
+	/* a host clock where gmtime_r() fails (the year overflows an int) */
+	return (time_t)0x7fffffffffffff00LL;
+}
+
+/* A host clock beyond what gmtime_r() can convert, plus a guest offset:
+ * no signed overflow, and the registers show the last date, not stack
+ * bytes. */
+static void test_rtc_far_host_clock(void **state)
+{
+	(void)state;
+	struct rtc r;
+
+	rtc_init(&r, fixed_now);
+	cmos_write(&r, 0x0b, 0x02 | 0x04); /* 24-hour, binary */
+	cmos_write(&r, 0x32, 30);          /* the guest goes to 30xx */
+	r.now = far_now;
+	assert_sane_date(&r);
+	assert_int_equal(cmos(&r, 0x32), 99);
+	assert_int_equal(cmos(&r, 0x09), 99);
+	cmos_write(&r, 0x09, 50);
+	assert_sane_date(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_i8042_reset_and_probe),
 		cmocka_unit_test(test_i8042_irq),
 		cmocka_unit_test(test_rtc_time),
+		cmocka_unit_test(test_rtc_hostile_dates),
+		cmocka_unit_test(test_rtc_far_host_clock),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
