@@ -30,6 +30,14 @@ static inline uint64_t used_bytes(unsigned n)
 	return 4 + 8ULL * n + 2;
 }
 
+/* Do [a, a + alen) and [b, b + blen) share a byte? (Both checked by
+ * gm_ptr first: neither wraps.) */
+static inline bool overlap(uint64_t a, uint64_t alen, uint64_t b,
+			   uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
 /* Single loads/stores of ring fields. Relaxed atomics: one access, no
  * tearing, never duplicated or elided by the compiler. Ordering between
  * them is made explicit with the fences below. */
@@ -96,6 +104,14 @@ int virtq_enable(struct virtq *q)
 	a = gm_ptr(q->gm, q->avail_gpa, avail_bytes(n));
 	u = gm_ptr(q->gm, q->used_gpa, used_bytes(n));
 	if (!d || !a || !u)
+		return -EINVAL;
+	/* The device writes the used ring (flags, elements, avail_event):
+	 * laid over the descriptor table or the available ring, its own
+	 * stores would rewrite what it reads, e.g. flip avail->idx with each
+	 * used->flags store and keep virtq_drain() going round for ever
+	 * without a chain to pop. */
+	if (overlap(q->used_gpa, used_bytes(n), q->desc_gpa, desc_bytes(n)) ||
+	    overlap(q->used_gpa, used_bytes(n), q->avail_gpa, avail_bytes(n)))
 		return -EINVAL;
 	q->desc = d;
 	q->avail = a;

@@ -461,6 +461,11 @@ static void test_enable_checks(void **state)
 	v.used_gpa = UINT64_MAX - 3;
 	assert_int_equal(virtq_enable(&v), -EINVAL);
 	assert_false(v.ready);
+	v.used_gpa = AVAIL + 4; /* used->flags over avail->idx */
+	assert_int_equal(virtq_enable(&v), -EINVAL);
+	v.used_gpa = DESC + 16 * 15; /* over the last descriptor */
+	assert_int_equal(virtq_enable(&v), -EINVAL);
+	assert_false(v.ready);
 	v.used_gpa = USED;
 	assert_int_equal(virtq_enable(&v), 0);
 	assert_true(v.ready);
