@@ -39,8 +39,9 @@
  * writes them again), a buffer outside RAM costs that frame (counted), a
  * context that points outside the frame drops that frame. Writes to
  * registers we do not model are ignored with one warning per register.
- * Warnings of every kind share one budget of E1000_MAX_WARN per device, so
- * a guest rewriting its ring registers cannot flood the log. One TDT write
+ * Warnings of every kind share the device's budget of LOG_BUDGET_MAX
+ * (vmm/log.h), so a guest rewriting its ring registers cannot flood the
+ * log. One TDT write
  * sends at most E1000_TX_BUDGET frames (a TSO segment counts as a frame):
  * the rest waits for the next TDT write, so a ring of tiny-MSS TSO frames
  * cannot hold the vCPU for long.
@@ -62,7 +63,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define E1000_MAX_WARN 32
 #define E1000_TX_BUDGET 4096
 #define E1000_MAX_FRAME 1522 /* with FCS and a VLAN tag, without LPE */
 
@@ -420,14 +420,11 @@ static unsigned size_bucket(uint32_t len)
 	return b;
 }
 
-/* One more warning allowed? A device says at most E1000_MAX_WARN things in
- * its life, whatever the guest does. */
+/* One more warning allowed? Warnings of every kind share the device's
+ * budget (log.h), whatever the guest does. */
 static bool may_warn(struct e1000 *d)
 {
-	if (d->warned >= E1000_MAX_WARN)
-		return false;
-	d->warned++;
-	return true;
+	return log_budget_take(&d->dev.warn, d->dev.name);
 }
 
 static void count_frame(struct e1000 *d, const uint8_t *dst, uint32_t len,
@@ -614,7 +611,8 @@ static void rx_watch(struct e1000 *d, bool on)
 		return;
 	d->rx_blocked = !on;
 	if (d->loop && !d->tap_dead && evloop_mod(d->loop, d->fd, on ? EPOLLIN : 0))
-		pr_warn("%s: cannot change the tap's events", d->dev.name);
+		pr_warn_limited(&d->dev.warn, d->dev.name,
+				"%s: cannot change the tap's events", d->dev.name);
 }
 
 /* Can a frame be written to the guest now? (EN, bus master, a sane ring

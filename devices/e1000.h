@@ -111,7 +111,6 @@ struct e1000 {
 	bool rx_ring_warned;
 	bool tap_dead;               /* the fd failed: no longer watched */
 	uint32_t ioaddr;             /* BAR 1's IOADDR */
-	unsigned warned;             /* unknown-register warnings so far */
 	uint8_t warned_reg[0x20000 / 4 / 8]; /* BAR 0 size / 4 bits */
 
 	struct e1000_counters cnt;

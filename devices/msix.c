@@ -198,9 +198,10 @@ static void route(struct pci_dev *d, unsigned i)
 	v->routed = !ret;
 	v->routed_addr = v->addr;
 	v->routed_data = v->data;
-	if (ret)
-		pr_warn("pci %s: MSI-X vector %u: routing GSI %d failed: %s",
-			d->name, i, v->gsi, strerror(-ret));
+	if (ret) /* the guest can reprogram a vector again and again */
+		pr_warn_limited(&d->warn, d->name,
+				"pci %s: MSI-X vector %u: routing GSI %d failed: %s",
+				d->name, i, v->gsi, strerror(-ret));
 }
 
 static int fire(struct pci_dev *d, unsigned i)

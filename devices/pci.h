@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "vmm/bus.h"
+#include "vmm/log.h"
 #include "vmm/x86/layout.h"
 
 struct vm;
@@ -98,6 +99,7 @@ struct pci_dev {
 	struct pci_msix msix;          /* nvec 0 if the device has none */
 	struct pci_bus *bus;
 	void *opaque;                  /* the device model's state */
+	struct log_budget warn;        /* guest-caused warnings (MSI-X) */
 
 	/* Optional hooks, called on the vCPU thread (bar_moved also from
 	 * pci_bus_add) with the bus lock held; the lock is recursive, so a

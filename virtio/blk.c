@@ -230,8 +230,9 @@ static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 	if (!handle_req(x->b, x->bq, used)) {
 		/* the driver broke the request format: stop here, the chain
 		 * stays unused */
-		pr_warn("virtio-blk: queue %u: request without a status byte",
-			x->qidx);
+		pr_warn_limited(&x->b->dev.dev.warn, "virtio-blk",
+				"virtio-blk: queue %u: request without a status byte",
+				x->qidx);
 		return -EINVAL;
 	}
 	stat_inc(&x->b->dev.vm->stats, STAT_VQ_REQUESTS);

@@ -22,6 +22,7 @@
 
 #include "virtio/net.h"
 #include "vmm/iov.h" /* copies in and out of the chains' iovecs */
+#include "vmm/log.h"
 
 #define F(bit) (1ULL << (bit))
 
@@ -46,6 +47,11 @@ static inline void net_notify_if_needed(struct net_dev *n, unsigned q)
 }
 
 /* ---- net.c ---- */
+
+/* A warning the guest can cause, against the device's budget (log.h),
+ * which the transport's warnings share. */
+#define net_warn(n, ...)                                                    \
+	pr_warn_limited(&(n)->vdev.dev.warn, (n)->vdev.desc.name, __VA_ARGS__)
 
 /* Watch the tap for what rx_blocked and tx_blocked say (RX/TX thread). */
 void net_update_tap_events(struct net_dev *n);

@@ -143,8 +143,8 @@ static int rx_read(struct net_dev *n)
 
 	if (len < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			pr_warn("net%u: tap read: %s", n->index,
-				strerror(errno));
+			net_warn(n, "net%u: tap read: %s", n->index,
+				 strerror(errno));
 		return 0;
 	}
 	if (len < NET_HDR_LEN + 14) {

@@ -127,7 +127,9 @@ void virtio_pci_set_needs_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&d->lock);
 	if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		stat_inc(&d->vm->stats, STAT_VQ_ERRORS);
-		pr_warn("%s: device needs reset (driver error)", d->desc.name);
+		pr_warn_limited(&d->dev.warn, d->desc.name,
+				"%s: device needs reset (driver error)",
+				d->desc.name);
 		/* 2.1.2: tell the driver through a config change interrupt */
 		virtio_pci_config_changed(d);
 	}
@@ -160,8 +162,8 @@ int virtio_pci_drain(struct virtio_dev *d, unsigned qidx,
 	if (ret >= 0)
 		return ret;
 	if (q->broken)
-		pr_warn("%s: queue %u: %s", d->desc.name, qidx,
-			virtq_strerror(q->error));
+		pr_warn_limited(&d->dev.warn, d->desc.name, "%s: queue %u: %s",
+				d->desc.name, qidx, virtq_strerror(q->error));
 	virtio_pci_set_needs_reset(d);
 	if (virtq_need_notify(q))
 		virtio_pci_notify_queue(d, qidx);
@@ -232,8 +234,10 @@ static void sync_ioeventfds(struct virtio_dev *d)
 			int ret = vm_ioeventfd(d->vm, pq->efd, addr, 2, false,
 					       true);
 			if (ret) {
-				pr_warn("%s: ioeventfd for queue %u: %d (falling back to MMIO exits)",
-					d->desc.name, i, ret);
+				/* the guest may move BAR 0 again and again */
+				pr_warn_limited(&d->dev.warn, d->desc.name,
+						"%s: ioeventfd for queue %u: %d (falling back to MMIO exits)",
+						d->desc.name, i, ret);
 				continue;
 			}
 			pq->efd_registered = true;
@@ -410,8 +414,9 @@ static void write_status(struct virtio_dev *d, uint8_t val)
 		    d->desc.ops->features_ok(d, f))
 			ok = false;
 		if (!ok) {
-			pr_warn("%s: driver features %#llx refused",
-				d->desc.name, (unsigned long long)f);
+			pr_warn_limited(&d->dev.warn, d->desc.name,
+					"%s: driver features %#llx refused",
+					d->desc.name, (unsigned long long)f);
 			new &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		}
 	}
@@ -446,7 +451,8 @@ static void queue_enable(struct virtio_dev *d, unsigned i)
 		return;
 	queue_call(d, i, qop_enable, &op);
 	if (op.ret) {
-		pr_warn("%s: queue %u: bad ring configuration (size %u, desc %#llx avail %#llx used %#llx)",
+		pr_warn_limited(&d->dev.warn, d->desc.name,
+			"%s: queue %u: bad ring configuration (size %u, desc %#llx avail %#llx used %#llx)",
 			d->desc.name, i, d->vqs[i].size,
 			(unsigned long long)d->vqs[i].desc_gpa,
 			(unsigned long long)d->vqs[i].avail_gpa,

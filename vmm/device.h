@@ -36,6 +36,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vmm/log.h"
+
 struct vm;
 struct device;
 
@@ -50,6 +52,7 @@ struct device {
 	const char *kind; /* "virtio-blk", "uart16550", ... */
 	struct vm *vm;
 	char name[32];    /* instance name: "virtio-blk0", "com1", ... */
+	struct log_budget warn; /* the warnings its guest may cause */
 };
 
 #ifndef container_of
@@ -66,6 +69,7 @@ static inline void device_init(struct device *dev,
 	dev->ops = ops;
 	dev->kind = kind;
 	dev->vm = vm;
+	dev->warn = (struct log_budget){ 0 };
 	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "");
 }
 

@@ -10,19 +10,58 @@
 bool log_trace_enabled;
 bool log_quiet;
 
-void log_msg(const char *level, const char *fmt, ...)
+static void log_vmsg(const char *level, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
 
 	if (log_quiet)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	/* One write per line so that threads do not interleave mid-line. */
 	if (level)
 		fprintf(stderr, "minivmm: %s: %s\n", level, buf);
 	else
 		fprintf(stderr, "minivmm: %s\n", buf);
+}
+
+void log_msg(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+bool log_budget_take(struct log_budget *b, const char *who)
+{
+	unsigned n;
+
+	/* Look before adding, so that used stops just past the limit (it
+	 * cannot wrap around and open the budget again); threads racing
+	 * here can take it a few past, never print more than the limit. */
+	if (__atomic_load_n(&b->used, __ATOMIC_RELAXED) > LOG_BUDGET_MAX) {
+		__atomic_fetch_add(&b->suppressed, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	n = __atomic_fetch_add(&b->used, 1, __ATOMIC_RELAXED);
+	if (n < LOG_BUDGET_MAX)
+		return true;
+	__atomic_fetch_add(&b->suppressed, 1, __ATOMIC_RELAXED);
+	if (n == LOG_BUDGET_MAX)
+		log_msg("warning", "%s: %u warnings printed; further warnings "
+			"suppressed", who ? who : "device", LOG_BUDGET_MAX);
+	return false;
+}
+
+void pr_warn_limited(struct log_budget *b, const char *who, const char *fmt,
+		     ...)
+{
+	va_list ap;
+
+	if (!log_budget_take(b, who))
+		return;
+	va_start(ap, fmt);
+	log_vmsg("warning", fmt, ap);
+	va_end(ap);
 }

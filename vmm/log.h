@@ -17,6 +17,29 @@ void log_msg(const char *level, const char *fmt, ...)
 #define pr_err(...) log_msg("error", __VA_ARGS__)
 #define pr_warn(...) log_msg("warning", __VA_ARGS__)
 #define pr_info(...) log_msg(NULL, __VA_ARGS__)
+/* A budget of the warnings a guest can cause, one per device (struct
+ * device and struct pci_dev hold one): a guest looping reset / bad ring /
+ * kick must not fill the host's log. The first LOG_BUDGET_MAX warnings are
+ * printed, the next one is replaced by a line "<who>: further warnings
+ * suppressed", and every later one is only counted. Zeroed is a full
+ * budget; it is never refilled (a device reset does not refill it, or a
+ * reset loop would print again). Any thread. */
+#define LOG_BUDGET_MAX 32
+
+struct log_budget {
+	unsigned used;                  /* warnings asked for (stops growing
+					 * just past LOG_BUDGET_MAX) */
+	unsigned long long suppressed;  /* warnings not printed */
+};
+
+/* May one more warning be printed? Prints the "suppressed" line when the
+ * budget runs out just now; who names the device in it. */
+bool log_budget_take(struct log_budget *b, const char *who);
+
+/* pr_warn() against b: a guest-triggered warning. */
+void pr_warn_limited(struct log_budget *b, const char *who, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
+
 #define pr_trace(...)                                                   \
 	do {                                                            \
 		if (log_trace_enabled)                                  \

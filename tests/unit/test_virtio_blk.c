@@ -22,6 +22,7 @@
 
 #include "devices/disk/blockdev.h"
 #include "fake_vm.h"
+#include "log_capture.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
 #include "virtio_drv.h"
@@ -473,6 +474,54 @@ static void test_malformed_ring_needs_reset(void **state)
 	assert_false(vdrv_used(&drv, 0, &h, &l));
 }
 
+/* 10000 cycles of a guest that breaks the device and resets it: requests
+ * without a status byte, a malformed ring, a ring outside RAM. Each cycle
+ * warns, but the device's warnings share one budget: at most
+ * LOG_BUDGET_MAX lines and the one saying the rest are suppressed. */
+static void test_hostile_cycles_bounded_log(void **state)
+{
+	(void)state;
+	struct vdrv_buf n[2] = { { HDR, 16, false }, { DATA, 512, false } };
+	struct log_capture cap;
+	char last[256];
+	unsigned lines;
+
+	log_capture_start(&cap);
+	for (int i = 0; i < 10000; i++) {
+		struct vring_avail *a;
+
+		vdrv_negotiate(&drv, vdrv_device_features(&drv));
+		switch (i % 3) {
+		case 0: /* a request without a status byte */
+			vdrv_setup_queue(&drv, 0, 256, QBASE);
+			vdrv_driver_ok(&drv);
+			set_hdr(VIRTIO_BLK_T_OUT, 0);
+			vdrv_post(&drv, 0, n, 2, false);
+			vdrv_kick(&drv, 0);
+			break;
+		case 1: /* a head outside the queue */
+			vdrv_setup_queue(&drv, 0, 256, QBASE);
+			vdrv_driver_ok(&drv);
+			a = (struct vring_avail *)(ram + drv.q[0].avail);
+			a->ring[a->idx % 256] = 300;
+			a->idx++;
+			vdrv_kick(&drv, 0);
+			break;
+		case 2: /* a ring that runs off the end of RAM */
+			VDRV_WR(&drv, queue_select, 0);
+			VDRV_WR(&drv, queue_desc_lo, RAM_SIZE - 16);
+			VDRV_WR(&drv, queue_enable, 1);
+			break;
+		}
+		assert_true(VDRV_RD(&drv, device_status) &
+			    VIRTIO_CONFIG_S_NEEDS_RESET);
+	}
+	lines = log_capture_end(&cap, last, sizeof(last));
+	print_message("10000 hostile cycles: %u lines on stderr\n", lines);
+	assert_true(lines <= LOG_BUDGET_MAX + 1);
+	assert_non_null(strstr(last, "further warnings suppressed"));
+}
+
 static void test_readonly(void **state)
 {
 	(void)state;
@@ -508,6 +557,7 @@ int main(void)
 		T(test_no_status_byte_needs_reset),
 		T(test_indirect_and_second_queue),
 		T(test_malformed_ring_needs_reset),
+		T(test_hostile_cycles_bounded_log),
 		T(test_readonly),
 #undef T
 	};

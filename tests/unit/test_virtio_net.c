@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "log_capture.h"
 #include "net_vqdrv.h"
 #include "virtio/net.h"
 #include "vmm/log.h"
@@ -665,6 +666,33 @@ static void test_rx_broken_ring(void **state)
 	assert_false(f->n.tap_events & EPOLLIN);
 }
 
+/* 10000 cycles of a transmit ring broken and reset: the "queue broken"
+ * warnings share the device's budget (LOG_BUDGET_MAX lines and the one
+ * saying the rest are suppressed). */
+static void test_broken_queue_cycles_bounded_log(void **state)
+{
+	struct fx *f = *state;
+	struct virtq *q = &f->dq[NET_TXQ].q;
+	struct vring_avail *av = (void *)(f->mem + f->dq[NET_TXQ].avail);
+	struct log_capture cap;
+	char last[256];
+	unsigned lines;
+
+	log_capture_start(&cap);
+	for (int i = 0; i < 10000; i++) {
+		av->idx = 1000; /* more than the ring size ahead */
+		net_tx_process(&f->n);
+		av->idx = 0; /* the driver resets and sets the ring up again */
+		assert_int_equal(virtq_enable(q), 0);
+	}
+	lines = log_capture_end(&cap, last, sizeof(last));
+	print_message("10000 broken-queue cycles: %u lines on stderr\n",
+		      lines);
+	assert_int_equal(f->resets, 10000);
+	assert_true(lines <= LOG_BUDGET_MAX + 1);
+	assert_non_null(strstr(last, "further warnings suppressed"));
+}
+
 static void test_rx_reset(void **state)
 {
 	struct fx *f = *state;
@@ -1170,6 +1198,7 @@ int main(void)
 		T(test_rx_ring_too_small),
 		T(test_rx_runt_and_first_buffer_too_small),
 		T(test_rx_broken_ring),
+		T(test_broken_queue_cycles_bounded_log),
 		T(test_rx_reset),
 		T(test_not_running),
 		T(test_ctrl_rx_modes),
