@@ -66,7 +66,9 @@ void cli_usage(FILE *f)
 "  --memory SIZE        guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
 "  --cpus N             vCPUs (default 1)\n"
 "  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR][,if=virtio|ide]\n"
-"                       virtio-blk disk, or an IDE disk (if=ide, at most 4) (repeatable)\n"
+"        [,backing-format=raw|qcow2][,backing-dir=DIR[:DIR...]]\n"
+"                       virtio-blk disk, or an IDE disk (if=ide, at most 4) (repeatable);\n"
+"                       backing files must be in the image's directory or a backing-dir\n"
 "  --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=XX:XX:XX:XX:XX:XX]\n"
 "        [,model=virtio|e1000]\n"
 "                       virtio-net (or an emulated Intel e1000) on a tap\n"
@@ -230,8 +232,44 @@ static int disk_if(void *ctx, const char *opt, const char *v)
 	return 0;
 }
 
+static int disk_backing_format(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+		pr_err("%s: backing-format '%s' is not raw or qcow2", opt, v);
+		return -1;
+	}
+	d->backing_format = v;
+	return 0;
+}
+
+/* backing-dir=DIR, repeatable; DIR may be a colon-separated list */
+static int disk_backing_dir(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+	char *list = (char *)v, *save = NULL;
+
+	if (!*v) {
+		pr_err("%s: backing-dir needs a directory", opt);
+		return -1;
+	}
+	for (char *t = strtok_r(list, ":", &save); t;
+	     t = strtok_r(NULL, ":", &save)) {
+		if (d->nr_backing_dirs == BLOCKDEV_MAX_BACKING_DIRS) {
+			pr_err("%s: at most %d backing directories", opt,
+			       BLOCKDEV_MAX_BACKING_DIRS);
+			return -1;
+		}
+		d->backing_dirs[d->nr_backing_dirs++] = t;
+	}
+	return 0;
+}
+
 static const struct subopt disk_keys[] = {
 	{ "format", disk_format },
+	{ "backing-format", disk_backing_format },
+	{ "backing-dir", disk_backing_dir },
 	{ "readonly", disk_readonly },
 	{ "cache", disk_cache },
 	{ "serial", disk_serial },

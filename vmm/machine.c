@@ -263,7 +263,10 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	for (unsigned i = 0; i < cfg->nr_disks; i++) {
 		const struct disk_opt *d = &cfg->disks[i];
 		struct blockdev_opts o = { .path = d->path, .format = d->format,
-					   .readonly = d->readonly, .cache = d->cache };
+					   .readonly = d->readonly, .cache = d->cache,
+					   .backing_format = d->backing_format,
+					   .backing_dirs = d->backing_dirs,
+					   .nr_backing_dirs = d->nr_backing_dirs };
 		char err[512] = "";
 		int ret = blockdev_open(&o, &m->disks[i], err, sizeof(err));
 

@@ -23,6 +23,9 @@ struct disk_opt {
 	enum blockdev_cache cache;
 	const char *serial;   /* NULL: derived from the index */
 	bool ide;             /* if=ide: on the IDE controller, else virtio-blk */
+	const char *backing_format; /* backing-format=: NULL: from the image */
+	const char *backing_dirs[BLOCKDEV_MAX_BACKING_DIRS]; /* backing-dir= */
+	unsigned nr_backing_dirs;
 };
 
 struct machine_cfg {

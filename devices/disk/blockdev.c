@@ -297,79 +297,128 @@ static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
 	return ret;
 }
 
+const char *blockdev_probe(const uint8_t *first)
+{
+	return memcmp(first, "QFI\xfb", 4) ? "raw" : "qcow2";
+}
+
+bool blockdev_probe_refuses(const uint8_t *first)
+{
+	return strcmp(blockdev_probe(first), "raw") != 0;
+}
+
+/* The image file: the path's checks (a regular file or a block device),
+ * then open it; or take the file the backing-file resolver opened. */
+static int open_file(const struct blockdev_opts *o, struct bd_chain *chain,
+		     struct bdfile *f, struct stat *st, char *err,
+		     size_t errlen)
+{
+	const char *p = o->path;
+	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+
+	if (o->cache == BLOCKDEV_CACHE_NONE)
+		flags |= O_DIRECT;
+	if (chain->fd >= 0) {
+		f->fd = chain->fd;
+		chain->fd = -1;
+		if (fstat(f->fd, st) < 0) {
+			int ret = -errno;
+			close(f->fd);
+			return fail(err, errlen, ret, "%s: %s", p,
+				    strerror(-ret));
+		}
+	} else {
+		if (stat(p, st) < 0)
+			return fail(err, errlen, -errno, "%s: %s", p,
+				    errno == ENOENT ? "no such file"
+						    : strerror(errno));
+		if (S_ISDIR(st->st_mode))
+			return fail(err, errlen, -EISDIR,
+				    "%s: is a directory, not a disk image", p);
+		if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+			return fail(err, errlen, -EINVAL,
+				    "%s: not a regular file or block device",
+				    p);
+		f->fd = open(p, flags);
+		if (f->fd < 0) {
+			int ret = -errno;
+			if (!o->readonly && (errno == EACCES ||
+					     errno == EROFS || errno == EPERM))
+				return fail(err, errlen, ret,
+					    "%s: permission denied: the image is read-only; use readonly=on",
+					    p);
+			if ((flags & O_DIRECT) && errno == EINVAL)
+				return fail(err, errlen, ret,
+					    "%s: cache=none (O_DIRECT) is not supported by this filesystem; use cache=writeback",
+					    p);
+			return fail(err, errlen, ret, "%s: %s", p,
+				    strerror(errno));
+		}
+	}
+	f->blkdev = S_ISBLK(st->st_mode);
+	if (flags & O_DIRECT) {
+		f->direct = true;
+		f->align = probe_align(f->fd);
+	}
+	return 0;
+}
+
 int blockdev_open_chain(const struct blockdev_opts *o, struct bd_chain *chain,
 			struct blockdev **out, char *err, size_t errlen)
 {
 	const char *p = o->path;
 	struct bdfile f = { .fd = -1, .align = 1 };
 	struct stat st;
-	char magic[4];
+	uint8_t magic[BLOCKDEV_PROBE_BYTES];
 	const char *fmt = o->format;
 	int ret;
 
 	*out = NULL;
-	if (!p || !*p)
+	if (!p || !*p) {
+		if (chain->fd >= 0)
+			close(chain->fd);
+		chain->fd = -1;
 		return fail(err, errlen, -EINVAL, "no image path given");
-	if (stat(p, &st) < 0)
-		return fail(err, errlen, -errno, "%s: %s", p,
-			    errno == ENOENT ? "no such file" : strerror(errno));
-	if (S_ISDIR(st.st_mode))
-		return fail(err, errlen, -EISDIR,
-			    "%s: is a directory, not a disk image", p);
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return fail(err, errlen, -EINVAL,
-			    "%s: not a regular file or block device", p);
-	if (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2"))
+	}
+	if (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2")) {
+		if (chain->fd >= 0)
+			close(chain->fd);
+		chain->fd = -1;
 		return fail(err, errlen, -EINVAL,
 			    "%s: unknown format '%s' (use raw or qcow2)", p,
 			    fmt);
+	}
+	ret = open_file(o, chain, &f, &st, err, errlen);
+	if (ret)
+		return ret;
 	for (int i = 0; i < chain->n; i++)
-		if (chain->dev[i] == st.st_dev && chain->ino[i] == st.st_ino)
+		if (chain->dev[i] == st.st_dev && chain->ino[i] == st.st_ino) {
+			close(f.fd);
 			return fail(err, errlen, -ELOOP,
 				    "%s: backing file loop: the image is its own backing file",
 				    p);
-	if (chain->n >= BLOCKDEV_MAX_CHAIN)
+		}
+	if (chain->n >= BLOCKDEV_MAX_CHAIN) {
+		close(f.fd);
 		return fail(err, errlen, -ELOOP,
 			    "%s: backing chain longer than %d images", p,
 			    BLOCKDEV_MAX_CHAIN);
-
-	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	if (o->cache == BLOCKDEV_CACHE_NONE)
-		flags |= O_DIRECT;
-	f.fd = open(p, flags);
-	if (f.fd < 0) {
-		ret = -errno;
-		if (!o->readonly && (errno == EACCES || errno == EROFS ||
-				     errno == EPERM))
-			return fail(err, errlen, ret,
-				    "%s: permission denied: the image is read-only; use readonly=on",
-				    p);
-		if ((flags & O_DIRECT) && errno == EINVAL)
-			return fail(err, errlen, ret,
-				    "%s: cache=none (O_DIRECT) is not supported by this filesystem; use cache=writeback",
-				    p);
-		return fail(err, errlen, ret, "%s: %s", p, strerror(errno));
-	}
-	f.blkdev = S_ISBLK(st.st_mode);
-	if (flags & O_DIRECT) {
-		f.direct = true;
-		f.align = probe_align(f.fd);
 	}
 	pthread_mutex_init(&f.rmw_lock, NULL);
 
 	ret = bdfile_pread(&f, magic, sizeof(magic), 0);
 	if (ret) {
 		close(f.fd);
+		pthread_mutex_destroy(&f.rmw_lock);
 		return fail(err, errlen, ret, "%s: cannot read: %s", p,
 			    strerror(-ret));
 	}
-	bool is_qcow2 = !memcmp(magic, "QFI\xfb", 4);
-	if (!fmt) {
-		fmt = is_qcow2 ? "qcow2" : "raw";
-		if (!chain->quiet_detect)
-			pr_warn("%s: no format given, detected %s; pass format=%s to make it explicit%s",
-				p, fmt, fmt,
-				is_qcow2 ? "" : " (a raw image could be made to look like another format by its guest)");
+	bool probed = !fmt;
+	if (probed) {
+		fmt = blockdev_probe(magic);
+		pr_warn("%s: no format given, detected %s; pass format=%s to make it explicit%s",
+			p, fmt, fmt,
+			strcmp(fmt, "raw") ? "" : " (until then guest writes that would make sector 0 look like another format are refused)");
 	}
 	chain->dev[chain->n] = st.st_dev;
 	chain->ino[chain->n] = st.st_ino;
@@ -379,7 +428,7 @@ int blockdev_open_chain(const struct blockdev_opts *o, struct bd_chain *chain,
 	if (!strcmp(fmt, "qcow2"))
 		ret = qcow2_open(&f, &o2, chain, out, err, errlen);
 	else
-		ret = raw_open(&f, &o2, out, err, errlen);
+		ret = raw_open(&f, &o2, probed, out, err, errlen);
 	chain->n--;
 	/* the opener made its own copy of f (and of its lock) */
 	pthread_mutex_destroy(&f.rmw_lock);
@@ -391,6 +440,9 @@ int blockdev_open_chain(const struct blockdev_opts *o, struct bd_chain *chain,
 int blockdev_open(const struct blockdev_opts *o, struct blockdev **out,
 		  char *err, size_t errlen)
 {
-	struct bd_chain chain = { 0 };
-	return blockdev_open_chain(o, &chain, out, err, errlen);
+	struct bd_chain chain = BD_CHAIN_INIT(o);
+	int ret = blockdev_open_chain(o, &chain, out, err, errlen);
+
+	backing_allow_free(&chain.allow);
+	return ret;
 }

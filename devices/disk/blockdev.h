@@ -46,12 +46,30 @@ struct blockdev {
 	uint32_t align;       /* buffer/offset alignment O_DIRECT needs, or 1 */
 };
 
+#define BLOCKDEV_MAX_BACKING_DIRS 8
+
 struct blockdev_opts {
 	const char *path;
 	const char *format;   /* "raw", "qcow2", or NULL to detect by magic */
 	bool readonly;
 	enum blockdev_cache cache;
+	/* The format of the image's backing file, overriding the image's
+	 * own record (NULL: the image must record it). Deeper backing
+	 * files must record theirs. */
+	const char *backing_format;
+	/* Directories backing files may be in, besides the image's own
+	 * directory (and below). */
+	const char *const *backing_dirs;
+	unsigned nr_backing_dirs;
 };
+
+/* Detecting a format from an image's first bytes: how many are looked
+ * at, and the format they make it ("qcow2" or "raw"). */
+#define BLOCKDEV_PROBE_BYTES 4
+const char *blockdev_probe(const uint8_t *first);
+/* first (BLOCKDEV_PROBE_BYTES) would make a raw image detect as another
+ * format. */
+bool blockdev_probe_refuses(const uint8_t *first);
 
 /* Open an image. On failure returns -errno and writes a one-line message
  * naming the file and the problem into err (no "minivmm:" prefix). */

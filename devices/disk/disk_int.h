@@ -45,22 +45,51 @@ int bdfile_zero(struct bdfile *f, uint64_t off, uint64_t len, bool may_unmap);
 int bdfile_size(struct bdfile *f, uint64_t *size);
 int bdfile_truncate(struct bdfile *f, uint64_t size);
 
+/* ---- backing files (backing.c) ---- */
+/* The directories a backing chain may use, as real paths: the top
+ * image's own directory first, then the ones the user added. */
+struct bd_allow {
+	int n;
+	char *dir[1 + BLOCKDEV_MAX_BACKING_DIRS];
+};
+/* Fill a from the top image's path and the extra directories (each must
+ * exist); 0 or -errno with one line in err. */
+int backing_allow_init(struct bd_allow *a, const char *image,
+		       const char *const *extra, unsigned nextra, char *err,
+		       size_t errlen);
+void backing_allow_free(struct bd_allow *a);
+/* The backing file `name` that the image at path `image` names: resolved
+ * from the image's directory; must be a regular file beneath a directory
+ * of a (after symlinks). Opens it with open flags (O_RDONLY, maybe
+ * O_DIRECT) into *fd and writes its real path into real. 0, or -errno
+ * with one line naming the file and the reason in err. */
+int backing_resolve(const char *image, const char *name,
+		    const struct bd_allow *a, int flags, int *fd, char *real,
+		    size_t reallen, char *err, size_t errlen);
+
 /* ---- opening ---- */
-/* Images already open along a backing chain (loop detection). */
+/* Images already open along a backing chain (loop detection), and the
+ * rules the chain's backing files follow. */
 #define BLOCKDEV_MAX_CHAIN 16
 struct bd_chain {
 	int n;
 	dev_t dev[BLOCKDEV_MAX_CHAIN];
 	ino_t ino[BLOCKDEV_MAX_CHAIN];
-	bool quiet_detect; /* no format-detection warning (backing files) */
+	int fd;                 /* >= 0: the next image, already opened */
+	bool no_backing;        /* open the top image without its backing */
+	const struct blockdev_opts *top; /* the user's options */
+	struct bd_allow allow;  /* filled at the first backing file */
 };
+#define BD_CHAIN_INIT(o) { .fd = -1, .top = (o) }
 
 /* blockdev_open with the chain of images that lead to this one. */
 int blockdev_open_chain(const struct blockdev_opts *o, struct bd_chain *chain,
 			struct blockdev **out, char *err, size_t errlen);
 
 /* Format openers; f->fd is owned by the new device on success. */
-int raw_open(struct bdfile *f, const struct blockdev_opts *o,
+/* probed: the format was detected, not given: guest writes that would
+ * make the image detect as another format are refused. */
+int raw_open(struct bdfile *f, const struct blockdev_opts *o, bool probed,
 	     struct blockdev **out, char *err, size_t errlen);
 int qcow2_open(struct bdfile *f, const struct blockdev_opts *o,
 	       struct bd_chain *chain, struct blockdev **out, char *err,

@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +29,29 @@
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: minivmm img create [-f raw|qcow2] [-b BACKING [-F FMT]] [-o cluster_size=N[,refcount_bits=N]] FILE [SIZE]\n"
-		"       minivmm img info [-f FMT] FILE\n"
-		"       minivmm img check [-f FMT] [-r leaks|all] FILE\n"
-		"SIZE takes a K, M, G or T suffix (powers of 1024).\n");
+		"usage: minivmm img create [-f raw|qcow2] [-b BACKING -F FMT] [-B DIR]... [-o cluster_size=N[,refcount_bits=N]] FILE [SIZE]\n"
+		"       minivmm img info [-f FMT] [-B DIR]... FILE\n"
+		"       minivmm img check [-f FMT] [-B DIR]... [-r leaks|all] FILE\n"
+		"SIZE takes a K, M, G or T suffix (powers of 1024).\n"
+		"A backing file must be in the image's directory (or below) or in a\n"
+		"directory given with -B DIR; its format is never guessed.\n");
 	return 1;
+}
+
+/* -B DIR: directories backing files may be in, besides the image's. */
+struct bdirs {
+	const char *dir[BLOCKDEV_MAX_BACKING_DIRS];
+	unsigned n;
+};
+
+static int add_bdir(struct bdirs *b, const char *d)
+{
+	if (b->n == BLOCKDEV_MAX_BACKING_DIRS) {
+		pr_err("-B: at most %d directories", BLOCKDEV_MAX_BACKING_DIRS);
+		return 1;
+	}
+	b->dir[b->n++] = d;
+	return 0;
 }
 
 /* "10G" -> bytes; -EINVAL on junk or overflow. */
@@ -62,6 +80,13 @@ static int parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+/* The largest virtual size an image of the format can have: what the
+ * qcow2 opener accepts, what a file offset can hold for raw. */
+static uint64_t img_max_size(const char *fmt)
+{
+	return strcmp(fmt, "raw") ? 1ull << 56 : (uint64_t)INT64_MAX & ~511ull;
 }
 
 static void human(uint64_t v, char *buf, size_t len)
@@ -278,6 +303,7 @@ static int create_qcow2(const char *path, uint64_t size, uint32_t cs,
  * line printed, or the usage). */
 struct create_args {
 	const char *fmt, *backing, *bfmt;
+	struct bdirs bdirs;
 	uint32_t cs, order;       /* cluster size, log2 of refcount bits */
 	const char *path, *sz;    /* FILE and SIZE as given */
 	uint64_t size;
@@ -332,10 +358,14 @@ static int create_parse(struct create_args *a, int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "f:b:F:o:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:b:F:B:o:h")) != -1) {
 		switch (c) {
 		case 'f': a->fmt = optarg; break;
 		case 'b': a->backing = optarg; break;
+		case 'B':
+			if (add_bdir(&a->bdirs, optarg))
+				return 1;
+			break;
 		case 'F': a->bfmt = optarg; break;
 		case 'o':
 			if (create_opts(a, optarg))
@@ -366,9 +396,23 @@ static int create_check(struct create_args *a)
 		pr_err("a backing file needs -f qcow2");
 		return 1;
 	}
+	if (a->backing && !a->bfmt) {
+		pr_err("-b %s needs -F raw|qcow2: a backing file's format is never guessed",
+		       a->backing);
+		return 1;
+	}
+	if (a->bfmt && strcmp(a->bfmt, "raw") && strcmp(a->bfmt, "qcow2")) {
+		pr_err("unknown backing format '%s' (raw or qcow2)", a->bfmt);
+		return 1;
+	}
 	if (a->sz && parse_size(a->sz, &a->size)) {
 		pr_err("bad size '%s' (a number with an optional K, M, G or T suffix)",
 		       a->sz);
+		return 1;
+	}
+	if (a->sz && a->size > img_max_size(a->fmt)) {
+		pr_err("size '%s' too large (at most %llu bytes for %s)", a->sz,
+		       (unsigned long long)img_max_size(a->fmt), a->fmt);
 		return 1;
 	}
 	if (!a->backing && !a->sz) {
@@ -378,40 +422,51 @@ static int create_check(struct create_args *a)
 	return 0;
 }
 
-/* Open the backing image (a relative name is taken from the new image's
- * folder, as the image will) to check it and learn its format and size. */
+/* Open the backing image as the new image will (relative to its
+ * directory, inside the allowed directories, in the format -F gives) to
+ * check it and learn its size. */
 static int create_probe_backing(struct create_args *a)
 {
-	char full[4096], dirbuf[4096], err[512];
+	char real[4096], err[768];
+	struct bd_allow allow;
 	struct blockdev *b;
 	struct stat st1, st2;
 	bool q = log_quiet;
-	int ret;
+	int fd, ret;
 
-	if (a->backing[0] == '/') {
-		snprintf(full, sizeof(full), "%s", a->backing);
-	} else {
-		snprintf(dirbuf, sizeof(dirbuf), "%s", a->path);
-		snprintf(full, sizeof(full), "%s/%s", dirname(dirbuf),
-			 a->backing);
+	ret = backing_allow_init(&allow, a->path, a->bdirs.dir, a->bdirs.n,
+				 err, sizeof(err));
+	if (!ret)
+		ret = backing_resolve(a->path, a->backing, &allow, O_RDONLY,
+				      &fd, real, sizeof(real), err,
+				      sizeof(err));
+	if (ret) {
+		backing_allow_free(&allow);
+		pr_err("%s", err);
+		return 1;
 	}
-	struct blockdev_opts o = { .path = full, .format = a->bfmt,
-				   .readonly = true };
+	struct blockdev_opts o = { .path = real, .format = a->bfmt,
+				   .readonly = true,
+				   .backing_dirs = a->bdirs.dir,
+				   .nr_backing_dirs = a->bdirs.n };
+	struct bd_chain chain = BD_CHAIN_INIT(&o);
+	/* the backing image's own backing files: the same allowed set */
+	chain.allow = allow;
+	chain.fd = fd;
 	log_quiet = true;
-	ret = blockdev_open(&o, &b, err, sizeof(err));
+	ret = blockdev_open_chain(&o, &chain, &b, err, sizeof(err));
 	log_quiet = q;
+	backing_allow_free(&chain.allow);
 	if (ret) {
 		pr_err("backing file: %s", err);
 		return 1;
 	}
-	if (stat(full, &st1) == 0 && stat(a->path, &st2) == 0 &&
+	if (stat(real, &st1) == 0 && stat(a->path, &st2) == 0 &&
 	    st1.st_dev == st2.st_dev && st1.st_ino == st2.st_ino) {
 		blockdev_close(b);
 		pr_err("%s: the image cannot be its own backing file", a->path);
 		return 1;
 	}
-	if (!a->bfmt)
-		a->bfmt = b->format;
 	if (!a->sz)
 		a->size = b->size;
 	blockdev_close(b);
@@ -476,18 +531,25 @@ static int cmd_create(int argc, char **argv)
 
 /* ---- info ---- */
 
+/* Open an image with the backing-file rules of a run (-B adds
+ * directories). no_backing: the image alone (to describe an image whose
+ * chain is refused). On failure err holds the one-line reason. */
 static int open_img(const char *path, const char *fmt, bool ro,
-		    struct blockdev **bd)
+		    const struct bdirs *bd_dirs, bool no_backing,
+		    struct blockdev **bd, char *err, size_t errlen)
 {
-	char err[600];
 	struct blockdev_opts o = { .path = path, .format = fmt,
-				   .readonly = ro };
+				   .readonly = ro,
+				   .backing_dirs = bd_dirs->dir,
+				   .nr_backing_dirs = bd_dirs->n };
+	struct bd_chain chain = BD_CHAIN_INIT(&o);
 	bool q = log_quiet;
+
+	chain.no_backing = no_backing;
 	log_quiet = true; /* format detection is normal here */
-	int ret = blockdev_open(&o, bd, err, sizeof(err));
+	int ret = blockdev_open_chain(&o, &chain, bd, err, errlen);
 	log_quiet = q;
-	if (ret)
-		pr_err("%s", err);
+	backing_allow_free(&chain.allow);
 	return ret;
 }
 
@@ -525,29 +587,56 @@ static void print_info(struct blockdev *bd)
 	       qi.corrupt ? "true" : "false", qi.dirty ? "true" : "false");
 }
 
+/* Every image the chain opens, with its format and real path. */
+static void print_chain(struct blockdev *bd)
+{
+	char real[4096];
+
+	printf("backing chain:\n");
+	for (struct blockdev *b = bd; b; b = blockdev_backing(b)) {
+		const char *p = b->path;
+		if (b == bd && realpath(b->path, real))
+			p = real;
+		printf("    %s (%s)\n", p, b->format);
+	}
+}
+
 static int cmd_info(int argc, char **argv)
 {
 	const char *fmt = NULL;
+	struct bdirs dirs = { .n = 0 };
+	char err[768];
 	int c;
-	while ((c = getopt(argc, argv, "f:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:B:h")) != -1) {
 		if (c == 'f')
 			fmt = optarg;
-		else
+		else if (c == 'B') {
+			if (add_bdir(&dirs, optarg))
+				return 1;
+		} else
 			return usage();
 	}
 	if (optind != argc - 1)
 		return usage();
 	struct blockdev *bd;
-	if (open_img(argv[optind], fmt, true, &bd))
+	if (open_img(argv[optind], fmt, true, &dirs, false, &bd, err,
+		     sizeof(err))) {
+		/* describe the image alone, then why its chain is refused */
+		char err2[768];
+		if (open_img(argv[optind], fmt, true, &dirs, true, &bd, err2,
+			     sizeof(err2))) {
+			pr_err("%s", err);
+			return 1;
+		}
+		print_info(bd);
+		blockdev_close(bd);
+		printf("backing chain: refused: %s\n", err);
+		pr_err("%s", err);
 		return 1;
-	print_info(bd);
-	struct blockdev *b = blockdev_backing(bd);
-	if (b) {
-		printf("backing chain: %s (%s)", bd->path, bd->format);
-		for (; b; b = blockdev_backing(b))
-			printf(" -> %s (%s)", b->path, b->format);
-		printf("\n");
 	}
+	print_info(bd);
+	if (blockdev_backing(bd))
+		print_chain(bd);
 	blockdev_close(bd);
 	return 0;
 }
@@ -563,13 +652,18 @@ static void print_line(void *opaque, const char *line)
 static int cmd_check(int argc, char **argv)
 {
 	const char *fmt = NULL, *repair = NULL;
+	struct bdirs dirs = { .n = 0 };
+	char err[768];
 	int c;
-	while ((c = getopt(argc, argv, "f:r:h")) != -1) {
+	while ((c = getopt(argc, argv, "f:r:B:h")) != -1) {
 		if (c == 'f')
 			fmt = optarg;
 		else if (c == 'r')
 			repair = optarg;
-		else
+		else if (c == 'B') {
+			if (add_bdir(&dirs, optarg))
+				return 1;
+		} else
 			return usage();
 	}
 	if (optind != argc - 1)
@@ -579,8 +673,11 @@ static int cmd_check(int argc, char **argv)
 		return 1;
 	}
 	struct blockdev *bd;
-	if (open_img(argv[optind], fmt, !repair, &bd))
+	if (open_img(argv[optind], fmt, !repair, &dirs, false, &bd, err,
+		     sizeof(err))) {
+		pr_err("%s", err);
 		return 1;
+	}
 	if (strcmp(bd->format, "qcow2")) {
 		printf("This image format does not support checks\n");
 		blockdev_close(bd);

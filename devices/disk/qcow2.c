@@ -21,7 +21,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <libgen.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -539,33 +539,45 @@ static int init_caches(struct qcow2 *s, struct qopen *q, char *err,
 	return 0;
 }
 
-/* The backing image: read-only, a relative name taken from the image's
- * folder, only the formats this code reads. */
+/* The backing image: read-only, in a format that is known (the user's
+ * backing-format= for the top image, else the image's backing format
+ * extension; never detected), at a place the resolver allows
+ * (backing.c). */
 static int open_backing(struct qcow2 *s, struct bd_chain *chain,
 			const struct blockdev_opts *o, char *err, size_t errlen)
 {
 	const char *p = s->bd.path;
-	char path[4096], dirbuf[4096], berr[512];
-	int ret;
+	char real[4096], berr[768];
+	int ret, fd;
 
-	if (!s->backing_name[0])
+	if (!s->backing_name[0] || chain->no_backing)
 		return 0;
-	if (s->backing_name[0] == '/') {
-		snprintf(path, sizeof(path), "%s", s->backing_name);
-	} else {
-		snprintf(dirbuf, sizeof(dirbuf), "%s", p);
-		snprintf(path, sizeof(path), "%s/%s", dirname(dirbuf),
-			 s->backing_name);
-	}
 	const char *bfmt = s->backing_fmt[0] ? s->backing_fmt : NULL;
-	if (bfmt && strcmp(bfmt, "raw") && strcmp(bfmt, "qcow2"))
+	if (chain->n == 1 && chain->top && chain->top->backing_format)
+		bfmt = chain->top->backing_format;
+	if (!bfmt)
+		return open_err(err, errlen, -EINVAL,
+				"%s: backing file %s: its format is not recorded in the image; refused (give it with backing-format=raw|qcow2, or record it: qemu-img rebase -u -b NAME -F FMT)",
+				p, s->backing_name);
+	if (strcmp(bfmt, "raw") && strcmp(bfmt, "qcow2"))
 		FAIL("%s: backing file format '%s' is not supported", p, bfmt);
-	struct blockdev_opts bo = { .path = path, .format = bfmt,
+	if (!chain->allow.n) {
+		const struct blockdev_opts *t = chain->top ? chain->top : o;
+		ret = backing_allow_init(&chain->allow, t->path,
+					 t->backing_dirs, t->nr_backing_dirs,
+					 berr, sizeof(berr));
+		if (ret)
+			return open_err(err, errlen, ret, "%s: %s", p, berr);
+	}
+	int flags = O_RDONLY | (o->cache == BLOCKDEV_CACHE_NONE ? O_DIRECT : 0);
+	ret = backing_resolve(p, s->backing_name, &chain->allow, flags, &fd,
+			      real, sizeof(real), err, errlen);
+	if (ret)
+		return ret;
+	struct blockdev_opts bo = { .path = real, .format = bfmt,
 				    .readonly = true, .cache = o->cache };
-	bool quiet = chain->quiet_detect;
-	chain->quiet_detect = true; /* detection is normal for backing */
+	chain->fd = fd;
 	ret = blockdev_open_chain(&bo, chain, &s->backing, berr, sizeof(berr));
-	chain->quiet_detect = quiet;
 	if (ret)
 		return open_err(err, errlen, ret, "%s: backing file: %s", p,
 				berr);

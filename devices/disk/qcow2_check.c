@@ -275,9 +275,16 @@ static int report_mismatch(struct ck *c, uint64_t cl, uint64_t have,
 		c->res->leaks++;
 		return 0;
 	}
-	ret = qcow2_update_refcount(c->s, cl, (int64_t)want - (int64_t)have);
-	if (ret)
-		return ret;
+	/* lower the refcount by have - want, which may exceed INT64_MAX
+	 * with 64-bit refcounts: in steps a signed delta can hold */
+	for (uint64_t left = have - want; left;) {
+		uint64_t step = left > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX
+							   : left;
+		ret = qcow2_update_refcount(c->s, cl, -(int64_t)step);
+		if (ret)
+			return ret;
+		left -= step;
+	}
 	c->res->leaks_fixed++;
 	say(c, "Repairing cluster %llu refcount=%llu reference=%llu",
 	    (unsigned long long)cl, (unsigned long long)have,

@@ -12,14 +12,19 @@
 #include "devices/disk/disk_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/log.h"
+
 struct raw {
 	struct blockdev bd;
 	struct bdfile f;
+	bool probed;              /* format detected, not given */
+	atomic_bool warned;       /* the sector-0 warning was printed */
 };
 
 static struct raw *to_raw(struct blockdev *bd)
@@ -41,12 +46,41 @@ static int raw_preadv(struct blockdev *bd, const struct iovec *iov,
 	return ret ? ret : bdfile_preadv(&to_raw(bd)->f, iov, iovcnt, off);
 }
 
+/* A probed raw image must stay raw: a write that would make its first
+ * bytes detect as another format is refused (the guest sees an I/O
+ * error), with one warning per image. */
+static int guard_sector0(struct raw *r, const struct iovec *iov, int iovcnt,
+			 uint64_t off)
+{
+	uint8_t first[BLOCKDEV_PROBE_BYTES];
+	size_t len = iov_size(iov, iovcnt);
+
+	if (!r->probed || off >= sizeof(first) || !len)
+		return 0;
+	if (off > 0 || len < sizeof(first)) {
+		/* a partial write: what the other first bytes hold now */
+		int ret = bdfile_pread(&r->f, first, sizeof(first), 0);
+		if (ret)
+			return ret;
+	}
+	size_t n = sizeof(first) - off < len ? sizeof(first) - off : len;
+	iov_to_buf(iov, iovcnt, 0, first + off, n);
+	if (!blockdev_probe_refuses(first))
+		return 0;
+	if (!atomic_exchange(&r->warned, true))
+		pr_warn("%s: the guest wrote a %s header to sector 0 of an image whose format was detected as raw; refused (pass format=raw if the guest may do that)",
+			r->bd.path, blockdev_probe(first));
+	return -EPERM;
+}
+
 static int raw_pwritev(struct blockdev *bd, const struct iovec *iov,
 		       int iovcnt, uint64_t off)
 {
 	if (bd->readonly)
 		return -EROFS;
 	int ret = check_range(bd, off, iov_size(iov, iovcnt));
+	if (!ret)
+		ret = guard_sector0(to_raw(bd), iov, iovcnt, off);
 	return ret ? ret : bdfile_pwritev(&to_raw(bd)->f, iov, iovcnt, off);
 }
 
@@ -92,7 +126,7 @@ static const struct blockdev_ops raw_ops = {
 	.close = raw_close,
 };
 
-int raw_open(struct bdfile *f, const struct blockdev_opts *o,
+int raw_open(struct bdfile *f, const struct blockdev_opts *o, bool probed,
 	     struct blockdev **out, char *err, size_t errlen)
 {
 	uint64_t size;
@@ -120,6 +154,7 @@ int raw_open(struct bdfile *f, const struct blockdev_opts *o,
 		return -ENOMEM;
 	}
 	r->f = *f;
+	r->probed = probed;
 	pthread_mutex_init(&r->f.rmw_lock, NULL);
 	r->bd.ops = &raw_ops;
 	r->bd.format = "raw";

@@ -17,7 +17,8 @@
  *                                         (sectors written later, up to the
  *                                         next flush, may hold either value)
  *
- * Options before the command: -f FMT (format), -n (cache=none).
+ * Options before the command: -f FMT (format), -n (cache=none),
+ * -B DIR (a directory backing files may be in; repeatable).
  * Exit status 0 = ok; messages name what differed.
  */
 #include <errno.h>
@@ -33,12 +34,16 @@
 
 static const char *fmt;
 static bool nocache;
+static const char *bdirs[BLOCKDEV_MAX_BACKING_DIRS];
+static unsigned nbdirs;
 
 static struct blockdev *open_bd(const char *path, bool ro)
 {
 	struct blockdev_opts o = { .path = path, .format = fmt, .readonly = ro,
 				   .cache = nocache ? BLOCKDEV_CACHE_NONE
-						    : BLOCKDEV_CACHE_WRITEBACK };
+						    : BLOCKDEV_CACHE_WRITEBACK,
+				   .backing_dirs = bdirs,
+				   .nr_backing_dirs = nbdirs };
 	struct blockdev *bd;
 	char err[600];
 	int ret = blockdev_open(&o, &bd, err, sizeof(err));
@@ -336,9 +341,11 @@ static int cmd_verify(const char *img, uint64_t seed, const char *log)
 int main(int argc, char **argv)
 {
 	int c;
-	while ((c = getopt(argc, argv, "+f:n")) != -1) {
+	while ((c = getopt(argc, argv, "+f:nB:")) != -1) {
 		if (c == 'f')
 			fmt = optarg;
+		else if (c == 'B' && nbdirs < BLOCKDEV_MAX_BACKING_DIRS)
+			bdirs[nbdirs++] = optarg;
 		else if (c == 'n')
 			nocache = true;
 		else

@@ -44,7 +44,7 @@ truncate -s 12M src.raw
 
 same_as_qemu() { # image [label]
 	qemu-img convert -O raw "$1" exp.raw 2>/dev/null || { nok "${2:-$1}: qemu-img convert"; return; }
-	if "$BLK" -f qcow2 read "$1" got.raw && cmp -s got.raw exp.raw; then
+	if "$BLK" ${BLKOPTS:-} -f qcow2 read "$1" got.raw && cmp -s got.raw exp.raw; then
 		ok "read ${2:-$1} same as qemu-img"
 	else
 		nok "read ${2:-$1} differs from qemu-img"
@@ -85,7 +85,7 @@ qemu-img create -q -f qcow2 -b short.raw -F raw overs.qcow2 12M && same_as_qemu 
 head -c 1000 /dev/urandom > odd.raw
 qemu-img create -q -f qcow2 -b odd.raw -F raw overodd.qcow2 1M && same_as_qemu overodd.qcow2 "raw backing of 1000 bytes"
 qemu-img create -q -f qcow2 -b over.qcow2 -F qcow2 over2.qcow2 && same_as_qemu over2.qcow2 "backing chain of 3"
-mkdir -p sub && qemu-img create -q -f qcow2 -b ../base.qcow2 -F qcow2 sub/rel.qcow2 && same_as_qemu sub/rel.qcow2 "relative backing path"
+mkdir -p sub && qemu-img create -q -f qcow2 -b ../base.qcow2 -F qcow2 sub/rel.qcow2 && BLKOPTS="-B ." same_as_qemu sub/rel.qcow2 "relative backing path (../, its directory allowed)"
 qemu-img convert -O qcow2 src.raw snap.qcow2 && qemu-img snapshot -c s1 snap.qcow2
 qemu-io -f qcow2 -c 'write -P 0x22 1M 2M' snap.qcow2 >/dev/null && same_as_qemu snap.qcow2 "internal snapshot"
 for rb in 1 2 4 8 32 64; do
@@ -118,13 +118,42 @@ if "$BLK" -n -f raw rw w.raw wref.raw 98 300 && cmp -s w.raw wref.raw; then ok "
 "$IMG" create -o cluster_size=512 own512.qcow2 40M >/dev/null && rw_check own512.qcow2 51 400 "img create 512 (refcount table grows)"
 "$IMG" create -o cluster_size=2M own2m.qcow2 64M >/dev/null && rw_check own2m.qcow2 52 200 "img create 2M"
 "$IMG" create -o refcount_bits=1,cluster_size=4096 own1.qcow2 16M >/dev/null && rw_check own1.qcow2 53 300 "img create refcount_bits=1"
-"$IMG" create -b base.qcow2 ownb.qcow2 >/dev/null && rw_check ownb.qcow2 54 300 "img create -b (size from backing)"
+"$IMG" create -b base.qcow2 -F qcow2 ownb.qcow2 >/dev/null && rw_check ownb.qcow2 54 300 "img create -b (size from backing)"
 "$IMG" create -b src.raw -F raw ownr.qcow2 20M >/dev/null && rw_check ownr.qcow2 55 300 "img create -b raw, larger than backing"
 "$BLK" -n -f qcow2 rw own.qcow2 ref.raw 56 200 2>/dev/null; qemu-img convert -O raw own.qcow2 ref.raw
 "$BLK" -n -f qcow2 rw own.qcow2 ref.raw 57 200 && qemu-img check -q own.qcow2 && qemu-img compare -q own.qcow2 ref.raw && ok "qcow2 rw cache=none" || nok "qcow2 rw cache=none"
 "$IMG" create -f raw r.img 3M >/dev/null && [ "$(stat -c %s r.img)" = 3145728 ] && ok "img create raw" || nok "img create raw"
 out=$("$IMG" info ownb.qcow2) && echo "$out" | grep -q "backing file: base.qcow2" && echo "$out" | grep -q "virtual size: 12 MiB" && ok "img info shows backing and size" || nok "img info: $out"
 qemu-img info ownb.qcow2 | grep -q "backing file format: qcow2" && ok "qemu-img reads img create's backing format" || nok "backing format extension"
+
+# ---- backing files: only inside the allowed directories, format known ----
+"$BLK" -f qcow2 read sub/rel.qcow2 got.raw 2>err.txt; [ $? = 1 ] && grep -q "outside the allowed directories" err.txt && grep -q sub/rel.qcow2 err.txt &&
+	ok "../ backing refused by default: $(cat err.txt)" || nok "../ backing: $(cat err.txt)"
+echo "HOST-SECRET-$$" > "$T.secret"
+qemu-img create -q -f qcow2 -b "$T.secret" -F raw evil.qcow2 1M
+out=$("$IMG" info evil.qcow2 2>/dev/null); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "^backing chain: refused: .*$T.secret.*outside" && echo "$out" | grep -q "^file format: qcow2" &&
+	ok "img info shows the refused chain (absolute host path)" || nok "img info evil: rc=$rc $out"
+"$BLK" -f qcow2 read evil.qcow2 got.raw 2>err.txt; [ $? = 1 ] && grep -q "$T.secret" err.txt && ! grep -q HOST-SECRET got.raw 2>/dev/null &&
+	ok "absolute backing path refused" || nok "absolute backing: $(cat err.txt)"
+"$BLK" -B "$(dirname "$T")" -f qcow2 read evil.qcow2 got.raw && grep -q "HOST-SECRET-$$" got.raw && ok "absolute backing path opens in a -B directory" || nok "absolute backing with -B"
+rm -f "$T.secret"
+ln -s /etc/passwd pw.raw; qemu-img create -q -f qcow2 -b pw.raw -F raw evil2.qcow2 1M
+"$BLK" -f qcow2 read evil2.qcow2 got.raw 2>err.txt; [ $? = 1 ] && grep -q "/etc/passwd" err.txt && ok "symlink out refused" || nok "symlink out: $(cat err.txt)"
+# the chain img info shows is the one qemu-img opens (paths and formats)
+exp=$(qemu-img info --backing-chain over2.qcow2 | sed -n 's/^file format: //p' | tr '\n' ' ')
+got=$("$IMG" info over2.qcow2 | sed -n '/^backing chain:/,$p' | sed -n 's/^    .* (\(.*\))$/\1/p' | tr '\n' ' ')
+[ -n "$got" ] && [ "$got" = "$exp" ] && ok "img info backing chain formats same as qemu-img: $got" || nok "img info chain: '$got' vs qemu-img '$exp'"
+exp=$(qemu-img info --backing-chain over2.qcow2 | sed -n 's/^image: //p' | while read -r f; do realpath "$f"; done | tr '\n' ' ')
+got=$("$IMG" info over2.qcow2 | sed -n '/^backing chain:/,$p' | sed -n 's/^    \(.*\) (.*)$/\1/p' | tr '\n' ' ')
+[ "$got" = "$exp" ] && ok "img info backing chain paths same as qemu-img" || nok "img info chain paths: '$got' vs '$exp'"
+# img create -b: -F needed (as qemu-img), and the same directory rules
+"$IMG" create -b base.qcow2 nof.qcow2 2>err.txt >/dev/null; rc=$?
+qemu-img create -q -f qcow2 -b base.qcow2 nofq.qcow2 2>/dev/null; qrc=$?
+[ $rc = 1 ] && [ $qrc != 0 ] && grep -q -- "-F" err.txt && ok "img create -b without -F refused (qemu-img too)" || nok "img create without -F: rc=$rc qemu-img rc=$qrc $(cat err.txt)"
+"$IMG" create -b ../base.qcow2 -F qcow2 sub/c.qcow2 2>err.txt >/dev/null; [ $? = 1 ] && grep -q outside err.txt && ok "img create -b ../ refused" || nok "img create -b ../: $(cat err.txt)"
+"$IMG" create -B . -b ../base.qcow2 -F qcow2 sub/c.qcow2 >/dev/null && qemu-img compare -q sub/c.qcow2 base.qcow2 &&
+	"$IMG" info -B . sub/c.qcow2 >/dev/null && "$IMG" check -B . sub/c.qcow2 >/dev/null && ok "img create/info/check -B: qemu-img reads the same" || nok "img -B"
 
 # leaks are found (and repaired) by img check: give an unused cluster
 # inside the file a refcount by hand

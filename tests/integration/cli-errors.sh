@@ -73,6 +73,22 @@ one cli-disk-fifth-ide 2 "^minivmm: error: --disk $T/ide.img: at most 4 IDE disk
   --disk "$T/ide.img,if=ide" --disk "$T/ide.img,if=ide" --disk "$T/ide.img,if=ide" \
   --disk "$T/ide.img,if=ide" --disk "$T/ide.img,if=ide"
 one cli-disk-bad-if 2 "if='scsi' is not virtio or ide" -- run --kernel "$KERNEL" --disk "$T/ide.img,if=scsi"
+# a qcow2 image naming a host file as its backing file (absolute path, a
+# ".." escape, a device): refused before the guest starts, naming the file;
+# its format must be recorded or given, never detected
+printf 'HOST-SECRET-%s\n' $$ > "$T/host-secret"
+mkdir -p "$T/vm"
+qemu-img create -q -f qcow2 -b "$T/host-secret" -F raw "$T/vm/abs.qcow2" 1M
+qemu-img create -q -f qcow2 -b ../host-secret -F raw "$T/vm/dotdot.qcow2" 1M
+qemu-img create -q -f qcow2 -u -b /dev/zero -F raw "$T/vm/dev.qcow2" 1M
+one cli-disk-backing-absolute 1 "abs.qcow2: backing file $T/host-secret .*outside the allowed directories" -- \
+  run --kernel "$KERNEL" --disk "$T/vm/abs.qcow2,format=qcow2"
+one cli-disk-backing-dotdot 1 "dotdot.qcow2: backing file ../host-secret .*outside" -- \
+  run --kernel "$KERNEL" --disk "$T/vm/dotdot.qcow2,format=qcow2"
+one cli-disk-backing-device 1 "dev.qcow2: backing file /dev/zero .*a character device" -- \
+  run --kernel "$KERNEL" --disk "$T/vm/dev.qcow2,format=qcow2,backing-dir=/dev"
+one cli-disk-backing-bad-format 2 "backing-format 'vmdk' is not raw or qcow2" -- \
+  run --kernel "$KERNEL" --disk "$T/vm/abs.qcow2,backing-format=vmdk"
 one cli-net-bad-mac 2 "malformed MAC '52:54:00:12:34'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=52:54:00:12:34
 one cli-net-bad-mac-hex 2 "malformed MAC 'zz:54:00:12:34:56'" -- run --kernel "$KERNEL" --net tap=mvbad0,mac=zz:54:00:12:34:56
 one cli-net-bad-model 2 "--net model='foo': use virtio or e1000" -- run --kernel "$KERNEL" --net tap=mvbad0,model=foo

@@ -155,6 +155,28 @@ static void test_disk_if(void **state)
 	log_quiet = false;
 }
 
+/* backing-format= and backing-dir= (repeatable, or a colon list) */
+static void test_disk_backing(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+	char d[] = "top.qcow2,backing-format=raw,backing-dir=/a:/b,backing-dir=/c";
+	char bad_fmt[] = "top.qcow2,backing-format=vmdk";
+	char empty[] = "top.qcow2,backing-dir=";
+	char many[] = "t,backing-dir=1:2:3:4:5:6:7:8:9";
+	log_quiet = true;
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", d, NULL), 0);
+	assert_string_equal(c.disks[0].backing_format, "raw");
+	assert_int_equal(c.disks[0].nr_backing_dirs, 3);
+	assert_string_equal(c.disks[0].backing_dirs[0], "/a");
+	assert_string_equal(c.disks[0].backing_dirs[1], "/b");
+	assert_string_equal(c.disks[0].backing_dirs[2], "/c");
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_fmt, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", empty, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", many, NULL), VM_EXIT_USAGE);
+	log_quiet = false;
+}
+
 /* The default MAC depends on the tap name and the device's place on the
  * command line only: the same command line (and each --on-reboot=restart
  * boot of it) gets the same MAC. */
@@ -181,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_run_errors),
 		cmocka_unit_test(test_disk_if),
+		cmocka_unit_test(test_disk_backing),
 		cmocka_unit_test(test_default_mac),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -203,7 +204,7 @@ static void test_backing(void **state)
 	struct blockdev *bd = open_q(top, false);
 	assert_int_equal(bd->size, bsize);
 	blockdev_close(bd);
-	assert_int_equal(img("create", "-b", "base.raw", top, "2M", NULL), 0);
+	assert_int_equal(img("create", "-b", "base.raw", "-Fraw", top, "2M"), 0);
 	bd = open_q(top, false);
 	assert_int_equal(bd->size, 2 * bsize);
 	assert_int_equal(rd(bd, got, 2 * bsize, 0), 0);
@@ -258,7 +259,7 @@ static void test_many_iovecs(void **state)
 	int fd = open(base, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(write(fd, model, bsize), (ssize_t)bsize);
 	close(fd);
-	assert_int_equal(img("create", "-b", "many-base.raw", top, "2M", NULL),
+	assert_int_equal(img("create", "-b", "many-base.raw", "-Fraw", top, "2M"),
 			 0);
 	struct blockdev *bd = open_q(top, false);
 
@@ -347,7 +348,8 @@ static void test_backing_loop(void **state)
 	assert_int_equal(pwrite(fd, &off, 8, 8), 8);
 	assert_int_equal(pwrite(fd, &len, 4, 16), 4);
 	close(fd);
-	struct blockdev_opts o = { .path = a, .format = "qcow2" };
+	struct blockdev_opts o = { .path = a, .format = "qcow2",
+				   .backing_format = "qcow2" };
 	struct blockdev *bd;
 	char err[512];
 	assert_int_equal(blockdev_open(&o, &bd, err, sizeof(err)), -ELOOP);
@@ -434,6 +436,58 @@ static void test_img_check_status(void **state)
 	assert_int_equal(img("check", r, NULL, NULL, NULL, NULL), 63);
 	assert_int_equal(img("create", r, "12Q", NULL, NULL, NULL), 1);
 	assert_int_equal(img("frobnicate", NULL, NULL, NULL, NULL, NULL), 1);
+}
+
+/* 64-bit refcounts near 2^63 and 2^64 on a used cluster: a leak that
+ * -r leaks lowers to the real count (the difference does not fit a
+ * signed delta), after which the image is clean. */
+static void test_check_rc64_leak(void **state)
+{
+	(void)state;
+	static const uint64_t huge[] = { (1ull << 63) + 5, 1ull << 63,
+					 UINT64_MAX, (1ull << 63) - 1 };
+	char p[128];
+	path_of(p, sizeof(p), "rc64.qcow2");
+	for (unsigned i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		assert_int_equal(img("create", "-o",
+				     "refcount_bits=64,cluster_size=4096", p,
+				     "1M", NULL), 0);
+		int fd = open(p, O_RDWR);
+		uint64_t rt, rb, v = htobe64(huge[i]);
+		assert_int_equal(pread(fd, &rt, 8, 48), 8);
+		assert_int_equal(pread(fd, &rb, 8, (off_t)be64toh(rt)), 8);
+		/* cluster 0, the header: used once */
+		assert_int_equal(pwrite(fd, &v, 8, (off_t)be64toh(rb)), 8);
+		close(fd);
+		assert_int_equal(img("check", p, NULL, NULL, NULL, NULL), 3);
+		assert_int_equal(img("check", "-r", "leaks", p, NULL, NULL), 0);
+		assert_int_equal(img("check", p, NULL, NULL, NULL, NULL), 0);
+	}
+}
+
+/* img create refuses a size that rounds past 2^64 or that the format
+ * cannot hold, instead of making an empty image. */
+static void test_create_huge(void **state)
+{
+	(void)state;
+	char p[128];
+	struct stat st;
+	path_of(p, sizeof(p), "huge.img");
+	unlink(p);
+	assert_int_equal(img("create", "-f", "raw", p, "18446744073709551615",
+			     NULL), 1);
+	assert_int_equal(img("create", "-f", "raw", p, "18446744073709551104",
+			     NULL), 1);
+	assert_int_equal(img("create", "-f", "raw", p, "16777215T", NULL), 1);
+	assert_int_equal(img("create", p, "18446744073709551615", NULL, NULL,
+			     NULL), 1);
+	assert_int_equal(img("create", p, "65537T", NULL, NULL, NULL), 1);
+	assert_int_not_equal(stat(p, &st), 0);
+	/* the largest sizes that are accepted */
+	assert_int_equal(img("create", "-f", "raw", p, "1T", NULL), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 1ll << 40);
+	unlink(p);
 }
 
 /* ---- metadata overlaps in crafted images ---- */
@@ -736,7 +790,7 @@ static void test_odd_raw_backing(void **state)
 	int fd = open(base, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	assert_int_equal(write(fd, b, sizeof(b)), (ssize_t)sizeof(b));
 	close(fd);
-	assert_int_equal(img("create", "-b", "odd.raw", top, "1M", NULL),
+	assert_int_equal(img("create", "-b", "odd.raw", "-Fraw", top, "1M"),
 			 0);
 	struct blockdev *bd = open_q(top, false);
 	assert_int_equal(rd(bd, got, sizeof(got), 0), 0);
@@ -832,6 +886,8 @@ int main(void)
 		cmocka_unit_test(test_backing_loop),
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_img_check_status),
+		cmocka_unit_test(test_check_rc64_leak),
+		cmocka_unit_test(test_create_huge),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_alloc_on_metadata),
 		cmocka_unit_test(test_bad_refcount_block),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests: blockdev_open checks and the raw backend (vectored reads and
  * writes, O_DIRECT bounce buffering, discard, write-zeroes, range checks,
- * format detection). */
+ * format detection, the sector-0 guard of a detected raw image). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -215,6 +215,56 @@ static void test_detect(void **state)
 	blockdev_close(bd);
 }
 
+static int wr_at(struct blockdev *bd, const void *b, size_t len, uint64_t off)
+{
+	struct iovec v = { (void *)b, len };
+	return blockdev_pwritev(bd, &v, 1, off);
+}
+
+/* A raw image whose format was detected stays raw: the guest cannot
+ * write a qcow2 header into sector 0 (whole, split over iovecs, or
+ * piecewise), other writes to sector 0 pass, and with format=raw given
+ * there is no restriction. */
+static void test_sector0_guard(void **state)
+{
+	(void)state;
+	char p[128], err[256];
+	uint8_t sec[512], got[512];
+	struct blockdev *bd;
+
+	path_of(p, sizeof(p), "guard.img");
+	make_file(p, 65536, 0);
+	assert_int_equal(open_img(p, NULL, false, false, &bd, err, sizeof(err)), 0);
+	assert_string_equal(bd->format, "raw");
+	memset(sec, 0, sizeof(sec));
+	memcpy(sec, "QFI\xfb\0\0\0\3", 8);
+	assert_int_equal(wr_at(bd, sec, sizeof(sec), 0), -EPERM);
+	/* the same header split over two iovecs */
+	struct iovec v[2] = { { sec, 2 }, { sec + 2, 510 } };
+	assert_int_equal(blockdev_pwritev(bd, v, 2, 0), -EPERM);
+	/* piecewise: the first half passes, the second would complete it */
+	assert_int_equal(wr_at(bd, "QF", 2, 0), 0);
+	assert_int_equal(wr_at(bd, "I\xfb", 2, 2), -EPERM);
+	/* ordinary data in sector 0 and the header elsewhere pass */
+	memset(got, 0x5a, sizeof(got));
+	assert_int_equal(wr_at(bd, got, sizeof(got), 0), 0);
+	assert_int_equal(wr_at(bd, sec, sizeof(sec), 512), 0);
+	assert_int_equal(blockdev_write_zeroes(bd, 0, 4096, false), 0);
+	blockdev_close(bd);
+	/* the file never held the header: it is detected as raw again */
+	int fd = open(p, O_RDONLY);
+	assert_int_equal(pread(fd, got, 4, 0), 4);
+	close(fd);
+	assert_memory_not_equal(got, "QFI\xfb", 4);
+	assert_int_equal(open_img(p, NULL, false, false, &bd, err, sizeof(err)), 0);
+	assert_string_equal(bd->format, "raw");
+	blockdev_close(bd);
+	/* format=raw: the guest may write anything */
+	assert_int_equal(open_img(p, "raw", false, false, &bd, err, sizeof(err)), 0);
+	assert_int_equal(wr_at(bd, sec, sizeof(sec), 0), 0);
+	blockdev_close(bd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_rw),
 		cmocka_unit_test(test_rw_direct),
 		cmocka_unit_test(test_detect),
+		cmocka_unit_test(test_sector0_guard),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
