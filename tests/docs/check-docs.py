@@ -3,7 +3,8 @@
 
     tests/docs/check-docs.py [--minivmm BUILD/minivmm]
 
-For README.md, docs/*.md and tests/integration/README.md it checks that
+For README.md, docs/*.md, tests/integration/README.md and guests/tiny/README.md
+it checks that
   - every file or folder of the repository they name (in `code` or as a link)
     exists: a path from the top (`vmm/cli.c`, `tests/bench/boot.sh 5`), a path
     relative to the document, or a shorter name that ends a tracked path
@@ -97,7 +98,7 @@ def main():
             r = subprocess.run([a.minivmm] + args, capture_output=True, text=True)
             helps += r.stdout + r.stderr
 
-    docs = ["README.md", "tests/integration/README.md"] + sorted(
+    docs = ["README.md", "tests/integration/README.md", "guests/tiny/README.md"] + sorted(
         os.path.relpath(p, repo) for p in glob.glob(os.path.join(repo, "docs", "*.md")))
     bad_total = 0
     for doc in docs:

@@ -30,6 +30,8 @@ if [ ! -f "$BUILD/build.ninja" ]; then
 fi
 # only what the tests need (a unit test someone is editing must not stop the integration run)
 TARGETS=(minivmm guests/hello16.bin guests/hello64.bzimage guests/triplefault64.bzimage guests/hello-pvh.elf)
+LADDER=(protected.bin longmode.bin mmio.bzimage timer.bzimage uart-rx.bzimage virtio-blk.bzimage)
+TARGETS+=("${LADDER[@]/#/guests/}")
 ninja -C "$BUILD" "${TARGETS[@]}" >/dev/null || { ninja -C "$BUILD" "${TARGETS[@]}" 2>&1 | tail -30; say "build failed"; exit 1; }
 MINIVMM=$BUILD/minivmm
 [ -x "$MINIVMM" ] || { say "no $MINIVMM after the build"; exit 1; }
@@ -74,10 +76,24 @@ if echo cli-errors | grep -Eq -- "$FILTER"; then
   bash "$HERE/cli-errors.sh" 2>&1 | tee -a "$RESULTS"
 fi
 
+# the ladder of tiny guests (guests/tiny/README.md, tests/tiny/ladder.sh): here when this
+# machine's /dev/kvm can run them (PVM's can), else (or with MINIVMM_KVM=emulated) as the
+# case core-ladder in the KVM session
+if echo core-ladder | grep -Eq -- "$FILTER"; then
+  mkdir -p "$ASSETS/ladder/guests"
+  cp "$REPO/tests/tiny/ladder.sh" "$ASSETS/ladder/" && cp -r "$REPO/guests/tiny/expected" "$ASSETS/ladder/" &&
+    for g in hello16.bin "${LADDER[@]}"; do cp "$BUILD/guests/$g" "$ASSETS/ladder/guests/"; done ||
+    { say "copying the ladder failed"; exit 1; }
+  if [ "${MINIVMM_KVM:-}" != emulated ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+    sh "$REPO/tests/tiny/ladder.sh" --minivmm "$MINIVMM" --guests "$BUILD/guests" 2>&1 | tee -a "$RESULTS"
+    CASES=($(printf '%s\n' ${CASES[@]+"${CASES[@]}"} | grep -vx core-ladder))
+  fi
+fi
+
 # the tiny bzImage guests' boot-protocol header fields (the loader itself is tested by core-tiny)
 if echo core-tiny | grep -Eq -- "$FILTER"; then
-  for g in hello64 triplefault64; do
-    if out=$(sh "$REPO/guests/tiny/check-bzimage.sh" "$ASSETS/tiny/$g.bzimage"); then
+  for g in hello64 triplefault64 mmio timer uart-rx virtio-blk; do
+    if out=$(sh "$REPO/guests/tiny/check-bzimage.sh" "$BUILD/guests/$g.bzimage"); then
       echo "ok core-tiny-$g-header" | tee -a "$RESULTS"
     else
       echo "not ok core-tiny-$g-header - $(echo "$out" | grep '^not ok' | head -3 | tr '\n' ';')" | tee -a "$RESULTS"
