@@ -1326,11 +1326,15 @@ void e1000_stats_print(const struct e1000 *d, FILE *f)
 
 int e1000_stats_json(const struct e1000 *d, char *buf, size_t len)
 {
+	char name[JSON_ESCAPED_MAX(sizeof(d->dev.name))];
+	char tap[JSON_ESCAPED_MAX(sizeof(d->tap.ifname))];
 	size_t at = 0;
 	int r;
 
-	r = snprintf(buf, len, "\"%s\":{\"tap\":\"%s\"", d->dev.name,
-		     d->tap.ifname);
+	/* an interface name may hold '"' or '\\' (tap.c) */
+	json_escape(name, sizeof(name), d->dev.name);
+	json_escape(tap, sizeof(tap), d->tap.ifname);
+	r = snprintf(buf, len, "\"%s\":{\"tap\":\"%s\"", name, tap);
 	at += r > 0 ? (size_t)r : 0;
 	for (unsigned i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
 		r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,

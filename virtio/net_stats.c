@@ -199,14 +199,17 @@ int net_stats_json(const struct net_dev *n, char *buf, size_t len)
 {
 	uint64_t go = __atomic_load_n(&n->guest_offloads, __ATOMIC_ACQUIRE);
 	struct net_stats s;
+	char tap[JSON_ESCAPED_MAX(sizeof(n->tap.ifname))];
 	size_t at = 0;
 
 	if (len)
 		buf[0] = 0;
 	net_stats_read(n, &s);
-	/* interface names are [A-Za-z0-9_.-]: nothing to escape (tap.c) */
+	/* an interface name may hold '"' or '\\' (tap.c refuses only '/',
+	 * ':' and space) */
+	json_escape(tap, sizeof(tap), n->tap.ifname);
 	jput(buf, len, &at, "\"net%u\":{\"tap\":\"%s\",\"guest_offloads\":%llu,"
-	     "\"tap_offloads\":%u", n->index, n->tap.ifname,
+	     "\"tap_offloads\":%u", n->index, tap,
 	     (unsigned long long)go, tap_offloads_now(n));
 	for (unsigned i = 0; i < NR_COUNTERS; i++) {
 		const struct net_counter *c = &counters[i];

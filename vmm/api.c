@@ -14,18 +14,24 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define API_LINE_MAX 256
 #define API_ANSWER_MAX 8192 /* "regs" of 64 vCPUs */
+#define API_BACKOFF_MS 100  /* pause after accept4() ran out of fds */
 
 struct api_conn {
 	struct api *api;
 	struct api_conn *next; /* in api->conns */
 	int fd;
-	char buf[API_LINE_MAX];
+	uint32_t events;       /* what the loop watches for it */
+	bool eof;              /* the client sent everything */
+	char buf[API_LINE_MAX];/* the commands received, not yet answered */
 	size_t len;
+	char out[API_ANSWER_MAX]; /* the answer being sent */
+	size_t out_len, out_off;
 };
 
 /* "regs": every vCPU's main registers, taken while the VM is paused (the
@@ -112,66 +118,177 @@ void api_command(struct api *a, const char *line, char *out, size_t outlen)
 	}
 }
 
+/* Stop or restart accepting (API_CONNS_MAX reached, or out of file
+ * descriptors): the listening socket stays readable while a client waits,
+ * so it must leave the epoll set meanwhile. */
+static void accepting(struct api *a, bool on)
+{
+	if (a->accepting == on)
+		return;
+	if (!evloop_mod(a->loop, a->listen_fd, on ? EPOLLIN : 0))
+		a->accepting = on;
+}
+
 static void conn_close(struct api_conn *c)
 {
-	struct api_conn **pc = &c->api->conns;
+	struct api *a = c->api;
+	struct api_conn **pc = &a->conns;
 
 	while (*pc != c)
 		pc = &(*pc)->next;
 	*pc = c->next;
-	evloop_del(c->api->loop, c->fd);
+	evloop_del(a->loop, c->fd);
 	close(c->fd);
 	free(c);
+	a->nr_conns--;
+	if (a->listen_fd >= 0 && !a->backing_off)
+		accepting(a, true);
+}
+
+/* Watch the connection for ev (EPOLLIN while reading commands, EPOLLOUT
+ * while an answer waits). 0 or -errno. */
+static int conn_watch(struct api_conn *c, uint32_t ev)
+{
+	int r;
+
+	if (c->events == ev)
+		return 0;
+	r = evloop_mod(c->api->loop, c->fd, ev);
+	if (!r)
+		c->events = ev;
+	return r;
+}
+
+/* Send what is left of the answer. 0 all sent, 1 the socket is full
+ * (EPOLLOUT calls again), -1 the connection is gone. */
+static int conn_flush(struct api_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		/* MSG_NOSIGNAL: a client gone is an error here, not SIGPIPE */
+		ssize_t n = send(c->fd, c->out + c->out_off,
+				 c->out_len - c->out_off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return conn_watch(c, EPOLLOUT) ? -1 : 1;
+		if (n <= 0)
+			return -1;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return conn_watch(c, c->eof ? 0 : EPOLLIN) ? -1 : 0;
+}
+
+/* Answer the complete lines in c->buf, one at a time: the next only once
+ * the last answer is sent, so a client that does not read its answers
+ * holds at most one (API_ANSWER_MAX bytes) and is not read meanwhile.
+ * 0, or -1 when the connection is to be closed. */
+static int conn_serve(struct api_conn *c)
+{
+	char *nl;
+
+	while (!c->out_len && (nl = memchr(c->buf, '\n', c->len))) {
+		size_t l = (size_t)(nl - c->buf);
+		bool text = !memchr(c->buf, '\0', l);
+
+		*nl = '\0';
+		if (l && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (!text)
+			snprintf(c->out, sizeof(c->out),
+				 "{\"ok\":false,\"error\":\"NUL byte in the line\"}\n");
+		else
+			api_command(c->api, c->buf, c->out, sizeof(c->out));
+		c->out_len = strlen(c->out);
+		c->len -= l + 1;
+		memmove(c->buf, nl + 1, c->len);
+		if (conn_flush(c) < 0)
+			return -1;
+	}
+	if (c->out_len)
+		return 0;
+	if (c->len == sizeof(c->buf)) {
+		/* a line longer than any command: refuse and hang up */
+		const char *msg = "{\"ok\":false,\"error\":\"line too long\"}\n";
+		if (send(c->fd, msg, strlen(msg), MSG_NOSIGNAL) < 0)
+			pr_trace("api: write: %s", strerror(errno));
+		return -1;
+	}
+	/* the client is done sending and has every answer */
+	return c->eof ? -1 : 0;
 }
 
 static void conn_ready(void *opaque, uint32_t events)
 {
 	struct api_conn *c = opaque;
-	ssize_t n;
-	char *nl;
+	int r;
+
+	if (c->out_len) {
+		r = conn_flush(c);
+		if (r < 0)
+			goto close;
+		if (r > 0)
+			return;
+	}
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !c->eof &&
+	    c->len < sizeof(c->buf)) {
+		ssize_t n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			goto close;
+		if (n == 0) {
+			/* answer what is complete, then hang up */
+			c->eof = true;
+			if (conn_watch(c, 0))
+				goto close;
+		}
+		if (n > 0)
+			c->len += (size_t)n;
+	}
+	if (conn_serve(c) < 0)
+		goto close;
+	return;
+close:
+	conn_close(c);
+}
+
+/* After a pause for want of file descriptors: accept again. */
+static void backoff_done(void *opaque, uint32_t events)
+{
+	struct api *a = opaque;
+	uint64_t n;
+	ssize_t r;
 
 	(void)events;
-	n = read(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
-	if (n <= 0) {
-		if (n < 0 && errno == EAGAIN)
-			return;
-		conn_close(c);
-		return;
-	}
-	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
-	while ((nl = strchr(c->buf, '\n'))) {
-		char out[API_ANSWER_MAX];
-		*nl = '\0';
-		if (nl > c->buf && nl[-1] == '\r')
-			nl[-1] = '\0';
-		api_command(c->api, c->buf, out, sizeof(out));
-		if (write(c->fd, out, strlen(out)) < 0) {
-			conn_close(c);
-			return;
-		}
-		c->len -= (size_t)(nl + 1 - c->buf);
-		memmove(c->buf, nl + 1, c->len + 1);
-	}
-	if (c->len == sizeof(c->buf) - 1) {
-		/* a line longer than any command: refuse and hang up */
-		const char *msg = "{\"ok\":false,\"error\":\"line too long\"}\n";
-		if (write(c->fd, msg, strlen(msg)) < 0)
-			pr_trace("api: write: %s", strerror(errno));
-		conn_close(c);
-	}
+	r = read(a->timer_fd, &n, sizeof(n));
+	(void)r; /* EAGAIN: nothing expired */
+	a->backing_off = false;
+	if (a->nr_conns < API_CONNS_MAX)
+		accepting(a, true);
 }
 
 static void accept_ready(void *opaque, uint32_t events)
 {
 	struct api *a = opaque;
+	struct itimerspec later = { .it_value = { 0, API_BACKOFF_MS * 1000000L } };
 	struct api_conn *c;
 	int fd;
 
 	(void)events;
 	fd = accept4(a->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* Out of descriptors or memory: the client stays in the
+		 * backlog and the socket stays readable; a level-triggered
+		 * loop would spin here. Pause, try again a little later. */
+		if ((errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		     errno == ENOMEM) &&
+		    !timerfd_settime(a->timer_fd, 0, &later, NULL)) {
+			a->backing_off = true;
+			accepting(a, false);
+		}
 		return;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		close(fd);
@@ -179,6 +296,7 @@ static void accept_ready(void *opaque, uint32_t events)
 	}
 	c->api = a;
 	c->fd = fd;
+	c->events = EPOLLIN;
 	if (evloop_add(a->loop, fd, EPOLLIN, conn_ready, c)) {
 		close(fd);
 		free(c);
@@ -186,6 +304,8 @@ static void accept_ready(void *opaque, uint32_t events)
 	}
 	c->next = a->conns;
 	a->conns = c;
+	if (++a->nr_conns >= API_CONNS_MAX)
+		accepting(a, false); /* the next wait in the backlog */
 }
 
 static bool socket_in_use(const struct sockaddr_un *sun)
@@ -209,6 +329,7 @@ int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 
 	memset(a, 0, sizeof(*a));
 	a->listen_fd = -1;
+	a->timer_fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		pr_err("--api-socket: path '%s' is too long", path);
 		return -ENAMETOOLONG;
@@ -244,7 +365,27 @@ int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 	a->started = time(NULL);
 	a->power_button = power_button;
 	a->opaque = opaque;
-	return evloop_add(loop, a->listen_fd, EPOLLIN, accept_ready, a);
+	/* made now: when accept4() runs out of descriptors, so would this */
+	a->timer_fd = timerfd_create(CLOCK_MONOTONIC,
+				     TFD_NONBLOCK | TFD_CLOEXEC);
+	if (a->timer_fd < 0 ||
+	    (ret = evloop_add(loop, a->timer_fd, EPOLLIN, backoff_done, a)) ||
+	    (ret = evloop_add(loop, a->listen_fd, EPOLLIN, accept_ready, a))) {
+		ret = a->timer_fd < 0 ? -errno : ret;
+		pr_err("--api-socket: %s: %s", path, strerror(-ret));
+		if (a->timer_fd >= 0) {
+			evloop_del(loop, a->timer_fd);
+			close(a->timer_fd);
+		}
+		close(a->listen_fd);
+		a->listen_fd = a->timer_fd = -1;
+		unlink(path);
+		free(a->path);
+		a->path = NULL;
+		return ret;
+	}
+	a->accepting = true;
+	return 0;
 }
 
 /* On the I/O thread, so that no callback of ours is running meanwhile. */
@@ -252,11 +393,14 @@ static void close_all(void *opaque)
 {
 	struct api *a = opaque;
 
-	while (a->conns)
-		conn_close(a->conns);
 	evloop_del(a->loop, a->listen_fd);
 	close(a->listen_fd);
 	a->listen_fd = -1;
+	evloop_del(a->loop, a->timer_fd);
+	close(a->timer_fd);
+	a->timer_fd = -1;
+	while (a->conns)
+		conn_close(a->conns);
 }
 
 void api_stop(struct api *a)

@@ -10,12 +10,21 @@
  *
  * Example: echo pause | socat - UNIX-CONNECT:/tmp/vm.sock
  *          {"ok":true,"state":"paused"}
+ *
+ * Bounds: a line is at most 255 bytes (a longer one is refused and the
+ * connection closed); each answer is sent whole before the next line is
+ * read, so a client that does not read holds one answer; at most
+ * API_CONNS_MAX connections are served at a time; names in answers are
+ * JSON-escaped; out of file descriptors, accepting pauses for 100 ms.
  */
 #ifndef MINIVMM_API_H
 #define MINIVMM_API_H
 
 #include <stdbool.h>
 #include <time.h>
+
+/* Connections served at a time; more wait in the listen backlog. */
+#define API_CONNS_MAX 16
 
 struct evloop;
 struct vm;
@@ -30,6 +39,10 @@ struct api {
 	bool (*power_button)(void *opaque);
 	void *opaque;
 	struct api_conn *conns; /* open connections (I/O thread only) */
+	unsigned nr_conns;
+	int timer_fd;           /* ends a pause in accepting (EMFILE) */
+	bool accepting;         /* listen_fd is watched */
+	bool backing_off;       /* paused for want of descriptors */
 };
 
 /* Listen on path (which must not exist yet: a stale socket file left by a

@@ -204,13 +204,15 @@ int bus_counters_json(struct bus *bus, char *buf, size_t len)
 		buf[0] = 0;
 	for (unsigned i = 0; i < counters_used(bus); i++) {
 		uint64_t n = __atomic_load_n(&bus->counters[i].exits, __ATOMIC_RELAXED);
+		char name[JSON_ESCAPED_MAX(32)]; /* device names: < 32 */
 		int r;
 
 		if (!n)
 			continue;
+		json_escape(name, sizeof(name), bus->counters[i].name);
 		r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
 			     "%s\"%s:%s\":%" PRIu64, at ? "," : "", bus->name,
-			     bus->counters[i].name, n);
+			     name, n);
 		if (r < 0)
 			return r;
 		at += (size_t)r;

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 bool log_trace_enabled;
 bool log_quiet;
@@ -64,4 +65,41 @@ void pr_warn_limited(struct log_budget *b, const char *who, const char *fmt,
 	va_start(ap, fmt);
 	log_vmsg("warning", fmt, ap);
 	va_end(ap);
+}
+
+size_t json_escape(char *out, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t at = 0;
+	bool full = false;
+
+	if (len)
+		out[0] = '\0';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[6];
+		size_t k;
+
+		if (c == '"' || c == '\\') {
+			e[0] = '\\';
+			e[1] = (char)c;
+			k = 2;
+		} else if (c < 0x20 || c >= 0x7f) {
+			memcpy(e, "\\u00", 4);
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			k = 6;
+		} else {
+			e[0] = (char)c;
+			k = 1;
+		}
+		if (!full && at + k < len)
+			memcpy(out + at, e, k);
+		else
+			full = true;
+		at += k;
+		if (!full)
+			out[at] = '\0';
+	}
+	return at;
 }

@@ -7,6 +7,7 @@
 #define MINIVMM_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 extern bool log_trace_enabled; /* --trace: print every VM exit */
 extern bool log_quiet;         /* unit tests silence expected warnings */
@@ -39,6 +40,16 @@ bool log_budget_take(struct log_budget *b, const char *who);
 /* pr_warn() against b: a guest-triggered warning. */
 void pr_warn_limited(struct log_budget *b, const char *who, const char *fmt,
 		     ...) __attribute__((format(printf, 3, 4)));
+
+/* s as the inside of a JSON string (RFC 8259, section 7), for names that
+ * reach machine-readable output (the control socket): '"' and '\\' get a
+ * backslash, control characters and bytes >= 0x7f become \u00XX (so the
+ * text stays valid JSON whatever the bytes). Writes at most len bytes with
+ * the NUL, never half an escape; returns the length of the whole escaped
+ * text, as snprintf() does. */
+size_t json_escape(char *out, size_t len, const char *s);
+/* Room for the escape of a name of n bytes, with the NUL. */
+#define JSON_ESCAPED_MAX(n) (6 * (n) + 1)
 
 #define pr_trace(...)                                                   \
 	do {                                                            \

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -182,6 +184,20 @@ static void test_long_line(void **state)
 	fd = client();
 	ask(fd, "info\n", buf, sizeof(buf));
 	assert_has(buf, "\"ok\":true");
+	/* a NUL byte inside a line: an error, not the command before it */
+	assert_int_equal(write(fd, "stop\0x\n", 7), 7);
+	assert_true(read_line(fd, buf, sizeof(buf)) > 0);
+	assert_has(buf, "NUL byte");
+	/* commands then EOF (echo info | socat): every answer, then EOF */
+	assert_int_equal(write(fd, "info\npause\nresume\n", 19), 19);
+	shutdown(fd, SHUT_WR);
+	assert_true(read_line(fd, buf, sizeof(buf)) > 0);
+	assert_has(buf, "\"ok\":true");
+	assert_true(read_line(fd, buf, sizeof(buf)) > 0);
+	assert_has(buf, "paused");
+	assert_true(read_line(fd, buf, sizeof(buf)) > 0);
+	assert_has(buf, "running");
+	assert_int_equal(read_line(fd, buf, sizeof(buf)), -1);
 	close(fd);
 	assert_false(vm_stopping(&vm));
 }
@@ -297,6 +313,153 @@ static void test_kick_gate(void **state)
 	free(run);
 }
 
+static void test_json_escape(void **state)
+{
+	char b[64], tiny[4];
+
+	(void)state;
+	assert_int_equal(json_escape(b, sizeof(b), "tap0"), 4);
+	assert_string_equal(b, "tap0");
+	assert_int_equal(json_escape(b, sizeof(b), "a\"b\\c"), 7);
+	assert_string_equal(b, "a\\\"b\\\\c");
+	assert_int_equal(json_escape(b, sizeof(b), "\n\x7f\xe9"), 18);
+	assert_string_equal(b, "\\u000a\\u007f\\u00e9");
+	/* never half an escape; the length of the whole, as snprintf */
+	assert_int_equal(json_escape(tiny, sizeof(tiny), "ab\"c"), 5);
+	assert_string_equal(tiny, "ab");
+	assert_int_equal(json_escape(tiny, 0, "abc"), 3);
+}
+
+/* A client that sends many commands before it reads: the answers fill the
+ * socket, and each one still arrives whole (none cut short, none lost);
+ * the server reads no further lines while an answer is waiting. */
+#define MANY 3000
+
+static void *send_many(void *arg)
+{
+	int fd = *(int *)arg;
+
+	for (int i = 0; i < MANY; i++)
+		if (send(fd, "info\n", 5, MSG_NOSIGNAL) != 5)
+			break;
+	return NULL;
+}
+
+static void test_answers_not_cut(void **state)
+{
+	static char buf[1 << 16];
+	unsigned lines = 0, good = 0;
+	size_t have = 0;
+	pthread_t t;
+	int fd = client();
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, send_many, &fd), 0);
+	usleep(300 * 1000); /* let the answers pile up */
+	while (lines < MANY) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t r;
+		char *nl;
+
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		r = read(fd, buf + have, sizeof(buf) - have);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		while ((nl = memchr(buf, '\n', have))) {
+			size_t l = (size_t)(nl + 1 - buf);
+
+			lines++;
+			if (!strncmp(buf, "{\"ok\":true,", 11) && l > 2 &&
+			    nl[-1] == '}')
+				good++;
+			memmove(buf, nl + 1, have - l);
+			have -= l;
+		}
+	}
+	pthread_join(t, NULL);
+	close(fd);
+	assert_int_equal(lines, MANY);
+	assert_int_equal(good, MANY);
+}
+
+/* Out of file descriptors: accept4() fails with EMFILE while the client
+ * waits in the backlog. The server pauses accepting and tries again later
+ * instead of spinning on a listening socket that stays readable. */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static void test_accept_emfile_no_spin(void **state)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct rlimit old, low;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fds[256], nfds = 0, probe;
+	char buf[512];
+	double cpu;
+
+	(void)state;
+	assert_true(fd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	/* use up every descriptor under a limit a little above what is open */
+	probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe + 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (nfds < 256 && (fds[nfds] = dup(0)) >= 0)
+		nfds++;
+	assert_true(nfds < 256);
+	assert_int_equal(errno, EMFILE);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cpu = cpu_seconds();
+	usleep(500 * 1000);
+	cpu = cpu_seconds() - cpu;
+	while (nfds)
+		close(fds[--nfds]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	print_message("0.5 s out of fds: %.3f s of CPU\n", cpu);
+	assert_true(cpu < 0.15);
+	/* descriptors are back: the client waiting in the backlog is served */
+	ask(fd, "info\n", buf, sizeof(buf));
+	assert_has(buf, "\"ok\":true");
+	close(fd);
+}
+
+/* At most API_CONNS_MAX connections at a time: the next one waits in the
+ * backlog until one of them closes. */
+static void test_connection_limit(void **state)
+{
+	int fds[API_CONNS_MAX], extra;
+	struct pollfd p;
+	char buf[512];
+
+	(void)state;
+	for (unsigned i = 0; i < API_CONNS_MAX; i++) {
+		fds[i] = client();
+		ask(fds[i], "info\n", buf, sizeof(buf));
+	}
+	extra = client();
+	assert_int_equal(write(extra, "info\n", 5), 5);
+	p = (struct pollfd){ .fd = extra, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 300), 0); /* not accepted yet */
+	close(fds[0]);
+	assert_true(read_line(extra, buf, sizeof(buf)) > 0);
+	assert_has(buf, "\"ok\":true");
+	for (unsigned i = 1; i < API_CONNS_MAX; i++)
+		close(fds[i]);
+	close(extra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -311,6 +474,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reboot_exit_policy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_kick_gate, setup, teardown),
+		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test_setup_teardown(test_answers_not_cut, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_accept_emfile_no_spin,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connection_limit, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -868,6 +868,10 @@ static void test_stats(void **state)
 	/* too small a buffer: cut, and the length it needs */
 	assert_int_equal(e1000_stats_json(f->d, buf, 10), n);
 	assert_int_equal(strlen(buf), 9);
+	/* a tap name may hold '"' and '\\': escaped in the JSON */
+	snprintf(f->d->tap.ifname, sizeof(f->d->tap.ifname), "t\"9\\");
+	e1000_stats_json(f->d, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "{\"tap\":\"t\\\"9\\\\\","));
 	f->d->tap.ifname[0] = 0;
 }
 

@@ -1057,6 +1057,19 @@ static void test_counters_ctrl_offloads(void **state)
 	assert_int_equal(f->n.st.ctrl_err, 2);
 }
 
+/* A tap name may hold '"' and '\\' (only '/', ':' and space are refused):
+ * the control socket's JSON escapes them. */
+static void test_stats_json_escapes_tap_name(void **state)
+{
+	struct fx *f = *state;
+	char json[4096];
+
+	snprintf(f->n.tap.ifname, sizeof(f->n.tap.ifname), "t\"a\\p");
+	net_stats_json(&f->n, json, sizeof(json));
+	if (!strstr(json, "\"tap\":\"t\\\"a\\\\p\","))
+		fail_msg("tap name not escaped: %s", json);
+}
+
 static void test_offloads_str(void **state)
 {
 	char b[64], tiny[8];
@@ -1199,6 +1212,7 @@ int main(void)
 		T(test_rx_runt_and_first_buffer_too_small),
 		T(test_rx_broken_ring),
 		T(test_broken_queue_cycles_bounded_log),
+		T(test_stats_json_escapes_tap_name),
 		T(test_rx_reset),
 		T(test_not_running),
 		T(test_ctrl_rx_modes),
