@@ -214,6 +214,12 @@ done:
 	return true;
 }
 
+/* Requests served per run of a queue. Without a bound a driver could keep
+ * the I/O thread in one run for ever: a read whose data lands on the
+ * available ring can advance avail->idx itself, with disk contents the
+ * guest wrote before. */
+#define BLK_BUDGET 64
+
 /* The queue being drained, for blk_drain_req(). */
 struct blk_drain {
 	struct virtio_blk *b;
@@ -244,7 +250,11 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 	struct virtio_blk *b = d->opaque;
 	struct blk_drain x = { b, b->q[qidx], qidx };
 
-	virtio_pci_drain(d, qidx, &x.bq->req, 0, blk_drain_req, &x);
+	/* At most BLK_BUDGET requests a run; the queue kicks itself for the
+	 * rest, so a reset or stop queued for this thread gets in between. */
+	if (virtio_pci_drain(d, qidx, &x.bq->req, BLK_BUDGET, blk_drain_req,
+			     &x) == VIRTQ_DRAIN_BUDGET)
+		virtio_pci_kick_queue(d, qidx);
 }
 
 static void blk_cfg_read(struct virtio_dev *d, unsigned off, void *data,

@@ -70,7 +70,12 @@ static void rng_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_rng *rng = d->opaque;
 
-	virtio_pci_drain(d, qidx, &rng->req, 0, rng_drain_req, d);
+	/* Bounded like virtio-blk's runs (a buffer over the available ring
+	 * makes the device's own writes post more work); the queue kicks
+	 * itself for the rest. */
+	if (virtio_pci_drain(d, qidx, &rng->req, 64, rng_drain_req, d) ==
+	    VIRTQ_DRAIN_BUDGET)
+		virtio_pci_kick_queue(d, qidx);
 }
 
 static void rng_cfg_read(struct virtio_dev *d, unsigned off, void *data,

@@ -459,6 +459,31 @@ static void test_indirect_and_second_queue(void **state)
 	assert_int_equal(ram[DATA + 4096 + 5], pattern(11 * 512 + 5));
 }
 
+/* One run serves at most 64 requests and kicks the queue again for the
+ * rest: a driver can keep the thread busy, never inside one run. */
+static void test_run_budget(void **state)
+{
+	(void)state;
+	struct vdrv_buf b[2] = { { HDR, 16, false }, { STATUS, 1, true } };
+	uint64_t kicks = 0;
+	uint16_t h;
+	uint32_t l;
+	unsigned used = 0;
+
+	set_hdr(VIRTIO_BLK_T_FLUSH, 0);
+	for (int i = 0; i < 100; i++)
+		vdrv_post(&drv, 0, b, 2, false);
+	vdrv_kick(&drv, 0);
+	while (vdrv_used(&drv, 0, &h, &l))
+		used++;
+	assert_int_equal(used, 64);
+	assert_int_equal(read(blk->q[0].efd, &kicks, sizeof(kicks)), 8);
+	vdrv_kick(&drv, 0);
+	while (vdrv_used(&drv, 0, &h, &l))
+		used++;
+	assert_int_equal(used, 100);
+}
+
 static void test_malformed_ring_needs_reset(void **state)
 {
 	(void)state;
@@ -556,6 +581,7 @@ int main(void)
 		T(test_wrong_direction),
 		T(test_no_status_byte_needs_reset),
 		T(test_indirect_and_second_queue),
+		T(test_run_budget),
 		T(test_malformed_ring_needs_reset),
 		T(test_hostile_cycles_bounded_log),
 		T(test_readonly),
