@@ -62,6 +62,8 @@ void net_filter_reset(struct net_dev *n)
 /* ---- control queue ---- */
 
 #define CTRL_MAX_CMD (2 + 4 + 6 * 1024 + 4 + 6 * 1024)
+/* Commands per run of the control queue, then on at a kick of our own. */
+#define CTRL_BUDGET 32
 
 static uint8_t ctrl_rx(struct net_dev *n, uint8_t cmd, const uint8_t *d,
 		       uint32_t len)
@@ -199,5 +201,7 @@ static int ctrl_drain_req(void *opaque, struct virtq_req *r,
 
 void net_ctrl_process(struct net_dev *n)
 {
-	net_drain(n, NET_CTRLQ, n->ctrlreq, 0, ctrl_drain_req, "control");
+	if (net_drain(n, NET_CTRLQ, n->ctrlreq, CTRL_BUDGET, ctrl_drain_req,
+		      "control") == VIRTQ_DRAIN_BUDGET)
+		n->kick(n, NET_CTRLQ);
 }

@@ -850,6 +850,30 @@ static void test_ctrl_malformed_chains(void **state)
 	assert_int_equal(f->resets, 0);
 }
 
+/* One run of the control queue answers at most 32 commands, then the
+ * device kicks itself: a driver that keeps the ring full cannot hold the
+ * thread. */
+static void test_ctrl_budget(void **state)
+{
+	struct fx *f = *state;
+	struct drv_buf b = { alloc_buf(f, 1), 1, true }; /* just an ack */
+	uint32_t id, len;
+	unsigned used = 0;
+
+	for (int i = 0; i < 40; i++)
+		drv_add(&f->dq[NET_CTRLQ], &b, 1);
+	net_ctrl_process(&f->n);
+	while (drv_get_used(&f->dq[NET_CTRLQ], &id, &len))
+		used++;
+	assert_int_equal(used, 32);
+	assert_int_equal(f->kicks[NET_CTRLQ], 1);
+	net_ctrl_process(&f->n);
+	while (drv_get_used(&f->dq[NET_CTRLQ], &id, &len))
+		used++;
+	assert_int_equal(used, 40);
+	assert_int_equal(f->kicks[NET_CTRLQ], 1);
+}
+
 static void test_ctrl_guest_offloads(void **state)
 {
 	struct fx *f = *state;
@@ -1218,6 +1242,7 @@ int main(void)
 		T(test_ctrl_rx_modes),
 		T(test_ctrl_mac),
 		T(test_ctrl_malformed_chains),
+		T(test_ctrl_budget),
 		T(test_ctrl_guest_offloads),
 		T(test_rx_filtered),
 		T(test_counters_tx),
