@@ -368,6 +368,7 @@ int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 	/* made now: when accept4() runs out of descriptors, so would this */
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC,
 				     TFD_NONBLOCK | TFD_CLOEXEC);
+	a->accepting = true; /* before the loop may call accept_ready */
 	if (a->timer_fd < 0 ||
 	    (ret = evloop_add(loop, a->timer_fd, EPOLLIN, backoff_done, a)) ||
 	    (ret = evloop_add(loop, a->listen_fd, EPOLLIN, accept_ready, a))) {
@@ -384,7 +385,6 @@ int api_start(struct api *a, struct vm *vm, struct evloop *loop,
 		a->path = NULL;
 		return ret;
 	}
-	a->accepting = true;
 	return 0;
 }
 
