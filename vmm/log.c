@@ -10,6 +10,7 @@
 
 bool log_trace_enabled;
 bool log_quiet;
+struct log_budget log_guest_total;
 
 static void log_vmsg(const char *level, const char *fmt, va_list ap)
 {
@@ -34,25 +35,45 @@ void log_msg(const char *level, const char *fmt, ...)
 	va_end(ap);
 }
 
-bool log_budget_take(struct log_budget *b, const char *who)
+/* Take one from b, which holds max: the number taken before (max: the
+ * budget runs out now; more: it had already), or max + 1 when it had.
+ * Looks before adding, so that used stops just past max (it cannot wrap
+ * around and open the budget again); threads racing here can take it a
+ * few past, and only one of them sees max. */
+static unsigned take(struct log_budget *b, unsigned max)
 {
 	unsigned n;
 
-	/* Look before adding, so that used stops just past the limit (it
-	 * cannot wrap around and open the budget again); threads racing
-	 * here can take it a few past, never print more than the limit. */
-	if (__atomic_load_n(&b->used, __ATOMIC_RELAXED) > LOG_BUDGET_MAX) {
+	if (__atomic_load_n(&b->used, __ATOMIC_RELAXED) > max)
+		n = max + 1;
+	else
+		n = __atomic_fetch_add(&b->used, 1, __ATOMIC_RELAXED);
+	if (n >= max)
 		__atomic_fetch_add(&b->suppressed, 1, __ATOMIC_RELAXED);
+	return n;
+}
+
+bool log_budget_take(struct log_budget *b, const char *who)
+{
+	unsigned n = take(b, LOG_BUDGET_MAX), g;
+
+	if (n > LOG_BUDGET_MAX)
 		return false;
-	}
-	n = __atomic_fetch_add(&b->used, 1, __ATOMIC_RELAXED);
-	if (n < LOG_BUDGET_MAX)
-		return true;
-	__atomic_fetch_add(&b->suppressed, 1, __ATOMIC_RELAXED);
-	if (n == LOG_BUDGET_MAX)
+	/* a line to print (the warning, or the device's last one): the
+	 * process's budget has the last word */
+	g = take(&log_guest_total, LOG_GUEST_MAX);
+	if (g == LOG_GUEST_MAX)
+		log_msg("warning", "%u warnings caused by the guest printed; "
+			"no more will be (any device, any reboot)",
+			LOG_GUEST_MAX);
+	if (g >= LOG_GUEST_MAX)
+		return false;
+	if (n == LOG_BUDGET_MAX) {
 		log_msg("warning", "%s: %u warnings printed; further warnings "
 			"suppressed", who ? who : "device", LOG_BUDGET_MAX);
-	return false;
+		return false;
+	}
+	return true;
 }
 
 void pr_warn_limited(struct log_budget *b, const char *who, const char *fmt,

@@ -24,14 +24,22 @@ void log_msg(const char *level, const char *fmt, ...)
  * printed, the next one is replaced by a line "<who>: further warnings
  * suppressed", and every later one is only counted. Zeroed is a full
  * budget; it is never refilled (a device reset does not refill it, or a
- * reset loop would print again). Any thread. */
+ * reset loop would print again). Any thread.
+ *
+ * Devices are made again at each guest reboot (--on-reboot=restart), and
+ * their budgets with them; so every line a budget lets through also takes
+ * one from log_guest_total, the process's: at most LOG_GUEST_MAX lines
+ * (and one saying so) for everything the guest causes, across reboots. */
 #define LOG_BUDGET_MAX 32
+#define LOG_GUEST_MAX 1024
 
 struct log_budget {
 	unsigned used;                  /* warnings asked for (stops growing
 					 * just past LOG_BUDGET_MAX) */
 	unsigned long long suppressed;  /* warnings not printed */
 };
+
+extern struct log_budget log_guest_total; /* tests may zero it */
 
 /* May one more warning be printed? Prints the "suppressed" line when the
  * budget runs out just now; who names the device in it. */

@@ -499,6 +499,8 @@ int machine_run(const struct machine_cfg *cfg)
 {
 	struct machine *m = calloc(1, sizeof(*m));
 	sigset_t set;
+	/* the restart line: a guest rebooting in a loop must not fill the log */
+	struct log_budget reboots = { 0 };
 	bool restart;
 	int sfd, status;
 
@@ -522,7 +524,7 @@ int machine_run(const struct machine_cfg *cfg)
 
 	do {
 		status = run_once(m, cfg, sfd, &restart);
-		if (restart)
+		if (restart && log_budget_take(&reboots, "guest reboots"))
 			pr_info("guest rebooted: restarting (--on-reboot=restart)");
 	} while (restart);
 	close(sfd);

@@ -511,6 +511,7 @@ static void test_hostile_cycles_bounded_log(void **state)
 	char last[256];
 	unsigned lines;
 
+	log_guest_total = (struct log_budget){ 0 }; /* earlier tests' warnings */
 	log_capture_start(&cap);
 	for (int i = 0; i < 10000; i++) {
 		struct vring_avail *a;

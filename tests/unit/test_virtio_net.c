@@ -678,6 +678,7 @@ static void test_broken_queue_cycles_bounded_log(void **state)
 	char last[256];
 	unsigned lines;
 
+	log_guest_total = (struct log_budget){ 0 }; /* earlier tests' warnings */
 	log_capture_start(&cap);
 	for (int i = 0; i < 10000; i++) {
 		av->idx = 1000; /* more than the ring size ahead */
