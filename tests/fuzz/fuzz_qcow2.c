@@ -2,9 +2,10 @@
  * fuzz_qcow2 - libFuzzer target for the qcow2 backend: the input is a
  * whole image file (kept in a memfd). It is opened read-only and read,
  * then opened read-write, written, discarded, zeroed and flushed, then
- * checked with qcow2_check. Any crash, sanitizer report or hang is a bug;
- * errors are the expected outcome for most inputs.
- * Build and run: tests/fuzz/run-fuzz-qcow2.sh [SECONDS].
+ * checked with qcow2_check, repairing leaks (as `img check -r leaks`) after
+ * the writes. Any crash, sanitizer report or hang is a bug; errors are the
+ * expected outcome for most inputs.
+ * Build and run: tests/fuzz/run-fuzz.sh [SECONDS] qcow2.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -76,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* writes may have grown a sparse file far out: the
 			 * check's per-cluster table would be large and slow */
 			if (!fstat(fd, &st) && st.st_size < (64 << 20))
-				qcow2_check(bd, false, &r, NULL, NULL);
+				qcow2_check(bd, rw, &r, NULL, NULL);
 			blockdev_close(bd);
 		}
 	}
