@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "log.h"
+#include "sandbox.h"
 #include "virtio/net.h"
 
 #include <ctype.h>
@@ -76,6 +77,8 @@ void cli_usage(FILE *f)
 "  --rng                virtio-rng entropy device\n"
 "  --on-reboot=exit|restart   what a guest reboot does (default exit)\n"
 "  --api-socket PATH    control socket: pause, resume, info, regs, shutdown, stop\n"
+"  --seccomp=on|off     run every thread under its system call allow-list\n"
+"                       (default %s); a forbidden call ends minivmm with SIGSYS\n"
 "  --trace              print every VM exit to stderr\n"
 "  --stats              print VM exit counters when the VM ends\n"
 "\n"
@@ -89,7 +92,9 @@ void cli_usage(FILE *f)
 "  3  the guest triple-faulted\n"
 "  4  the guest kernel panicked (pvpanic)\n"
 "  5  KVM could not run the guest (entry failure, emulation failure)\n"
-"  6  stopped by a signal before the guest shut down\n");
+"  6  stopped by a signal before the guest shut down\n"
+"  159  (killed by SIGSYS) a thread made a system call --seccomp forbids\n",
+		SANDBOX_DEFAULT_ON ? "on" : "off in this sanitizer build");
 }
 
 static bool opt_on(const char *v)
@@ -375,7 +380,7 @@ static int parse_on_reboot(const char *v, enum vm_reboot_policy *on_reboot)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_MEMORY,
 	OPT_CPUS, OPT_DISK, OPT_NET, OPT_RNG, OPT_TRACE, OPT_STATS,
-	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_HELP,
+	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_SECCOMP, OPT_HELP,
 };
 
 static const struct option run_opts[] = {
@@ -392,6 +397,7 @@ static const struct option run_opts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -428,6 +434,13 @@ static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
 	case OPT_STATS: cfg->stats = true; break;
 	case OPT_ON_REBOOT: err = parse_on_reboot(optarg, &cfg->on_reboot); break;
 	case OPT_API_SOCKET: cfg->api_socket = optarg; break;
+	case OPT_SECCOMP:
+		if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+			pr_err("--seccomp: '%s' is not on or off", optarg);
+			return VM_EXIT_USAGE;
+		}
+		cfg->seccomp = !strcmp(optarg, "on");
+		break;
 	case OPT_HELP:
 		cli_usage(stdout);
 		return 1;
@@ -467,6 +480,7 @@ int cli_parse_run(int argc, char **argv, struct machine_cfg *cfg)
 	cfg->mem_size = 256ULL << 20;
 	cfg->nr_cpus = 1;
 	cfg->on_reboot = VM_REBOOT_EXIT;
+	cfg->seccomp = SANDBOX_DEFAULT_ON;
 	opterr = 0; /* we print our own one-line errors */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", run_opts, NULL)) != -1) {

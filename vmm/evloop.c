@@ -3,6 +3,7 @@
  */
 #include "evloop.h"
 #include "log.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +26,8 @@ struct evloop {
 	pthread_t thread;
 	bool started;
 	bool stop;
+	enum sandbox_class sclass; /* the allow-list the thread runs under */
+	int enter_ret;             /* its sandbox_enter(); 1 until known */
 	pthread_mutex_t lock;
 	pthread_cond_t done_cond;
 	struct ev_watch *watches; /* owned; freed at evloop_free */
@@ -50,6 +53,7 @@ struct evloop *evloop_new(const char *name)
 	if (!l)
 		return NULL;
 	l->name = name;
+	l->sclass = SANDBOX_IO;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (l->epfd < 0 || l->wakefd < 0)
@@ -164,7 +168,15 @@ static void *loop_thread(void *arg)
 {
 	struct evloop *l = arg;
 	struct epoll_event evs[32];
+	int ret = sandbox_enter(l->sclass);
 
+	/* the last step of the set-up: tell evloop_start how it went */
+	pthread_mutex_lock(&l->lock);
+	l->enter_ret = ret;
+	pthread_cond_broadcast(&l->done_cond);
+	pthread_mutex_unlock(&l->lock);
+	if (ret)
+		return NULL;
 	/* acquire: pairs with the release in evloop_free(); everything done
 	 * before the stop request is visible to the loop's last round */
 	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
@@ -198,15 +210,32 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+void evloop_set_sandbox(struct evloop *l, enum sandbox_class c)
+{
+	l->sclass = c;
+}
+
 int evloop_start(struct evloop *l)
 {
-	int e = pthread_create(&l->thread, NULL, loop_thread, l);
+	int e;
 
+	l->enter_ret = 1;
+	e = pthread_create(&l->thread, NULL, loop_thread, l);
 	if (e)
 		return -e;
 	pthread_setname_np(l->thread, l->name);
 	l->started = true;
-	return 0;
+	/* serve nothing until the thread is under its filter */
+	pthread_mutex_lock(&l->lock);
+	while (l->enter_ret == 1)
+		pthread_cond_wait(&l->done_cond, &l->lock);
+	e = l->enter_ret;
+	pthread_mutex_unlock(&l->lock);
+	if (e) { /* the thread has returned: as if never started */
+		pthread_join(l->thread, NULL);
+		l->started = false;
+	}
+	return e;
 }
 
 void evloop_call(struct evloop *l, void (*fn)(void *), void *opaque)

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 
+#include "sandbox.h"
+
 typedef void (*ev_cb)(void *opaque, uint32_t events);
 
 struct evloop;
@@ -22,7 +24,12 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, ev_cb cb,
 	       void *opaque);
 int evloop_mod(struct evloop *l, int fd, uint32_t events);
 int evloop_del(struct evloop *l, int fd);
-/* Start the I/O thread. 0 or -errno. */
+/* The seccomp allow-list the loop's thread runs under (vmm/sandbox.h);
+ * SANDBOX_IO unless set before evloop_start. */
+void evloop_set_sandbox(struct evloop *l, enum sandbox_class c);
+/* Start the I/O thread; return once it is under its allow-list. 0 or
+ * -errno (the thread could not be sandboxed: it serves nothing, and
+ * evloop_free still stops it). */
 int evloop_start(struct evloop *l);
 /* Run fn(opaque) on the loop's thread and wait until it has run (or run it
  * directly when called from that thread or before the loop started). */

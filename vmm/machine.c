@@ -19,6 +19,7 @@
 #include "device.h"
 #include "evloop.h"
 #include "log.h"
+#include "sandbox.h"
 #include "term.h"
 #include "vcpu.h"
 #include "x86/layout.h"
@@ -463,6 +464,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		ret = -ENOMEM;
 		goto fail;
 	}
+	evloop_set_sandbox(vm->io, SANDBOX_API);
 	if ((ret = add_legacy_devices(m)) ||
 	    (ret = add_pci_devices(m, cfg)))
 		goto fail;
@@ -478,6 +480,11 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		goto fail;
 	if ((ret = start_vcpus(m, &entry)))
 		goto fail;
+	/* every other thread is under its allow-list by now */
+	if ((ret = sandbox_enter(SANDBOX_MAIN))) {
+		pr_err("cannot enter the seccomp sandbox: %s", strerror(-ret));
+		goto fail;
+	}
 
 	wait_for_stop(m, sfd);
 	status = vm->exit_status;
@@ -521,6 +528,13 @@ int machine_run(const struct machine_cfg *cfg)
 	set = (sigset_t){ 0 };
 	sigaddset(&set, vcpu_kick_signal);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (cfg->seccomp &&
+	    (status = sandbox_prepare(cfg->on_reboot == VM_REBOOT_RESTART))) {
+		pr_err("--seccomp: cannot build the filters: %s", strerror(-status));
+		close(sfd);
+		free(m);
+		return VM_EXIT_ERROR;
+	}
 
 	do {
 		status = run_once(m, cfg, sfd, &restart);
@@ -529,5 +543,6 @@ int machine_run(const struct machine_cfg *cfg)
 	} while (restart);
 	close(sfd);
 	free(m);
+	sandbox_release();
 	return status;
 }

@@ -40,6 +40,7 @@ struct machine_cfg {
 	bool stats;
 	enum vm_reboot_policy on_reboot;
 	const char *api_socket;
+	bool seccomp; /* every thread under its allow-list (vmm/sandbox.h) */
 };
 
 /* Build the machine, run it until it stops, tear it down. Returns the

@@ -217,6 +217,10 @@ static void *file_reader(void *opaque)
 	uint8_t buf[256];
 	ssize_t n;
 
+	if (sandbox_enter(SANDBOX_IO)) {
+		pr_err("console: cannot enter the seccomp sandbox");
+		return NULL; /* the guest runs without console input */
+	}
 	while (!vm_stopping(con->vm) &&
 	       (n = read(con->in_fd, buf, sizeof(buf))) > 0) {
 		size_t done = 0;

@@ -9,6 +9,7 @@
  */
 #include "vcpu.h"
 #include "log.h"
+#include "sandbox.h"
 #include "vm.h"
 #include "x86/cpuid.h"
 
@@ -246,6 +247,14 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, vcpu_kick_signal);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* the last step before the first guest instruction */
+	int ret = sandbox_enter(SANDBOX_VCPU);
+	if (ret) {
+		pr_err("vCPU %u: cannot enter the seccomp sandbox: %s", c->id,
+		       strerror(-ret));
+		vm_request_stop(c->vm, VM_EXIT_ERROR);
+		return NULL;
+	}
 
 	while (!vm_stopping(c->vm)) {
 		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
