@@ -29,6 +29,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -293,6 +294,9 @@ int sandbox_prepare(bool restart)
 
 	sandbox_release();
 	self_pid = getpid();
+	/* glibc loads the time zone (openat of /etc/localtime) on the first
+	 * gmtime_r() or localtime_r(): the RTC's first read, on a vCPU */
+	tzset();
 	for (int c = 0; !r && c < SANDBOX_NR_CLASSES; c++)
 		r = build((enum sandbox_class)c, restart, &progs[c]);
 	if (r) {

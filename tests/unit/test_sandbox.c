@@ -145,6 +145,11 @@ static void test_forbidden_call_kills(void **state)
 
 int main(void)
 {
+#ifdef MINIVMM_SANITIZERS
+	/* the sanitizer runtimes' own calls are on no list (vmm/sandbox.h) */
+	puts("1..0 # SKIP the seccomp sandbox is off in sanitizer builds");
+	return 77;
+#endif
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_class_builds),
 		cmocka_unit_test(test_io_thread_allowed),
