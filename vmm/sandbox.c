@@ -98,7 +98,7 @@ static const char *const main_calls[] = {
  * taps, create the VM, start threads (which install their own filters). */
 static const char *const restart_calls[] = {
 	"stat", "lstat", "statx", "access", "faccessat", "faccessat2",
-	"readlink", "readlinkat", "getcwd", "flock",
+	"openat2", "readlink", "readlinkat", "getcwd", "flock",
 	"eventfd2", "epoll_create1", "timerfd_create", "memfd_create",
 	"connect", "bind", "listen", "sendto", "recvfrom", "sendmsg", "recvmsg",
 	"getsockname", "setsockopt", "getsockopt",
@@ -320,6 +320,8 @@ int sandbox_prepare(bool restart)
 
 int sandbox_enter(enum sandbox_class c)
 {
+	sigset_t sys;
+
 	if (!prepared || (unsigned)c >= SANDBOX_NR_CLASSES)
 		return 0;
 	if (c == SANDBOX_MAIN) {
@@ -328,7 +330,6 @@ int sandbox_enter(enum sandbox_class c)
 		main_entered = true;
 	}
 	/* SIGSYS must reach the handler in every thread */
-	sigset_t sys;
 	sigemptyset(&sys);
 	sigaddset(&sys, SIGSYS);
 	pthread_sigmask(SIG_UNBLOCK, &sys, NULL);

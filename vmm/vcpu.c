@@ -241,6 +241,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *c = arg;
 	sigset_t set;
+	int ret;
 
 	/* Only the kick signal reaches vCPU threads; the main thread takes
 	 * SIGTERM/SIGINT through a signalfd. */
@@ -248,7 +249,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&set, vcpu_kick_signal);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	/* the last step before the first guest instruction */
-	int ret = sandbox_enter(SANDBOX_VCPU);
+	ret = sandbox_enter(SANDBOX_VCPU);
 	if (ret) {
 		pr_err("vCPU %u: cannot enter the seccomp sandbox: %s", c->id,
 		       strerror(-ret));
