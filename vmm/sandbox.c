@@ -62,12 +62,13 @@ static const char *const vcpu_calls[] = {
 };
 
 /* Device I/O threads: an epoll loop over eventfds, taps and timerfds;
- * disk requests (virtio-blk, qcow2 growth), tap frames, interrupts. */
+ * disk requests (virtio-blk, qcow2 growth), tap frames, interrupts,
+ * virtio-rng's entropy. */
 static const char *const io_calls[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "ioctl", "poll", "ppoll",
 	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
 	"fsync", "fdatasync", "fallocate", "ftruncate", "lseek",
-	"timerfd_settime", "timerfd_gettime",
+	"timerfd_settime", "timerfd_gettime", "getrandom",
 	NULL,
 };
 
