@@ -78,6 +78,7 @@ static const char *const io_calls[] = {
 static const char *const api_calls[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "accept4", "accept", "ioctl",
 	"poll", "ppoll", "fcntl",
+	"timerfd_settime", /* the pause after accept4() ran out of fds */
 	NULL,
 };
 
