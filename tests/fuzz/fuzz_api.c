@@ -29,6 +29,12 @@ static bool power_button(void *opaque)
 	return true;
 }
 
+/* at exit: the socket file goes (api_stop removes it) */
+static void stop(void)
+{
+	api_stop(&api);
+}
+
 static void start(void)
 {
 	struct evloop *loop;
@@ -40,6 +46,7 @@ static void start(void)
 	    evloop_start(loop) ||
 	    api_start(&api, &vm, loop, sun.sun_path, power_button, NULL))
 		abort();
+	atexit(stop);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
