@@ -18,7 +18,11 @@ REPO=$PWD
 QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 
-pass=0 fail=0
+pass=0 fail=0 START=$(date +%s)
+# CI gives the whole run 90 minutes: the integration suite stops starting KVM sessions
+# at MINIVMM_CI_BUDGET seconds (default 80 minutes) after this script began, so a run
+# whose emulated host keeps wedging still ends with its results
+BUDGET=${MINIVMM_CI_BUDGET:-4800}
 LOG=$(mktemp -d /tmp/minivmm-tests.XXXXXX)
 count() { # NAME PASSED FAILED
 	pass=$((pass + $2)); fail=$((fail + $3))
@@ -85,8 +89,8 @@ if [ $QUICK = 0 ]; then
 		fi
 		grep -a '^# retry:' "$LOG/demo-$fl.log" || true
 	done
-	MINIVMM_BUILD=$REPO/build bash tests/integration/run.sh 2>&1 | tee "$LOG/integration.log" |
-		grep -E '^(not ok|# case|# retry)' || true
+	MINIVMM_BUILD=$REPO/build MINIVMM_DEADLINE=$((START + BUDGET)) bash tests/integration/run.sh 2>&1 | tee "$LOG/integration.log" |
+		grep --line-buffered -E '^(not ok|# case|# retry|# stuck)|^run.sh: |^kvm-run: [A-Z]' || true
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG/integration.log" | tail -1)
 	if [ -n "$line" ]; then
 		count "integration" "${line%% passed*}" "$(echo "$line" | sed 's/.*passed, \([0-9]*\) failed.*/\1/')"
@@ -95,5 +99,6 @@ if [ $QUICK = 0 ]; then
 	fi
 fi
 echo "logs: $LOG"
+echo "took $(( $(date +%s) - START )) s"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]

@@ -24,8 +24,18 @@ for c in "$@"; do
   pid=$!
   ( sleep "$CT"; if kill -TERM -"$pid" 2>/dev/null; then : > "$flag"; sleep 5; kill -KILL -"$pid" 2>/dev/null; fi ) >/dev/null 2>&1 </dev/null &
   wd=$!
-  # heartbeat: kvm-run -s stops a host whose console goes silent (a wedged host)
-  ( while sleep 30 >/dev/null 2>&1; do echo "# alive: $c"; done ) </dev/null &
+  # heartbeat: kvm-run -s stops a host whose console goes silent (a wedged host). It ends
+  # 60 s after the watchdog's kill: a case still running then is stuck in the kernel (seen:
+  # a case SIGKILLed at 300 s still running an hour later, beside a live heartbeat), and
+  # the silence that follows makes kvm-run stop this host, so run.sh starts a fresh one.
+  ( n=0; while sleep 30 >/dev/null 2>&1; do
+      n=$((n + 30))
+      if [ $n -gt $((CT + 60)) ]; then
+        echo "# stuck: $c still running ${n}s after its start, past the watchdog's kill: heartbeat stopped"
+        exit 0
+      fi
+      echo "# alive: $c"
+    done ) </dev/null &
   hb=$!
   wait "$pid"; rc=$?
   kill "$wd" "$hb" 2>/dev/null; wait "$wd" 2>/dev/null; wait "$hb" 2>/dev/null

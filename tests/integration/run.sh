@@ -22,6 +22,9 @@ FILTER=${1:-.}
 BUILD=${MINIVMM_BUILD:-$REPO/build}
 CASE_TIMEOUT=${MINIVMM_CASE_TIMEOUT:-300}
 SESSION_TIMEOUT=${MINIVMM_SESSION_TIMEOUT:-3600}
+# MINIVMM_DEADLINE (seconds since the epoch; tests/run-all.sh sets it from CI's budget): no
+# session runs past it, and cases not run by then are failures that say so
+DEADLINE=${MINIVMM_DEADLINE:-}
 say() { echo "run.sh: $*" >&2; }
 
 # --- build --------------------------------------------------------------------------------
@@ -146,11 +149,24 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
   sessions() {
     local REMAIN=("$@") NEXT dead retrying c src SLOG
     local -A RETRIED=()
+    local now limit
     while [ ${#REMAIN[@]} -gt 0 ]; do
+      # a session's limit: what its cases may take (each its watchdog's time, plus the
+      # host's start), at most MINIVMM_SESSION_TIMEOUT, and never past the deadline
+      now=$(date +%s) limit=$((240 + ${#REMAIN[@]} * CASE_TIMEOUT))
+      [ $limit -le "$SESSION_TIMEOUT" ] || limit=$SESSION_TIMEOUT
+      if [ -n "$DEADLINE" ] && [ $((DEADLINE - now)) -lt $limit ]; then
+        limit=$((DEADLINE - now))
+        if [ $limit -lt 120 ]; then
+          say "the run's deadline (MINIVMM_DEADLINE) is reached: ${REMAIN[*]} not run"
+          for c in "${REMAIN[@]}"; do echo "not ok $c - not run: the test run's time budget ran out" | tee "$RUN/res/$c"; done
+          break
+        fi
+      fi
       attempt=$((attempt + 1)); SLOG=$RUN/session.$attempt.log
-      [ $attempt = 1 ] || say "starting session $attempt for: ${REMAIN[*]}"
-      "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$SESSION_TIMEOUT" -o "$RUN/out" \
-        -s "${MINIVMM_STALL_TIMEOUT:-240}" \
+      [ $attempt = 1 ] || say "starting session $attempt (limit ${limit}s) for: ${REMAIN[*]}"
+      "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$limit" -o "$RUN/out" \
+        -s "${MINIVMM_STALL_TIMEOUT:-150}" \
         "${BINS[@]}" -f "$HERE:/vm/tests" -f "$REPO/tests/harness/session.sh:/vm/session.sh" \
         -- "HOST_TIME=$HOST_TIME sh session.sh '$MINIVMM' $CASE_TIMEOUT ${REMAIN[*]}" 2>&1 \
         | sed -u 's/\r$//' | tee "$SLOG" | grep --line-buffered -E '^(ok|not ok|#) |^    \||^kvm-run:'
@@ -175,10 +191,10 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
         say "the KVM session died during $dead (kvm-run status $src): running it again"
         NEXT=("$dead" ${NEXT[@]+"${NEXT[@]}"})
       elif [ -n "$dead" ]; then
-        echo "not ok $dead - never finished: the KVM session died during it twice (kvm-run status $src)" > "$RUN/res/$dead"
+        echo "not ok $dead - never finished: the KVM session died during it twice (kvm-run status $src)" | tee "$RUN/res/$dead"
       fi
       if [ ${#NEXT[@]} = ${#REMAIN[@]} ] && [ $retrying = 0 ]; then   # no progress at all: give up
-        for c in "${NEXT[@]}"; do echo "not ok $c - never ran (kvm-run status $src)" > "$RUN/res/$c"; done
+        for c in "${NEXT[@]}"; do echo "not ok $c - never ran (kvm-run status $src)" | tee "$RUN/res/$c"; done
         break
       fi
       REMAIN=(${NEXT[@]+"${NEXT[@]}"})
