@@ -5,6 +5,8 @@
  *   pause      stop the vCPUs (devices keep their state)
  *   resume     let them run again
  *   info       state, vCPUs, memory, uptime and exit counters
+ *   stats      every counter, for `minivmm stat`: exits by reason and by
+ *              device, handler-time histograms, vCPU times, device counters
  *   shutdown   press the ACPI power button (the guest powers off)
  *   stop       end the VM at once
  *
@@ -13,7 +15,7 @@
  *
  * Bounds: a line is at most 255 bytes (a longer one is refused and the
  * connection closed); each answer is sent whole before the next line is
- * read, so a client that does not read holds one answer; at most
+ * read, so a client that does not read holds one answer (at most 32 KiB); at most
  * API_CONNS_MAX connections are served at a time; names in answers are
  * JSON-escaped; out of file descriptors, accepting pauses for 100 ms.
  */

@@ -248,6 +248,7 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, vcpu_kick_signal);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	stats_vcpu_started(&c->vm->stats, c->id); /* gettid: before the sandbox */
 	/* the last step before the first guest instruction */
 	ret = sandbox_enter(SANDBOX_VCPU);
 	if (ret) {
@@ -258,7 +259,15 @@ static void *vcpu_thread(void *arg)
 	}
 
 	while (!vm_stopping(c->vm)) {
-		if (ioctl(c->fd, KVM_RUN, 0) < 0) {
+		/* time in KVM_RUN, then in the handler (CLOCK_MONOTONIC) */
+		uint64_t t0 = stats_now_ns(), t1;
+		int r = ioctl(c->fd, KVM_RUN, 0), err = errno;
+		bool go;
+
+		t1 = stats_now_ns();
+		stats_vcpu_time(&c->vm->stats, c->id, t1 - t0, 0, false);
+		if (r < 0) {
+			errno = err;
 			if (errno == EINTR || errno == EAGAIN) {
 				/* Kicked. Whoever kicked set its flag (stop or
 				 * pause) before immediate_exit, so clearing it
@@ -273,7 +282,11 @@ static void *vcpu_thread(void *arg)
 			vm_request_stop(c->vm, VM_EXIT_KVM_FAILURE);
 			break;
 		}
-		if (!handle_exit(c))
+		go = handle_exit(c);
+		t0 = stats_now_ns() - t1;
+		stats_exit_time(&c->vm->stats, c->run->exit_reason, t0);
+		stats_vcpu_time(&c->vm->stats, c->id, 0, t0, true);
+		if (!go)
 			break;
 	}
 	return NULL;

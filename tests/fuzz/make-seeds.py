@@ -309,5 +309,5 @@ for name, args in (
                   '--trace']),
         ('bad', ['--memory', '1Z', '--cpus=0', 'extra'])):
     write('cli', name, '\0'.join(args).encode())
-write('api', 'commands', b'info\nregs\npause\nresume\nshutdown\nbogus\r\nstop\n')
+write('api', 'commands', b'info\nstats\nregs\npause\nresume\nshutdown\nbogus\r\nstop\n')
 write('api', 'long-line', b'pause' * 80 + b'\ninfo')

@@ -120,7 +120,7 @@ static void ask(int fd, const char *cmd, char *buf, size_t size)
 
 static void test_commands(void **state)
 {
-	char buf[512];
+	char buf[4096];
 	int fd = client();
 
 	(void)state;
@@ -128,6 +128,12 @@ static void test_commands(void **state)
 	assert_has(buf, "{\"ok\":true,\"state\":\"running\"");
 	assert_has(buf, "\"vcpus\":1,\"memory_mib\":32,");
 	assert_has(buf, "}\n");
+	/* stats: every counter, one JSON object that ends the line */
+	ask(fd, "stats\n", buf, sizeof(buf));
+	assert_has(buf, "{\"ok\":true,\"minivmm\":\"stats\",\"state\":\"running\"");
+	assert_has(buf, "\"exits\":{\"all\":");
+	assert_has(buf, "\"bus_exits\":{");
+	assert_has(buf, "\"devices\":{}}\n");
 	ask(fd, "pause\n", buf, sizeof(buf));
 	assert_string_equal(buf, "{\"ok\":true,\"state\":\"paused\"}\n");
 	assert_int_equal(vm.paused, 1);
