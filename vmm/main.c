@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * main.c - minivmm's entry point: the subcommands `run` and `img`.
+ * main.c - minivmm's entry point: the subcommands `run`, `img` and `stat`.
  *
  * To follow a boot from the top: cli_parse_run() (vmm/cli.c) reads the
  * options, machine_run() (vmm/machine.c) builds the machine, vm_create()
@@ -13,6 +13,7 @@
 #include "devices/disk/img.h"
 #include "log.h"
 #include "machine.h"
+#include "stat_cli.h"
 
 static int run_main(int argc, char **argv)
 {
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
 		return run_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "img"))
 		return img_main(argc - 1, argv + 1);
-	pr_err("unknown command '%s' (use run or img; see minivmm --help)", argv[1]);
+	if (!strcmp(argv[1], "stat"))
+		return stat_main(argc - 1, argv + 1);
+	pr_err("unknown command '%s' (use run, img or stat; see minivmm --help)", argv[1]);
 	return VM_EXIT_USAGE;
 }

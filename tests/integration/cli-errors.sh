@@ -94,3 +94,16 @@ one cli-net-bad-mac-hex 2 "malformed MAC 'zz:54:00:12:34:56'" -- run --kernel "$
 one cli-net-bad-model 2 "--net model='foo': use virtio or e1000" -- run --kernel "$KERNEL" --net tap=mvbad0,model=foo
 one cli-cpus-zero 2 "^minivmm: error: --cpus: '0' is not a number from 1 to" -- run --kernel "$KERNEL" --cpus 0
 one cli-cpus-1000 2 "^minivmm: error: --cpus: '1000' is not a number from 1 to" -- run --kernel "$KERNEL" --cpus 1000
+
+# minivmm stat: one line and a non-zero status (2: the command line, 1: the socket)
+one cli-stat-no-socket-option 2 '^minivmm: error: stat: --api-socket PATH is required' -- stat --once
+one cli-stat-missing 1 "^minivmm: error: stat: --api-socket $T/no.sock: No such file or directory" -- \
+  stat --api-socket "$T/no.sock" --once
+one cli-stat-not-a-socket 1 "^minivmm: error: stat: --api-socket $T/text: Connection refused" -- \
+  stat --api-socket "$T/text" --json
+one cli-stat-bad-interval 2 "^minivmm: error: stat: --interval: 'fast' is not a number of seconds from 0.1 to 3600" -- \
+  stat --api-socket "$T/no.sock" --interval fast
+one cli-stat-zero-interval 2 "--interval: '0' is not a number of seconds" -- stat --api-socket "$T/no.sock" --interval 0
+one cli-stat-unknown-option 2 "^minivmm: error: stat: unknown or incomplete option '--bogus'" -- \
+  stat --api-socket "$T/no.sock" --bogus
+one cli-stat-extra-argument 2 "^minivmm: error: stat: unexpected argument 'extra'" -- stat --api-socket "$T/no.sock" extra
