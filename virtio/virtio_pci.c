@@ -107,6 +107,7 @@ void virtio_pci_notify_queue(struct virtio_dev *d, unsigned qidx)
 	if (qidx >= d->desc.nr_queues)
 		return;
 	stat_inc(&d->vm->stats, STAT_IRQS);
+	__atomic_fetch_add(&d->q[qidx].irqs, 1, __ATOMIC_RELAXED);
 	interrupt(d, &d->q[qidx].msix_vector, ISR_QUEUE);
 }
 
@@ -192,6 +193,7 @@ static void on_kick(void *opaque, uint32_t events)
 	r = read(pq->efd, &cnt, sizeof(cnt));
 	(void)r; /* EAGAIN: already drained by an earlier wakeup */
 	stat_inc(&d->vm->stats, STAT_VQ_NOTIFY);
+	__atomic_fetch_add(&pq->kicks, 1, __ATOMIC_RELAXED);
 	/* 3.1.1: no buffers are used before DRIVER_OK, nor while bus
 	 * mastering is off; kicks that arrive then are replayed when DRIVER_OK
 	 * or Bus Master Enable is set (replay_kicks). */
@@ -825,6 +827,60 @@ static int init_queues(struct virtio_dev *d)
 
 static const struct device_ops virtio_pci_device_ops;
 
+/* ---- per-queue counters, a stats source ---- */
+
+static const struct virtio_dev *of_src(const struct stats_source *src)
+{
+	return container_of(src, struct virtio_dev, stats_src);
+}
+
+static void stats_print_queues(const struct stats_source *src, FILE *f)
+{
+	const struct virtio_dev *d = of_src(src);
+
+	for (unsigned i = 0; i < d->desc.nr_queues; i++) {
+		uint64_t k = __atomic_load_n(&d->q[i].kicks, __ATOMIC_RELAXED);
+		uint64_t n = __atomic_load_n(&d->q[i].irqs, __ATOMIC_RELAXED);
+
+		if (k || n)
+			fprintf(f, "  %s queue %u: %llu notifications, %llu interrupts\n",
+				d->stats_name, i, (unsigned long long)k,
+				(unsigned long long)n);
+	}
+}
+
+/* "virtio-blk@03":{"q0":{"kicks":N,"irqs":N},...}: the queues used */
+static int stats_json_queues(const struct stats_source *src, char *buf,
+			     size_t len)
+{
+	const struct virtio_dev *d = of_src(src);
+	size_t at = 0;
+	bool first = true;
+	int r;
+
+	r = snprintf(buf, len, "\"%s\":{", d->stats_name);
+	if (r < 0)
+		return r;
+	at = (size_t)r;
+	for (unsigned i = 0; i < d->desc.nr_queues; i++) {
+		uint64_t k = __atomic_load_n(&d->q[i].kicks, __ATOMIC_RELAXED);
+		uint64_t n = __atomic_load_n(&d->q[i].irqs, __ATOMIC_RELAXED);
+
+		if (!k && !n)
+			continue;
+		r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0,
+			     "%s\"q%u\":{\"kicks\":%llu,\"irqs\":%llu}",
+			     first ? "" : ",", i, (unsigned long long)k,
+			     (unsigned long long)n);
+		if (r < 0)
+			return r;
+		at += (size_t)r;
+		first = false;
+	}
+	r = snprintf(at < len ? buf + at : NULL, at < len ? len - at : 0, "}");
+	return r < 0 ? r : (int)(at + (size_t)r);
+}
+
 int virtio_pci_init(struct virtio_dev *d, struct vm *vm,
 		    const struct virtio_dev_desc *desc, void *opaque)
 {
@@ -867,6 +923,12 @@ int virtio_pci_start(struct virtio_dev *d)
 	ret = pci_bus_add(d->vm->pci, &d->pci);
 	if (ret)
 		return ret;
+	/* the VM is still being built: nothing walks vm->stats yet */
+	snprintf(d->stats_name, sizeof(d->stats_name), "%s@%02x",
+		 d->desc.name, d->pci.slot);
+	d->stats_src.print = stats_print_queues;
+	d->stats_src.json = stats_json_queues;
+	stats_add_source(&d->vm->stats, &d->stats_src);
 	d->started = true;
 	sync_ioeventfds(d);
 	for (i = 0; i < d->nr_loops; i++) {
@@ -887,6 +949,8 @@ void virtio_pci_destroy(struct virtio_dev *d)
 		d->loops[i] = NULL;
 	}
 	d->nr_loops = 0; /* calling this twice is harmless */
+	/* after the vCPUs and the control socket stopped (teardown) */
+	stats_del_source(&d->vm->stats, &d->stats_src);
 	for (i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
 		struct virtio_pci_queue *pq = &d->q[i];
 

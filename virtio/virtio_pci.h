@@ -37,6 +37,7 @@
 #include "devices/pci.h"
 #include "virtio/virtqueue.h"
 #include "vmm/device.h"
+#include "vmm/stats.h"
 
 struct vm;
 struct evloop;
@@ -117,6 +118,8 @@ struct virtio_pci_queue {
 	bool efd_registered;     /* currently assigned with KVM */
 	uint64_t efd_addr;       /* guest address it is assigned to */
 	struct evloop *loop;     /* shared by queues_per_thread queues */
+	uint64_t kicks, irqs;    /* notifications taken, interrupts sent
+				  * (--stats, minivmm stat) */
 };
 
 struct virtio_dev {
@@ -155,6 +158,10 @@ struct virtio_dev {
 				    * write (config hook, bus lock held) */
 	bool status_warned;        /* a status write tried to clear bits */
 	bool started;
+	/* the queues' kicks and interrupts as "virtio-blk@03" (the PCI
+	 * slot), a stats source from start to destroy */
+	struct stats_source stats_src;
+	char stats_name[32];
 };
 
 /* Every virtio model is a device (device.h) through this transport:

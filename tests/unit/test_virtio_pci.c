@@ -553,6 +553,20 @@ static void test_kick_through_ioeventfd(void **state)
 	assert_int_equal(write(fake.ioeventfd_fd[0], &one, 8), 8);
 	wait_notifies(2);
 	assert_int_equal(handled, 1);
+	/* counted per queue for --stats and minivmm stat: two kicks taken
+	 * (the one replayed at DRIVER_OK goes through the eventfd too) and
+	 * the interrupts sent (at least the one for the used buffer) */
+	uint64_t kicks = __atomic_load_n(&dev->q[0].kicks, __ATOMIC_RELAXED);
+	uint64_t irqs = __atomic_load_n(&dev->q[0].irqs, __ATOMIC_RELAXED);
+	char json[256], want[96];
+
+	assert_int_equal(kicks, 2);
+	assert_true(irqs >= 1);
+	assert_true(stats_sources_json(&vm.stats, json, sizeof(json)) < (int)sizeof(json));
+	snprintf(want, sizeof(want), "\"%s@%02x\":{\"q0\":{\"kicks\":2,\"irqs\":%llu}",
+		 dev->desc.name, dev->pci.slot, (unsigned long long)irqs);
+	if (!strstr(json, want))
+		fail_msg("'%s' lacks '%s'", json, want);
 }
 
 static void test_malformed_chain_needs_reset(void **state)
