@@ -15,6 +15,7 @@
 #include "acpi_pm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +151,33 @@ static void reset_io(void *opaque, uint64_t offset, void *data, unsigned len,
 	pthread_mutex_unlock(&pm->lock);
 }
 
+/* PM1a_STS, PM1a_EN and PM1a_CNT, two bytes each (4.8.3.1, 4.8.3.2) */
+static unsigned pm1_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	static const char *const names[3] = { "PM1a_STS", "PM1a_EN",
+					      "PM1a_CNT" };
+
+	(void)opaque;
+	(void)len;
+	(void)is_write;
+	if (off < PM_LEN)
+		snprintf(buf, size, "%s%s", names[off / 2],
+			 off & 1 ? "+1" : "");
+	return 0;
+}
+
+static unsigned reset_name(void *opaque, uint64_t off, unsigned len,
+			   bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)off;
+	(void)len;
+	(void)is_write;
+	snprintf(buf, size, "RESET_REG");
+	return 0;
+}
+
 static struct acpi_pm *of(struct device *dev)
 {
 	return container_of(dev, struct acpi_pm, dev);
@@ -158,12 +186,12 @@ static struct acpi_pm *of(struct device *dev)
 static int pm_attach(struct device *dev)
 {
 	struct acpi_pm *pm = of(dev);
-	int r = bus_add(&pm->vm->pio, X86_ACPI_PM_BASE, PM_LEN, pm1_io, pm,
+	int r = bus_add(&pm->vm->pio, X86_ACPI_PM_BASE, PM_LEN, pm1_io, pm1_name, pm,
 			"acpi-pm");
 
 	if (r)
 		return r;
-	r = bus_add(&pm->vm->pio, X86_ACPI_RESET_PORT, 1, reset_io, pm,
+	r = bus_add(&pm->vm->pio, X86_ACPI_RESET_PORT, 1, reset_io, reset_name, pm,
 		    "acpi-reset");
 	if (r) {
 		bus_remove(&pm->vm->pio, X86_ACPI_PM_BASE);

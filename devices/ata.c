@@ -601,6 +601,16 @@ static void exec_command(struct ata_channel *ch, uint8_t cmd)
 
 /* ---- the registers ---- */
 
+const char *ata_cmd_reg_name(unsigned off, bool is_write)
+{
+	static const char *const rd[8] = { "data", "error", "nsect", "lbal",
+					   "lbam", "lbah", "device", "status" };
+	static const char *const wr[8] = { "data", "features", "nsect", "lbal",
+					   "lbam", "lbah", "device", "command" };
+
+	return off < 8 ? (is_write ? wr : rd)[off] : "?";
+}
+
 void ata_cmd_io(struct ata_channel *ch, unsigned off, void *data,
 		unsigned len, bool is_write)
 {

@@ -169,6 +169,9 @@ bool ata_channel_empty(const struct ata_channel *ch);
 /* The command block (off 0-7) and the control block (Alternate Status /
  * Device Control) as the host sees them. Data port accesses of 2 or 4
  * bytes move that many bytes; every other register is one byte wide. */
+/* The name of command block register off (0-7) for --trace: the ATA
+ * taskfile's, which differ between read and write at 1 and 7. */
+const char *ata_cmd_reg_name(unsigned off, bool is_write);
 void ata_cmd_io(struct ata_channel *ch, unsigned off, void *data,
 		unsigned len, bool is_write);
 void ata_ctl_io(struct ata_channel *ch, void *data, unsigned len,

@@ -55,6 +55,7 @@
 #include "vmm/vm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -1209,6 +1210,163 @@ static void reg_access(struct e1000 *d, uint64_t off, void *data, unsigned len,
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* The mnemonics of the manual's register table (13.3), for --trace */
+static const struct { uint32_t off; const char *name; } reg_names[] = {
+	{ E1000_CTRL, "CTRL" },
+	{ E1000_STATUS, "STATUS" },
+	{ E1000_EECD, "EECD" },
+	{ E1000_EERD, "EERD" },
+	{ E1000_CTRL_EXT, "CTRL_EXT" },
+	{ E1000_FLA, "FLA" },
+	{ E1000_MDIC, "MDIC" },
+	{ E1000_FCAL, "FCAL" },
+	{ E1000_FCAH, "FCAH" },
+	{ E1000_FCT, "FCT" },
+	{ E1000_VET, "VET" },
+	{ E1000_ICR, "ICR" },
+	{ E1000_ITR, "ITR" },
+	{ E1000_ICS, "ICS" },
+	{ E1000_IMS, "IMS" },
+	{ E1000_IMC, "IMC" },
+	{ E1000_RCTL, "RCTL" },
+	{ E1000_FCTTV, "FCTTV" },
+	{ E1000_TXCW, "TXCW" },
+	{ E1000_RXCW, "RXCW" },
+	{ E1000_TCTL, "TCTL" },
+	{ E1000_TIPG, "TIPG" },
+	{ E1000_AIT, "AIT" },
+	{ E1000_LEDCTL, "LEDCTL" },
+	{ E1000_PBA, "PBA" },
+	{ E1000_FCRTL, "FCRTL" },
+	{ E1000_FCRTH, "FCRTH" },
+	{ E1000_RDFH, "RDFH" },
+	{ E1000_RDFT, "RDFT" },
+	{ E1000_RDFHS, "RDFHS" },
+	{ E1000_RDFTS, "RDFTS" },
+	{ E1000_RDFPC, "RDFPC" },
+	{ E1000_RDBAL, "RDBAL" },
+	{ E1000_RDBAH, "RDBAH" },
+	{ E1000_RDLEN, "RDLEN" },
+	{ E1000_RDH, "RDH" },
+	{ E1000_RDT, "RDT" },
+	{ E1000_RDTR, "RDTR" },
+	{ E1000_RXDCTL, "RXDCTL" },
+	{ E1000_RADV, "RADV" },
+	{ E1000_RSRPD, "RSRPD" },
+	{ E1000_TDFH, "TDFH" },
+	{ E1000_TDFT, "TDFT" },
+	{ E1000_TDFHS, "TDFHS" },
+	{ E1000_TDFTS, "TDFTS" },
+	{ E1000_TDFPC, "TDFPC" },
+	{ E1000_TDBAL, "TDBAL" },
+	{ E1000_TDBAH, "TDBAH" },
+	{ E1000_TDLEN, "TDLEN" },
+	{ E1000_TDH, "TDH" },
+	{ E1000_TDT, "TDT" },
+	{ E1000_TIDV, "TIDV" },
+	{ E1000_TXDCTL, "TXDCTL" },
+	{ E1000_TADV, "TADV" },
+	{ E1000_TSPMT, "TSPMT" },
+	{ E1000_CRCERRS, "CRCERRS" },
+	{ E1000_MPC, "MPC" },
+	{ E1000_PRC64, "PRC64" },
+	{ E1000_GPRC, "GPRC" },
+	{ E1000_BPRC, "BPRC" },
+	{ E1000_MPRC, "MPRC" },
+	{ E1000_GPTC, "GPTC" },
+	{ E1000_GORCL, "GORCL" },
+	{ E1000_GORCH, "GORCH" },
+	{ E1000_GOTCL, "GOTCL" },
+	{ E1000_GOTCH, "GOTCH" },
+	{ E1000_RNBC, "RNBC" },
+	{ E1000_ROC, "ROC" },
+	{ E1000_TORL, "TORL" },
+	{ E1000_TORH, "TORH" },
+	{ E1000_TOTL, "TOTL" },
+	{ E1000_TOTH, "TOTH" },
+	{ E1000_TPR, "TPR" },
+	{ E1000_TPT, "TPT" },
+	{ E1000_PTC64, "PTC64" },
+	{ E1000_MPTC, "MPTC" },
+	{ E1000_BPTC, "BPTC" },
+	{ E1000_TSCTC, "TSCTC" },
+	{ E1000_TSCTFC, "TSCTFC" },
+	{ E1000_STATS_END, "STATS_END" },
+	{ E1000_RXCSUM, "RXCSUM" },
+	{ E1000_WUC, "WUC" },
+	{ E1000_WUFC, "WUFC" },
+	{ E1000_WUS, "WUS" },
+	{ E1000_MANC, "MANC" },
+	{ E1000_IPAV, "IPAV" },
+	{ E1000_IP4AT, "IP4AT" },
+	{ E1000_IP6AT, "IP6AT" },
+	{ E1000_WUPL, "WUPL" },
+	{ E1000_WUPM, "WUPM" },
+	{ E1000_FFLT, "FFLT" },
+	{ E1000_FFMT, "FFMT" },
+	{ E1000_FFVT, "FFVT" },
+};
+
+void e1000_reg_name_at(uint64_t off, char *buf, size_t size)
+{
+	/* the arrays: a name and an index */
+	static const struct { uint32_t off, n, stride; const char *name; } arr[] = {
+		{ E1000_MTA, E1000_MTA_N, 4, "MTA" },
+		{ E1000_RA, E1000_RA_N * 2, 4, "RA" },
+		{ E1000_VFTA, E1000_VFTA_N, 4, "VFTA" },
+	};
+
+	for (unsigned i = 0; i < sizeof(reg_names) / sizeof(reg_names[0]); i++)
+		if (reg_names[i].off == (off & ~3ull)) {
+			snprintf(buf, size, off & 3 ? "%s+%u" : "%s",
+				 reg_names[i].name, (unsigned)(off & 3));
+			return;
+		}
+	for (unsigned i = 0; i < sizeof(arr) / sizeof(arr[0]); i++)
+		if (off >= arr[i].off &&
+		    off < arr[i].off + (uint64_t)arr[i].n * arr[i].stride) {
+			snprintf(buf, size, "%s[%u]", arr[i].name,
+				 (unsigned)((off - arr[i].off) / arr[i].stride));
+			return;
+		}
+	if (off >= E1000_STATS && off < E1000_STATS + 0x100)
+		snprintf(buf, size, "STATS+0x%02x", (unsigned)(off - E1000_STATS));
+	else
+		snprintf(buf, size, "0x%05x", (unsigned)off);
+}
+
+static unsigned mmio_name(void *opaque, uint64_t off, unsigned len,
+			  bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)len;
+	(void)is_write;
+	e1000_reg_name_at(off, buf, size);
+	return 0;
+}
+
+/* IOADDR, or IODATA with the register IOADDR selects: "IODATA(TDT)" */
+static unsigned pio_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	struct e1000 *d = opaque;
+	char reg[32];
+	uint32_t a;
+
+	(void)len;
+	(void)is_write;
+	if (off == E1000_IOADDR) {
+		snprintf(buf, size, "IOADDR");
+	} else if (off == E1000_IODATA) {
+		pthread_mutex_lock(&d->lock);
+		a = d->ioaddr & (E1000_BAR0_SIZE - 4);
+		pthread_mutex_unlock(&d->lock);
+		e1000_reg_name_at(a, reg, sizeof(reg));
+		snprintf(buf, size, "IODATA(%s)", reg);
+	}
+	return 0;
+}
+
 void e1000_mmio(void *opaque, uint64_t off, void *data, unsigned len,
 		bool is_write)
 {
@@ -1447,6 +1605,8 @@ int e1000_create(struct vm *vm, const struct net_cfg *cfg, unsigned index,
 	    (r = pci_dev_set_bar(&d->pci, 1, PCI_BAR_IO, E1000_BAR1_SIZE,
 				 e1000_pio, d)))
 		goto fail_core;
+	d->pci.bars[0].reg = mmio_name;
+	d->pci.bars[1].reg = pio_name;
 	d->loop = evloop_new("e1000");
 	if (!d->loop) {
 		r = -ENOMEM;

@@ -136,6 +136,9 @@ void e1000_core_free(struct e1000 *d);
 /* The power-on / CTRL.RST state. Takes the lock. */
 void e1000_core_reset(struct e1000 *d);
 /* BAR 0 (memory) and BAR 1 (I/O) handlers. */
+/* The register at BAR 0 offset off, for --trace: its mnemonic from the
+ * manual ("TDT", "RA[1]", "STATS+0x10"). */
+void e1000_reg_name_at(uint64_t off, char *buf, size_t size);
 void e1000_mmio(void *opaque, uint64_t off, void *data, unsigned len,
 		bool is_write);
 void e1000_pio(void *opaque, uint64_t off, void *data, unsigned len,

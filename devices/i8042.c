@@ -13,6 +13,7 @@
 #include "i8042.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,30 @@ void i8042_cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 	port_io(opaque, true, off, data, len, is_write);
 }
 
+/* 0x60 is the data port (the output buffer when read, input to the
+ * keyboard or a command's parameter when written), 0x64 the status
+ * register when read and the command register when written. */
+static unsigned i8042_data_name(void *opaque, uint64_t off, unsigned len,
+				bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)off;
+	(void)len;
+	(void)is_write;
+	snprintf(buf, size, "data");
+	return 0;
+}
+
+static unsigned i8042_cmd_name(void *opaque, uint64_t off, unsigned len,
+			       bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)off;
+	(void)len;
+	snprintf(buf, size, "%s", is_write ? "command" : "status");
+	return 0;
+}
+
 /* ---- the controller as a device of a VM ---- */
 
 #define I8042_IRQ 1
@@ -234,11 +259,13 @@ static void kbd_reset(void *opaque)
 static int i8042_attach(struct device *dev)
 {
 	struct i8042 *k = of(dev);
-	int ret = bus_add(&dev->vm->pio, 0x60, 1, i8042_data_io, k, dev->name);
+	int ret = bus_add(&dev->vm->pio, 0x60, 1, i8042_data_io,
+			  i8042_data_name, k, dev->name);
 
 	if (ret)
 		return ret;
-	ret = bus_add(&dev->vm->pio, 0x64, 1, i8042_cmd_io, k, dev->name);
+	ret = bus_add(&dev->vm->pio, 0x64, 1, i8042_cmd_io, i8042_cmd_name, k,
+		      dev->name);
 	if (ret) {
 		bus_remove(&dev->vm->pio, 0x60);
 		return ret;

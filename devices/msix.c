@@ -17,6 +17,9 @@
  * message while it is masked, so that is one routing update per
  * (re)programming. While masked, a notification sets the vector's pending
  * bit instead, and the interrupt is sent when the mask clears (6.8.2.9).
+ * With --irqfd=off (vm->no_irqfd) no vector has either, and every
+ * message goes by KVM_SIGNAL_MSI from the notifying thread: the VMM
+ * injects each interrupt itself, as --stats shows.
  * If a GSI or eventfd could not be had, the vector falls back to
  * KVM_SIGNAL_MSI.
  *
@@ -28,6 +31,7 @@
 #include "pci_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +126,10 @@ void msix_attach(struct pci_dev *d)
 	struct vm *vm = d->bus->vm;
 	unsigned failed = 0;
 
+	/* --irqfd=off: no GSI, no irqfd; fire() sends each message with
+	 * KVM_SIGNAL_MSI from the device's thread */
+	if (vm->no_irqfd)
+		return;
 	pthread_mutex_lock(&m->lock);
 	for (unsigned i = 0; i < m->nvec; i++) {
 		struct msix_vector *v = &m->v[i];
@@ -213,8 +221,10 @@ static int fire(struct pci_dev *d, unsigned i)
 		/* EAGAIN only if the counter is about to overflow, i.e. the
 		 * interrupt is pending anyway. */
 		if (write(v->efd, &one, sizeof(one)) == sizeof(one) ||
-		    errno == EAGAIN)
+		    errno == EAGAIN) {
+			stat_inc(&d->bus->vm->stats, STAT_IRQS_IRQFD);
 			return 0;
+		}
 		return -errno;
 	}
 	if (d->bus && d->bus->vm)
@@ -319,6 +329,34 @@ static void table_write32(struct msix_vector *v, unsigned reg, uint32_t val)
 		v->ctrl = val & ENTRY_CTRL_MASKED;
 		break;
 	}
+}
+
+bool pci_msix_reg_name(const struct pci_dev *d, uint64_t bar_off, char *buf,
+		       size_t size)
+{
+	static const char *const entry[4] = { "addr_lo", "addr_hi", "data",
+					      "ctrl" };
+	const struct pci_msix *m = &d->msix;
+	uint64_t tsize, psize, off;
+
+	/* nvec and the offsets are set before the device is on the bus */
+	if (!m->nvec)
+		return false;
+	tsize = (uint64_t)m->nvec * PCI_MSIX_ENTRY_SIZE;
+	psize = (uint64_t)pba_words(m->nvec) * 8;
+	if (bar_off >= m->table_off && bar_off - m->table_off < tsize) {
+		off = bar_off - m->table_off;
+		snprintf(buf, size, "msix.table[%u].%s",
+			 (unsigned)(off / PCI_MSIX_ENTRY_SIZE),
+			 entry[off % PCI_MSIX_ENTRY_SIZE / 4]);
+		return true;
+	}
+	if (bar_off >= m->pba_off && bar_off - m->pba_off < psize) {
+		snprintf(buf, size, "msix.pba[%u]",
+			 (unsigned)((bar_off - m->pba_off) / 8));
+		return true;
+	}
+	return false;
 }
 
 bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,

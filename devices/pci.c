@@ -37,6 +37,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vmm/log.h"
@@ -392,7 +393,7 @@ static void map_bar(struct vm *vm, unsigned slot, struct pci_dev *d, int n)
 	why = bar_unusable(d, n, addr, &quiet);
 	if (!why) {
 		ret = bus_add(io ? &vm->pio : &vm->mmio, addr, b->size, b->fn,
-			      b->opaque, d->name);
+			      b->reg, b->opaque, d->name);
 		if (!ret)
 			b->mapped = true;
 		else
@@ -558,6 +559,150 @@ static void cfa_io(void *opaque, uint64_t off, void *data, unsigned len,
 		memset(data, 0xff, len);
 }
 
+/* ---- register names for --trace ---- */
+
+/* The type-0 header (PCI 3.0, 6.1), one row per register. */
+static const struct { uint8_t off, len; const char *name; } hdr_regs[] = {
+	{ 0x00, 2, "vendor_id" },  { 0x02, 2, "device_id" },
+	{ 0x04, 2, "command" },    { 0x06, 2, "status" },
+	{ 0x08, 1, "revision" },   { 0x09, 3, "class_code" },
+	{ 0x0c, 1, "cache_line" }, { 0x0d, 1, "latency" },
+	{ 0x0e, 1, "header_type" }, { 0x0f, 1, "bist" },
+	{ 0x10, 4, "BAR0" },       { 0x14, 4, "BAR1" },
+	{ 0x18, 4, "BAR2" },       { 0x1c, 4, "BAR3" },
+	{ 0x20, 4, "BAR4" },       { 0x24, 4, "BAR5" },
+	{ 0x28, 4, "cardbus_cis" }, { 0x2c, 2, "subsystem_vendor_id" },
+	{ 0x2e, 2, "subsystem_id" }, { 0x30, 4, "rom_bar" },
+	{ 0x34, 1, "cap_ptr" },    { 0x35, 7, "reserved" },
+	{ 0x3c, 1, "interrupt_line" }, { 0x3d, 1, "interrupt_pin" },
+	{ 0x3e, 1, "min_gnt" },    { 0x3f, 1, "max_lat" },
+};
+
+static const char *cap_name(uint8_t id)
+{
+	switch (id) {
+	case 0x01: return "PM";
+	case 0x05: return "MSI";
+	case 0x09: return "vendor";
+	case 0x10: return "PCIe";
+	case PCI_CAP_ID_MSIX: return "MSI-X";
+	default: return "?";
+	}
+}
+
+void pci_cfg_reg_name(const struct pci_dev *d, unsigned off, unsigned len,
+		      char *buf, size_t size)
+{
+	size_t at = 0;
+	unsigned cap, best = 0;
+
+	buf[0] = '\0';
+	if (off < PCI_CFG_FIRST_CAP) {
+		/* every register the access touches: "vendor_id/device_id" */
+		for (unsigned i = 0; i < sizeof(hdr_regs) / sizeof(hdr_regs[0]); i++) {
+			unsigned r = hdr_regs[i].off, e = r + hdr_regs[i].len;
+
+			if (e <= off || r >= off + len || at >= size)
+				continue;
+			if (r < off)
+				at += (size_t)snprintf(buf + at, size - at, "%s%s+%u",
+						       at ? "/" : "", hdr_regs[i].name,
+						       off - r);
+			else
+				at += (size_t)snprintf(buf + at, size - at, "%s%s",
+						       at ? "/" : "", hdr_regs[i].name);
+		}
+		return;
+	}
+	/* the capability that holds off: the nearest one at or below it
+	 * (the list is read-only to the guest; 48 links at most) */
+	cap = d->cfg[PCI_CFG_CAP_PTR] & 0xfc;
+	for (unsigned n = 0; cap >= PCI_CFG_FIRST_CAP && n < 48; n++) {
+		if (cap <= off && cap > best)
+			best = cap;
+		cap = d->cfg[cap + 1] & 0xfc;
+	}
+	if (best)
+		snprintf(buf, size, off > best ? "cap 0x%02x %s+%u" : "cap 0x%02x %s",
+			 best, cap_name(d->cfg[best]), off - best);
+	else
+		snprintf(buf, size, "0x%02x", off);
+}
+
+/* The function CONFIG_ADDRESS selects, or NULL (bus lock held). */
+static struct pci_dev *selected(struct pci_bus *bus, uint32_t cf8)
+{
+	/* Bits 27:24 would be an extended register number (>= 256) on
+	 * chipsets that have them: nothing there, like other buses and
+	 * functions. */
+	if ((cf8 & CF8_ENABLE) && !(cf8 & 0x0f000000u) &&
+	    ((cf8 >> 16) & 0xff) == 0 && ((cf8 >> 8) & 7) == 0)
+		return bus->slots[(cf8 >> 11) & 0x1f];
+	return NULL;
+}
+
+/* 0xCF8 (and the upper half at 0xCFA) is CONFIG_ADDRESS; 0xCFC-0xCFF name
+ * the register CONFIG_ADDRESS selects: "00:03.0 cfg BAR4". */
+static unsigned cf8_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	struct pci_bus *bus = opaque;
+	uint32_t cf8;
+
+	(void)is_write;
+	if (off || len != 4) {
+		snprintf(buf, size, "CONFIG_ADDRESS+%u", (unsigned)off);
+		return 0;
+	}
+	pthread_mutex_lock(&bus->lock);
+	cf8 = bus->cf8;
+	pthread_mutex_unlock(&bus->lock);
+	/* what the latch now selects: bus:device.function and register */
+	if (cf8 & CF8_ENABLE)
+		snprintf(buf, size, "CONFIG_ADDRESS(%02x:%02x.%u 0x%02x)",
+			 (cf8 >> 16) & 0xff, (cf8 >> 11) & 0x1f, (cf8 >> 8) & 7,
+			 cf8 & 0xfc);
+	else
+		snprintf(buf, size, "CONFIG_ADDRESS");
+	return 0;
+}
+
+static unsigned cfa_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)len;
+	(void)is_write;
+	snprintf(buf, size, "CONFIG_ADDRESS+%u", (unsigned)off + 2);
+	return 0;
+}
+
+static unsigned cfc_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	struct pci_bus *bus = opaque;
+	struct pci_dev *d;
+	uint32_t cf8;
+	char reg[64];
+
+	(void)is_write;
+	pthread_mutex_lock(&bus->lock);
+	cf8 = bus->cf8;
+	d = selected(bus, cf8);
+	if (d && off < 4 && len <= 4)
+		pci_cfg_reg_name(d, (cf8 & 0xfc) + (unsigned)off, len, reg,
+				 sizeof(reg));
+	pthread_mutex_unlock(&bus->lock);
+	if (!(cf8 & CF8_ENABLE))
+		snprintf(buf, size, "CONFIG_DATA (disabled)");
+	else if (!d)
+		snprintf(buf, size, "%02x:%02x.%u cfg (no device)",
+			 (cf8 >> 16) & 0xff, (cf8 >> 11) & 0x1f, (cf8 >> 8) & 7);
+	else if (off < 4 && len <= 4)
+		snprintf(buf, size, "00:%02x.0 cfg %s", (cf8 >> 11) & 0x1f, reg);
+	return 0;
+}
+
 /* 0xCFC-0xCFF: CONFIG_DATA for the function CONFIG_ADDRESS selects. */
 static void cfc_io(void *opaque, uint64_t off, void *data, unsigned len,
 		   bool is_write)
@@ -574,12 +719,7 @@ static void cfc_io(void *opaque, uint64_t off, void *data, unsigned len,
 	}
 	pthread_mutex_lock(&bus->lock);
 	cf8 = bus->cf8;
-	/* Bits 27:24 would be an extended register number (>= 256) on
-	 * chipsets that have them: nothing there, like other buses and
-	 * functions. */
-	if ((cf8 & CF8_ENABLE) && !(cf8 & 0x0f000000u) &&
-	    ((cf8 >> 16) & 0xff) == 0 && ((cf8 >> 8) & 7) == 0)
-		d = bus->slots[(cf8 >> 11) & 0x1f];
+	d = selected(bus, cf8);
 	reg = (cf8 & 0xfc) + (unsigned)off;
 	if (is_write) {
 		memcpy(&v, data, len);
@@ -621,16 +761,14 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm)
 
 	/* CONFIG_ADDRESS is 0xCF8-0xCFB minus 0xCF9 (the reset register):
 	 * a dword access at 0xCF8 lands in the one-byte range at 0xCF8. */
-	ret = bus_add(&vm->pio, 0xcf8, 1, cf8_io, bus, "pci-config-address");
+	ret = bus_add(&vm->pio, 0xcf8, 1, cf8_io, cf8_name, bus, "pci");
 	if (!ret) {
-		ret = bus_add(&vm->pio, 0xcfa, 2, cfa_io, bus,
-			      "pci-config-address");
+		ret = bus_add(&vm->pio, 0xcfa, 2, cfa_io, cfa_name, bus, "pci");
 		if (ret)
 			bus_remove(&vm->pio, 0xcf8);
 	}
 	if (!ret) {
-		ret = bus_add(&vm->pio, 0xcfc, 4, cfc_io, bus,
-			      "pci-config-data");
+		ret = bus_add(&vm->pio, 0xcfc, 4, cfc_io, cfc_name, bus, "pci");
 		if (ret) {
 			bus_remove(&vm->pio, 0xcf8);
 			bus_remove(&vm->pio, 0xcfa);

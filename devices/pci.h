@@ -52,6 +52,7 @@ struct pci_bar {
 	uint64_t addr; /* current guest address */
 	bool mapped;   /* registered on the bus right now */
 	bus_io_fn fn;
+	bus_reg_fn reg;  /* register names for --trace: see pci_dev_set_bar */
 	void *opaque;
 	bool warned;   /* an unusable guest address was reported once */
 };
@@ -131,6 +132,8 @@ int pci_dev_set_bar(struct pci_dev *d, int n, enum pci_bar_type type,
 		    uint64_t size, bus_io_fn fn, void *opaque);
 /* (A prefetchable memory BAR: set d->bars[n].prefetch = true after
  * pci_dev_set_bar and before pci_bus_add, which renders the type bits.
+ * The BAR's register names for --trace (bus.h's bus_reg_fn, called with
+ * the BAR's opaque): set d->bars[n].reg the same way.
  * Sizes: IO 4..256 bytes, memory >= 16 bytes, all powers of two.) */
 /* Append a capability (body[0] = cap ID; body[1], the next pointer, is
  * filled in). Returns its config-space offset or -ENOSPC. The bytes are
@@ -141,6 +144,11 @@ int pci_dev_add_cap(struct pci_dev *d, const void *body, unsigned len);
  * handler must forward those ranges to pci_msix_access). 0 or -errno. */
 int pci_msix_init(struct pci_dev *d, unsigned nvec, int bar,
 		  uint32_t table_off, uint32_t pba_off);
+
+/* The name of config register off of d for --trace ("BAR4", "command",
+ * "cap 0x40 MSI-X+2"...), covering len bytes, into buf. */
+void pci_cfg_reg_name(const struct pci_dev *d, unsigned off, unsigned len,
+		      char *buf, size_t size);
 
 /* ---- the bus ---- */
 /* Create the root bus with its host bridge at 00:00.0; registers 0xCF8 and
@@ -164,6 +172,10 @@ void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len,
 /* ---- interrupts ---- */
 /* MSI-X table/PBA access from the device's BAR handler: returns true if
  * bar_off fell in the table or PBA and was handled. */
+/* For --trace: when bar_off lies in d's MSI-X table or PBA, its name
+ * ("msix.table[3].data", "msix.pba[0]") into buf and true. */
+bool pci_msix_reg_name(const struct pci_dev *d, uint64_t bar_off, char *buf,
+		       size_t size);
 bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,
 		     unsigned len, bool is_write);
 /* True while Message Control's MSI-X Enable bit is set, whatever the

@@ -275,7 +275,49 @@ static void bm_io(void *opaque, uint64_t off, void *data, unsigned len,
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* BAR 4's registers (PIIX datasheet: BMICx, BMISx, BMIDTPx), per
+ * channel: "pri BMIC". */
+static unsigned bm_name(void *opaque, uint64_t off, unsigned len,
+			bool is_write, char *buf, size_t size)
+{
+	static const char *const regs[8] = { "BMIC", "BMIC+1", "BMIS", "BMIS+1",
+					     "BMIDTP", "BMIDTP+1", "BMIDTP+2",
+					     "BMIDTP+3" };
+
+	(void)opaque;
+	(void)len;
+	(void)is_write;
+	if (off < 16)
+		snprintf(buf, size, "%s %s", off < 8 ? "pri" : "sec",
+			 regs[off % 8]);
+	return 0;
+}
+
 /* ---- the legacy ports ---- */
+
+static const char *chan_name(const struct piix_chan *c)
+{
+	return c == &c->s->ch[0] ? "pri" : "sec";
+}
+
+static unsigned cmd_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	(void)len;
+	snprintf(buf, size, "%s %s", chan_name(opaque),
+		 ata_cmd_reg_name((unsigned)off, is_write));
+	return 0;
+}
+
+static unsigned ctl_name(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	(void)off;
+	(void)len;
+	snprintf(buf, size, "%s %s", chan_name(opaque),
+		 is_write ? "device_control" : "alt_status");
+	return 0;
+}
 
 static void cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 		   bool is_write)
@@ -385,9 +427,11 @@ static int piix_attach(struct device *dev)
 	for (unsigned i = 0; i < 2; i++) {
 		struct piix_chan *c = &s->ch[i];
 
-		if ((ret = bus_add(&vm->pio, legacy[i].cmd, 8, cmd_io, c, "piix-ide")))
+		if ((ret = bus_add(&vm->pio, legacy[i].cmd, 8, cmd_io, cmd_name,
+				   c, "piix-ide")))
 			return ret;
-		if ((ret = bus_add(&vm->pio, legacy[i].ctl, 1, ctl_io, c, "piix-ide"))) {
+		if ((ret = bus_add(&vm->pio, legacy[i].ctl, 1, ctl_io, ctl_name,
+				   c, "piix-ide"))) {
 			bus_remove(&vm->pio, legacy[i].cmd);
 			return ret;
 		}
@@ -455,6 +499,7 @@ int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
 		ata_channel_init(&c->ata, chan_irq, c);
 	}
 	ret = pci_dev_set_bar(d, 4, PCI_BAR_IO, 16, bm_io, s);
+	d->bars[4].reg = bm_name;
 	for (unsigned i = 0; !ret && i < PIIX_IDE_MAX_DISKS; i++) {
 		char sn[21];
 		const char *serial = cfg->serials[i];

@@ -11,6 +11,7 @@
 #include "pvpanic.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,17 @@ void pvpanic_bar_io(void *opaque, uint64_t offset, void *data, unsigned len,
 		if (!__atomic_exchange_n(&st->crash_logged, true, __ATOMIC_RELAXED))
 			pr_info("guest crash kernel loaded");
 	}
+}
+
+/* one register: the events the guest reports (read: those supported) */
+static unsigned pvpanic_reg_name(void *opaque, uint64_t off, unsigned len,
+				 bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)len;
+	(void)is_write;
+	snprintf(buf, size, off ? "+0x%x" : "events", (unsigned)off);
+	return 0;
 }
 
 static int pvpanic_attach(struct device *dev)
@@ -87,6 +99,7 @@ int pvpanic_create(struct vm *vm, struct pvpanic **out)
 		free(st);
 		return r;
 	}
+	p->pci.bars[0].reg = pvpanic_reg_name;
 	*out = p;
 	return 0;
 }

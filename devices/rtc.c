@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,36 @@ void rtc_io(void *opaque, uint64_t off, void *data, unsigned len,
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* Port 0x70 selects a CMOS byte (bit 7: NMI mask), port 0x71 reads or
+ * writes it: named after the selected register (MC146818A data sheet). */
+static unsigned rtc_reg_name(void *opaque, uint64_t off, unsigned len,
+			     bool is_write, char *buf, size_t size)
+{
+	static const char *const names[REG_D + 1] = {
+		"sec", "sec_alarm", "min", "min_alarm", "hour", "hour_alarm",
+		"wday", "mday", "month", "year", "A", "B", "C", "D",
+	};
+	struct rtc *r = opaque;
+	unsigned reg;
+
+	(void)len;
+	(void)is_write;
+	if (off == 0) {
+		snprintf(buf, size, "index");
+		return 0;
+	}
+	pthread_mutex_lock(&r->lock);
+	reg = r->index;
+	pthread_mutex_unlock(&r->lock);
+	if (reg <= REG_D)
+		snprintf(buf, size, "data[%s]", names[reg]);
+	else if (reg == REG_CENTURY)
+		snprintf(buf, size, "data[century]");
+	else
+		snprintf(buf, size, "data[0x%02x]", reg);
+	return 0;
+}
+
 /* ---- the clock as a device of a VM ---- */
 
 #define RTC_PORT 0x70
@@ -224,7 +255,8 @@ static struct rtc *of(struct device *dev)
 static int rtc_attach(struct device *dev)
 {
 	struct rtc *r = of(dev);
-	int ret = bus_add(&dev->vm->pio, RTC_PORT, 2, rtc_io, r, dev->name);
+	int ret = bus_add(&dev->vm->pio, RTC_PORT, 2, rtc_io, rtc_reg_name, r,
+			  dev->name);
 
 	r->attached = ret == 0;
 	return ret;

@@ -30,6 +30,7 @@
 #include "uart16550.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -356,6 +357,32 @@ bool uart_break(struct uart *u)
 	return receive(u, &(uint8_t){ 0 }, 1, UART_LSR_BI << 8);
 }
 
+/* The register names of the data sheet's Register Summary; offsets 0 and
+ * 1 are the divisor latch while LCR.DLAB is set. */
+unsigned uart_reg_name(void *opaque, uint64_t off, unsigned len,
+		       bool is_write, char *buf, size_t size)
+{
+	static const char *const rd[8] = { "RBR", "IER", "IIR", "LCR",
+					   "MCR", "LSR", "MSR", "SCR" };
+	static const char *const wr[8] = { "THR", "IER", "FCR", "LCR",
+					   "MCR", "LSR", "MSR", "SCR" };
+	struct uart *u = opaque;
+	bool dlab;
+
+	(void)len;
+	if (off > 7)
+		return 0;
+	pthread_mutex_lock(&u->lock);
+	dlab = u->lcr & UART_LCR_DLAB;
+	pthread_mutex_unlock(&u->lock);
+	if (dlab && off < 2) {
+		snprintf(buf, size, "%s", off ? "DLM" : "DLL");
+		return 0;
+	}
+	snprintf(buf, size, "%s", is_write ? wr[off] : rd[off]);
+	return off == UART_THR ? BUS_REG_CHAR : 0;
+}
+
 /* ---- the UART as a device of a VM ---- */
 
 static struct uart *of(struct device *dev)
@@ -373,7 +400,8 @@ static void uart_irq(void *opaque, bool level)
 static int uart_attach(struct device *dev)
 {
 	struct uart *u = of(dev);
-	int ret = bus_add(&dev->vm->pio, u->port, 8, uart_io, u, dev->name);
+	int ret = bus_add(&dev->vm->pio, u->port, 8, uart_io, uart_reg_name, u,
+			  dev->name);
 
 	u->attached = ret == 0;
 	return ret;

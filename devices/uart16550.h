@@ -69,6 +69,10 @@ void uart_init(struct uart *u, void (*set_irq)(void *, bool),
 /* Bus handler for the 8 registers (offset 0-7). */
 void uart_io(void *opaque, uint64_t off, void *data, unsigned len,
 	     bool is_write);
+/* Its register names for --trace (a bus_reg_fn, vmm/bus.h): "THR",
+ * "LSR", "DLL" while LCR.DLAB is set... */
+unsigned uart_reg_name(void *opaque, uint64_t off, unsigned len,
+		       bool is_write, char *buf, size_t size);
 /* Bytes typed on the host side. Returns how many were accepted. */
 unsigned uart_receive(struct uart *u, const uint8_t *buf, unsigned len);
 /* Room left for host input. When it is 0, rx_ready will be called once

@@ -12,6 +12,7 @@
 #include "virtio/virtio_pci.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -178,6 +179,9 @@ void virtio_pci_kick_queue(struct virtio_dev *d, unsigned qidx)
 
 	if (qidx >= d->desc.nr_queues)
 		return;
+	/* counted before the write, so that on_kick never sees the write
+	 * without the count */
+	__atomic_fetch_add(&d->q[qidx].vmm_kicks, 1, __ATOMIC_RELAXED);
 	r = write(d->q[qidx].efd, &one, sizeof(one));
 	(void)r; /* EAGAIN: counter saturated, a wakeup is pending anyway */
 }
@@ -186,14 +190,23 @@ static void on_kick(void *opaque, uint32_t events)
 {
 	struct virtio_pci_queue *pq = opaque;
 	struct virtio_dev *d = pq->dev;
-	uint64_t cnt;
+	uint64_t cnt = 0, mine;
 	ssize_t r;
 
 	(void)events;
 	r = read(pq->efd, &cnt, sizeof(cnt));
-	(void)r; /* EAGAIN: already drained by an earlier wakeup */
+	if (r != sizeof(cnt))
+		cnt = 0; /* EAGAIN: already drained by an earlier wakeup */
 	stat_inc(&d->vm->stats, STAT_VQ_NOTIFY);
 	__atomic_fetch_add(&pq->kicks, 1, __ATOMIC_RELAXED);
+	/* The counter adds up every write since the last read: KVM's (the
+	 * ioeventfd: a kick that cost no exit) and the VMM's. A VMM kick
+	 * counted but not yet written stays for the next read. */
+	mine = __atomic_exchange_n(&pq->vmm_kicks, 0, __ATOMIC_RELAXED);
+	if (cnt >= mine)
+		stat_add(&d->vm->stats, STAT_VQ_NOTIFY_IOEVENTFD, cnt - mine);
+	else
+		__atomic_fetch_add(&pq->vmm_kicks, mine - cnt, __ATOMIC_RELAXED);
 	/* 3.1.1: no buffers are used before DRIVER_OK, nor while bus
 	 * mastering is off; kicks that arrive then are replayed when DRIVER_OK
 	 * or Bus Master Enable is set (replay_kicks). */
@@ -212,13 +225,15 @@ static void replay_kicks(struct virtio_dev *d)
 		virtio_pci_kick_queue(d, i);
 }
 
-/* Make the ioeventfd registrations match BAR 0's current placement. */
+/* Make the ioeventfd registrations match BAR 0's current placement. With
+ * --ioeventfd=off there are none: a kick is then an MMIO exit that
+ * bar_access turns into a write to the queue's eventfd. */
 static void sync_ioeventfds(struct virtio_dev *d)
 {
 	struct pci_bar *b = &d->pci.bars[0];
 	unsigned i;
 
-	if (!d->started)
+	if (!d->started || d->vm->no_ioeventfd)
 		return;
 	for (i = 0; i < d->desc.nr_queues; i++) {
 		struct virtio_pci_queue *pq = &d->q[i];
@@ -651,7 +666,8 @@ static void bar_access(struct virtio_dev *d, uint64_t off, void *data,
 		   off < VIRTIO_PCI_NOTIFY_OFF +
 				 (uint64_t)d->desc.nr_queues *
 					 VIRTIO_PCI_NOTIFY_MULT) {
-		/* A kick that was not caught by an ioeventfd. */
+		/* A kick that was not caught by an ioeventfd (none with
+		 * --ioeventfd=off, or not a 16-bit write). */
 		if (is_write)
 			virtio_pci_kick_queue(d, (off - VIRTIO_PCI_NOTIFY_OFF) /
 							 VIRTIO_PCI_NOTIFY_MULT);
@@ -662,6 +678,71 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, void *data,
 			   unsigned len, bool is_write)
 {
 	bar_access(opaque, off, data, len, is_write, false);
+}
+
+/* struct virtio_pci_common_cfg (4.1.4.3), one row per field */
+static const struct { uint8_t off, len; const char *name; } common_fields[] = {
+	{ 0x00, 4, "device_feature_select" }, { 0x04, 4, "device_feature" },
+	{ 0x08, 4, "driver_feature_select" }, { 0x0c, 4, "driver_feature" },
+	{ 0x10, 2, "config_msix_vector" },    { 0x12, 2, "num_queues" },
+	{ 0x14, 1, "device_status" },         { 0x15, 1, "config_generation" },
+	{ 0x16, 2, "queue_select" },          { 0x18, 2, "queue_size" },
+	{ 0x1a, 2, "queue_msix_vector" },     { 0x1c, 2, "queue_enable" },
+	{ 0x1e, 2, "queue_notify_off" },      { 0x20, 8, "queue_desc" },
+	{ 0x28, 8, "queue_driver" },          { 0x30, 8, "queue_device" },
+};
+
+unsigned virtio_pci_reg_name(void *opaque, uint64_t off, unsigned len,
+			     bool is_write, char *buf, size_t size)
+{
+	struct virtio_dev *d = opaque;
+
+	(void)is_write;
+	if (pci_msix_reg_name(&d->pci, off, buf, size))
+		return 0;
+	if (off < VIRTIO_PCI_COMMON_LEN) {
+		for (unsigned i = 0;
+		     i < sizeof(common_fields) / sizeof(common_fields[0]); i++) {
+			unsigned r = common_fields[i].off;
+
+			if (off < r || off >= r + common_fields[i].len)
+				continue;
+			/* the 64-bit addresses come in halves */
+			if (common_fields[i].len == 8 && len < 8)
+				snprintf(buf, size, "common.%s_%s",
+					 common_fields[i].name,
+					 off - r < 4 ? "lo" : "hi");
+			else if (off != r)
+				snprintf(buf, size, "common.%s+%u",
+					 common_fields[i].name,
+					 (unsigned)(off - r));
+			else
+				snprintf(buf, size, "common.%s",
+					 common_fields[i].name);
+			return 0;
+		}
+	} else if (off >= VIRTIO_PCI_ISR_OFF &&
+		   off < VIRTIO_PCI_ISR_OFF + VIRTIO_PCI_ISR_LEN) {
+		snprintf(buf, size, off == VIRTIO_PCI_ISR_OFF ? "isr" : "isr+%u",
+			 (unsigned)(off - VIRTIO_PCI_ISR_OFF));
+	} else if (off >= VIRTIO_PCI_DEVICE_OFF &&
+		   off < VIRTIO_PCI_DEVICE_OFF + d->desc.cfg_size) {
+		snprintf(buf, size, "config+0x%x",
+			 (unsigned)(off - VIRTIO_PCI_DEVICE_OFF));
+	} else if (off >= VIRTIO_PCI_NOTIFY_OFF &&
+		   off < VIRTIO_PCI_NOTIFY_OFF + (uint64_t)d->desc.nr_queues *
+							 VIRTIO_PCI_NOTIFY_MULT) {
+		unsigned o = (unsigned)(off - VIRTIO_PCI_NOTIFY_OFF);
+
+		if (o % VIRTIO_PCI_NOTIFY_MULT)
+			snprintf(buf, size, "notify q%u+%u",
+				 o / VIRTIO_PCI_NOTIFY_MULT,
+				 o % VIRTIO_PCI_NOTIFY_MULT);
+		else
+			snprintf(buf, size, "notify q%u",
+				 o / VIRTIO_PCI_NOTIFY_MULT);
+	}
+	return 0;
 }
 
 /* ---- VIRTIO_PCI_CAP_PCI_CFG window (4.1.4.9) ---- */
@@ -758,6 +839,7 @@ static int init_pci_function(struct virtio_dev *d)
 			      virtio_pci_bar_access, d);
 	if (ret)
 		return ret;
+	d->pci.bars[0].reg = virtio_pci_reg_name;
 	return pci_msix_init(&d->pci, nvec(d), 0, VIRTIO_PCI_MSIX_TABLE_OFF,
 			     VIRTIO_PCI_MSIX_PBA_OFF);
 }

@@ -114,8 +114,13 @@ struct virtio_pci_queue {
 	struct virtio_dev *dev;
 	unsigned idx;
 	uint16_t msix_vector;
-	int efd;                 /* ioeventfd on the notify address */
+	int efd;                 /* the queue's kick eventfd: also the
+				  * ioeventfd on the notify address unless
+				  * --ioeventfd=off */
 	bool efd_registered;     /* currently assigned with KVM */
+	uint64_t vmm_kicks;      /* kicks the VMM wrote to efd itself (an
+				  * MMIO exit on the notify address, a
+				  * replay), not yet matched by on_kick */
 	uint64_t efd_addr;       /* guest address it is assigned to */
 	struct evloop *loop;     /* shared by queues_per_thread queues */
 	uint64_t kicks, irqs;    /* notifications taken, interrupts sent
@@ -205,6 +210,12 @@ struct evloop *virtio_pci_queue_loop(struct virtio_dev *d, unsigned qidx);
  * Master Enable is off. Without MSI-X: ISR bit 0 + INTx. Unconditional:
  * check virtq_need_notify() first. Any thread. */
 void virtio_pci_notify_queue(struct virtio_dev *d, unsigned qidx);
+
+/* BAR 0's register names for --trace (a bus_reg_fn; opaque is the
+ * struct virtio_dev): "common.queue_select", "isr", "config+0x14",
+ * "notify q0", "msix.table[1].data". */
+unsigned virtio_pci_reg_name(void *opaque, uint64_t off, unsigned len,
+			     bool is_write, char *buf, size_t size);
 /* The device configuration changed: bump config_generation, ISR bit 1 /
  * config vector. Any thread. */
 void virtio_pci_config_changed(struct virtio_dev *d);

@@ -59,7 +59,7 @@ static struct bus_counter *counter_for(struct bus *bus, const char *name)
 }
 
 int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
-	    void *opaque, const char *name)
+	    bus_reg_fn reg, void *opaque, const char *name)
 {
 	uint64_t last;
 	unsigned i;
@@ -91,8 +91,8 @@ int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
 	if (!ret) {
 		memmove(&bus->r[i + 1], &bus->r[i],
 			(bus->nr - i) * sizeof(bus->r[0]));
-		bus->r[i] = (struct bus_range){ base, len, fn, opaque, name,
-						counter_for(bus, name) };
+		bus->r[i] = (struct bus_range){ base, len, fn, reg, opaque,
+						name, counter_for(bus, name) };
 		bus->nr++;
 	}
 	pthread_rwlock_unlock(&bus->lock);
@@ -146,26 +146,52 @@ static void report_miss(struct bus *bus, uint64_t addr, unsigned len,
 		pr_warn("%s bus: %u addresses reported; further unhandled "
 			"accesses are counted but no longer reported",
 			bus->name, BUS_REPORTED_MAX);
-	else
-		pr_trace("%s bus: unhandled %u-byte %s at 0x%" PRIx64,
-			 bus->name, len, is_write ? "write" : "read", addr);
+	/* later misses: the --trace line of the exit says "unhandled" */
 }
 
 bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 		bool is_write)
 {
-	struct bus_range hit = { 0 };
+	return bus_access_hit(bus, addr, data, len, is_write, NULL);
+}
+
+unsigned bus_hit_reg(const struct bus_hit *hit, unsigned len, bool is_write,
+		     char *buf, size_t size)
+{
+	if (!size)
+		return 0;
+	buf[0] = '\0';
+	if (!hit->name)
+		return 0;
+	if (hit->reg) {
+		unsigned flags = hit->reg(hit->opaque, hit->offset, len,
+					  is_write, buf, size);
+		if (buf[0])
+			return flags;
+	}
+	snprintf(buf, size, "+0x%" PRIx64, hit->offset);
+	return 0;
+}
+
+bool bus_access_hit(struct bus *bus, uint64_t addr, void *data, unsigned len,
+		    bool is_write, struct bus_hit *hit)
+{
+	struct bus_range h = { 0 };
 	bool found = false;
 	unsigned i;
 
 	pthread_rwlock_rdlock(&bus->lock);
 	i = upper_bound(bus, addr);
 	if (i > 0 && addr - bus->r[i - 1].base < bus->r[i - 1].len) {
-		hit = bus->r[i - 1];
+		h = bus->r[i - 1];
 		found = true;
 	}
 	pthread_rwlock_unlock(&bus->lock);
 
+	if (hit)
+		*hit = (struct bus_hit){ found ? (h.name ? h.name : "?") : NULL,
+					 h.reg, h.opaque,
+					 addr - h.base };
 	if (!found) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -174,8 +200,8 @@ bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 	}
 	/* Devices are never freed while the VM runs, so calling the handler
 	 * after dropping the lock is safe even if the range moves meanwhile. */
-	__atomic_fetch_add(&hit.counter->exits, 1, __ATOMIC_RELAXED);
-	hit.fn(hit.opaque, addr - hit.base, data, len, is_write);
+	__atomic_fetch_add(&h.counter->exits, 1, __ATOMIC_RELAXED);
+	h.fn(h.opaque, addr - h.base, data, len, is_write);
 	return true;
 }
 

@@ -7,8 +7,8 @@
  * dropped), is counted, and is reported at most once per address.
  *
  * Reporting: the first miss at each address is one warning line on stderr,
- * with or without --trace (with --trace every later miss gets a trace line
- * too). A normal Linux boot touches next to nothing we do not decode: the
+ * with or without --trace (with --trace every miss's exit line also says
+ * "(unhandled)"). A normal Linux boot touches next to nothing we do not decode: the
  * legacy ports it probes (COM2-4 at 0x2f8/0x3e8/0x2e8, port 0x80) are
  * registered as "absent" devices by vmm/machine.c and never miss, and the
  * PICs, PIT, speaker port 0x61 and ELCR are handled inside KVM. What is left
@@ -19,7 +19,8 @@
  * accesses are no longer reported, and they are only counted (`unhandled`,
  * and the VM's stats).
  *
- * Handlers get the offset from the range's base. They run on the thread that
+ * Each range may carry its device's register names (bus_reg_fn) for
+ * --trace. Handlers get the offset from the range's base. They run on the thread that
  * made the access (a vCPU thread), without the bus lock held, so a handler
  * may itself add or remove ranges (a PCI BAR being moved by the guest).
  */
@@ -34,6 +35,17 @@
 typedef void (*bus_io_fn)(void *opaque, uint64_t offset, void *data,
 			  unsigned len, bool is_write);
 
+/* The register at offset, for --trace (vmm/trace.c): the device writes its
+ * name into buf (size bytes, NUL-terminated; "THR", "common.queue_select",
+ * "00:03.0 cfg BAR4"...) and returns BUS_REG_CHAR when the value is a
+ * character worth showing as one (a UART's THR), else 0. Called on the
+ * vCPU thread right after the access was handled, so a name may depend on
+ * device state (the UART's DLAB, the PCI CONFIG_ADDRESS latch); it only
+ * reads that state. Optional: without one the trace shows "+0xOFF". */
+typedef unsigned (*bus_reg_fn)(void *opaque, uint64_t offset, unsigned len,
+			       bool is_write, char *buf, size_t size);
+#define BUS_REG_CHAR 1u
+
 /* Exits handled by the ranges of one name ("com1", "virtio-blk"...), for
  * --stats and the control socket's info: which device costs the guest its
  * exits. The counters live as long as the bus, so a BAR that moves keeps
@@ -47,6 +59,7 @@ struct bus_counter {
 struct bus_range {
 	uint64_t base, len;
 	bus_io_fn fn;
+	bus_reg_fn reg; /* may be NULL */
 	void *opaque;
 	const char *name;
 	struct bus_counter *counter; /* in struct bus: stable address */
@@ -72,10 +85,11 @@ struct bus {
 int bus_init(struct bus *bus, const char *name);
 void bus_destroy(struct bus *bus);
 
-/* 0, -EINVAL (zero length or wraps), -EEXIST (overlaps; the message names
- * both devices), -ENOMEM. */
+/* Claim [base, base+len) for fn (and reg, its register names: NULL for
+ * none), called with opaque. 0, -EINVAL (zero length or wraps), -EEXIST
+ * (overlaps; the message names both devices), -ENOMEM. */
 int bus_add(struct bus *bus, uint64_t base, uint64_t len, bus_io_fn fn,
-	    void *opaque, const char *name);
+	    bus_reg_fn reg, void *opaque, const char *name);
 
 /* Remove the range that starts at base. 0 or -ENOENT. */
 int bus_remove(struct bus *bus, uint64_t base);
@@ -85,6 +99,22 @@ int bus_remove(struct bus *bus, uint64_t base);
  * at this address, reported (see above). */
 bool bus_access(struct bus *bus, uint64_t addr, void *data, unsigned len,
 		bool is_write);
+
+/* Who handled an access, for --trace: the range's name and register namer
+ * and the offset in the range (name NULL: nobody, a miss). */
+struct bus_hit {
+	const char *name;
+	bus_reg_fn reg;
+	void *opaque;
+	uint64_t offset;
+};
+/* bus_access that also says who handled the access. */
+bool bus_access_hit(struct bus *bus, uint64_t addr, void *data, unsigned len,
+		    bool is_write, struct bus_hit *hit);
+/* The register's name into buf: the range's reg, or "+0xOFF" without one;
+ * "" after a miss. Returns the reg's flags (BUS_REG_CHAR). */
+unsigned bus_hit_reg(const struct bus_hit *hit, unsigned len, bool is_write,
+		     char *buf, size_t size);
 
 /* The exit counters by device name, one line each: "  pio com1   123". */
 void bus_print_counters(struct bus *bus, FILE *f);

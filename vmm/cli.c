@@ -82,7 +82,17 @@ void cli_usage(FILE *f)
 "                       stop (minivmm stat watches it)\n"
 "  --seccomp=on|off     run every thread under its system call allow-list\n"
 "                       (default %s); a forbidden call ends minivmm with SIGSYS\n"
-"  --trace              print every VM exit to stderr\n"
+"  --trace[=FILTER]     print one line per VM exit to stderr: time (us), vCPU,\n"
+"                       reason, port or address, size, device and register,\n"
+"                       value, handler time. FILTER: comma-separated reasons\n"
+"                       (io, mmio, hlt, intr, shutdown, system_event, error,\n"
+"                       other), vCPUs (vcpu0...) and device names (com1, pci,\n"
+"                       virtio-blk...), e.g. --trace=mmio,virtio-blk\n"
+"  --trace-file PATH    write the trace to PATH instead of stderr (implies --trace)\n"
+"  --ioeventfd=on|off   virtio doorbells signal an eventfd inside KVM (default on);\n"
+"                       off: each kick is an MMIO exit the VMM handles\n"
+"  --irqfd=on|off       MSI-X interrupts go through irqfds (default on); off:\n"
+"                       the device's thread injects them with KVM_SIGNAL_MSI\n"
 "  --stats              print VM exit counters, vCPU times and handler latencies\n"
 "                       when the VM ends\n"
 "\n"
@@ -384,7 +394,8 @@ static int parse_on_reboot(const char *v, enum vm_reboot_policy *on_reboot)
 enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_MEMORY,
 	OPT_CPUS, OPT_DISK, OPT_NET, OPT_RNG, OPT_TRACE, OPT_STATS,
-	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_SECCOMP, OPT_HELP,
+	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_SECCOMP, OPT_TRACE_FILE,
+	OPT_IOEVENTFD, OPT_IRQFD, OPT_HELP,
 };
 
 static const struct option run_opts[] = {
@@ -397,7 +408,10 @@ static const struct option run_opts[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
-	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "trace", optional_argument, NULL, OPT_TRACE },
+	{ "trace-file", required_argument, NULL, OPT_TRACE_FILE },
+	{ "ioeventfd", required_argument, NULL, OPT_IOEVENTFD },
+	{ "irqfd", required_argument, NULL, OPT_IRQFD },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "on-reboot", required_argument, NULL, OPT_ON_REBOOT },
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
@@ -434,7 +448,34 @@ static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
 	case OPT_DISK: err = parse_disk(cfg, optarg); break;
 	case OPT_NET: err = parse_net(cfg, optarg); break;
 	case OPT_RNG: cfg->rng = true; break;
-	case OPT_TRACE: log_trace_enabled = true; break;
+	case OPT_TRACE:
+		cfg->trace = true;
+		err = trace_filter_parse(optarg, &cfg->trace_filter);
+		break;
+	case OPT_TRACE_FILE:
+		if (!*optarg) {
+			pr_err("--trace-file: empty path");
+			return VM_EXIT_USAGE;
+		}
+		cfg->trace = true;
+		cfg->trace_file = optarg;
+		break;
+	case OPT_IOEVENTFD:
+	case OPT_IRQFD: {
+		bool on;
+
+		if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+			pr_err("--%s: '%s' is not on or off",
+			       c == OPT_IRQFD ? "irqfd" : "ioeventfd", optarg);
+			return VM_EXIT_USAGE;
+		}
+		on = !strcmp(optarg, "on");
+		if (c == OPT_IRQFD)
+			cfg->no_irqfd = !on;
+		else
+			cfg->no_ioeventfd = !on;
+		break;
+	}
 	case OPT_STATS: cfg->stats = true; break;
 	case OPT_ON_REBOOT: err = parse_on_reboot(optarg, &cfg->on_reboot); break;
 	case OPT_API_SOCKET: cfg->api_socket = optarg; break;

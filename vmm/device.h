@@ -11,7 +11,10 @@
  *            -errno, never prints (the caller prints the one error line,
  *            naming the option at fault), leaves nothing behind on failure
  *   attach   ops->attach(dev)   claim its ports, plug into the PCI bus,
- *            start its I/O threads: from here on the guest can reach it. On
+ *            start its I/O threads: from here on the guest can reach it.
+ *            Every range it claims comes with the names of its registers
+ *            for --trace: bus_add's reg argument, or pci_bar.reg for a
+ *            PCI BAR (see bus_reg_fn in vmm/bus.h). On
  *            failure it leaves the device so that stop and free still work
  *            (and never releases what another device holds)
  *   stop     ops->stop(dev)     stop every thread and timer of its own: no

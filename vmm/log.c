@@ -4,11 +4,14 @@
  */
 #include "log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 bool log_trace_enabled;
+int log_trace_fd = STDERR_FILENO;
 bool log_quiet;
 struct log_budget log_guest_total;
 
@@ -19,11 +22,43 @@ static void log_vmsg(const char *level, const char *fmt, va_list ap)
 	if (log_quiet)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (level && !strcmp(level, "trace") && log_trace_fd != STDERR_FILENO) {
+		log_trace_write(buf, strlen(buf)); /* --trace-file */
+		return;
+	}
 	/* One write per line so that threads do not interleave mid-line. */
 	if (level)
 		fprintf(stderr, "minivmm: %s: %s\n", level, buf);
 	else
 		fprintf(stderr, "minivmm: %s\n", buf);
+}
+
+void log_trace_write(const char *line, size_t len)
+{
+	static const char prefix[] = "minivmm: trace: ";
+	char buf[1100];
+	size_t at = 0;
+
+	if (log_trace_fd == STDERR_FILENO) {
+		memcpy(buf, prefix, sizeof(prefix) - 1);
+		at = sizeof(prefix) - 1;
+	}
+	if (len > sizeof(buf) - at - 1)
+		len = sizeof(buf) - at - 1;
+	memcpy(buf + at, line, len);
+	at += len;
+	if (!at || buf[at - 1] != '\n')
+		buf[at++] = '\n';
+	for (const char *p = buf; at;) {
+		ssize_t w = write(log_trace_fd, p, at);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a full disk costs the trace, not the guest */
+		p += w;
+		at -= (size_t)w;
+	}
 }
 
 void log_msg(const char *level, const char *fmt, ...)

@@ -9,8 +9,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-extern bool log_trace_enabled; /* --trace: print every VM exit */
-extern bool log_quiet;         /* unit tests silence expected warnings */
+extern bool log_trace_enabled; /* --trace: print every VM exit (trace.h) */
+extern bool log_quiet;
+/* Where --trace lines go: stderr (each prefixed "minivmm: trace: ", as
+ * every message there) or the --trace-file (vmm/trace.c sets it). */
+extern int log_trace_fd;
+/* One trace line (len bytes, '\n' added if missing) in one write(2), so
+ * the lines of several threads never mix. */
+void log_trace_write(const char *line, size_t len);         /* unit tests silence expected warnings */
 
 void log_msg(const char *level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -127,7 +127,7 @@ static int add_legacy_devices(struct machine *m)
 		return create_failed(NULL, "ACPI PM", ret);
 	for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
 		if ((ret = bus_add(&vm->pio, absent[i].port, absent[i].len,
-				   ignore_io, NULL, absent[i].name)))
+				   ignore_io, NULL, NULL, absent[i].name)))
 			return ret;
 	return 0;
 }
@@ -459,6 +459,9 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	    (ret = vm_create(vm)))
 		goto fail;
 	vm->on_reboot = cfg->on_reboot;
+	vm->watch_exits = log_trace_enabled;
+	vm->no_ioeventfd = cfg->no_ioeventfd;
+	vm->no_irqfd = cfg->no_irqfd;
 	vm->io = evloop_new("io");
 	if (!vm->io) {
 		ret = -ENOMEM;
@@ -468,6 +471,11 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	if ((ret = add_legacy_devices(m)) ||
 	    (ret = add_pci_devices(m, cfg)))
 		goto fail;
+	/* the machine is complete: every name --trace=DEVICE may give */
+	if (trace_check_devices(&cfg->trace_filter, &vm->pio, &vm->mmio)) {
+		teardown(m);
+		return VM_EXIT_USAGE;
+	}
 	if ((ret = evloop_start(vm->io)))
 		goto fail;
 	if ((ret = console_start(&m->con, vm, m->com1, vm->io)))
@@ -535,6 +543,13 @@ int machine_run(const struct machine_cfg *cfg)
 		free(m);
 		return VM_EXIT_ERROR;
 	}
+	/* before any thread is sandboxed: the file is opened here */
+	if (cfg->trace && trace_start(cfg->trace_file, &cfg->trace_filter)) {
+		close(sfd);
+		free(m);
+		sandbox_release();
+		return VM_EXIT_ERROR;
+	}
 
 	do {
 		status = run_once(m, cfg, sfd, &restart);
@@ -544,5 +559,7 @@ int machine_run(const struct machine_cfg *cfg)
 	close(sfd);
 	free(m);
 	sandbox_release();
+	if (cfg->trace)
+		trace_stop();
 	return status;
 }

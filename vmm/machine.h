@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "devices/disk/blockdev.h"
+#include "vmm/trace.h"
 #include "virtio/net.h"
 #include "vm.h"
 
@@ -41,6 +42,10 @@ struct machine_cfg {
 	enum vm_reboot_policy on_reboot;
 	const char *api_socket;
 	bool seccomp; /* every thread under its allow-list (vmm/sandbox.h) */
+	bool trace;             /* --trace[=FILTER] or --trace-file */
+	struct trace_filter trace_filter;
+	const char *trace_file; /* NULL: stderr */
+	bool no_ioeventfd, no_irqfd; /* --ioeventfd=off, --irqfd=off */
 };
 
 /* Build the machine, run it until it stops, tear it down. Returns the

@@ -23,6 +23,8 @@ static const char *const names[STAT_NR] = {
 	[STAT_VQ_REQUESTS] = "virtqueue requests",
 	[STAT_VQ_ERRORS] = "malformed requests",
 	[STAT_IRQS] = "interrupts injected",
+	[STAT_VQ_NOTIFY_IOEVENTFD] = "kicks via ioeventfd",
+	[STAT_IRQS_IRQFD] = "interrupts via irqfd",
 };
 
 static const char *const reason_names[STATS_R_NR] = {

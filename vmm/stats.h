@@ -25,6 +25,9 @@ enum stat_id {
 	STAT_VQ_REQUESTS,/* descriptor chains processed */
 	STAT_VQ_ERRORS,  /* malformed chains */
 	STAT_IRQS,       /* interrupts injected by devices */
+	STAT_VQ_NOTIFY_IOEVENTFD, /* of the kicks, those KVM signalled through
+				   * an ioeventfd: exits saved */
+	STAT_IRQS_IRQFD, /* MSI-X interrupts sent through an irqfd */
 	STAT_NR
 };
 

@@ -10,6 +10,7 @@
 #include "vcpu.h"
 #include "log.h"
 #include "sandbox.h"
+#include "trace.h"
 #include "vm.h"
 #include "x86/cpuid.h"
 
@@ -117,75 +118,107 @@ int vcpu_regs_json(struct vcpu *c, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-static void handle_io(struct vcpu *c)
+/* What the exit dispatcher found, for --trace: filled only when the exit
+ * is being watched (info not NULL). */
+struct exit_info {
+	enum trace_reason reason;
+	const char *detail;
+	struct trace_access access;
+	bool has_access;
+};
+
+static void handle_io(struct vcpu *c, struct exit_info *info)
 {
 	struct kvm_run *run = c->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
 
+	if (info) {
+		info->access = (struct trace_access){
+			.addr = run->io.port, .data = data, .size = run->io.size,
+			.count = run->io.count, .is_write = out };
+		info->has_access = true;
+	}
 	/* A string instruction (rep outsb) arrives as count accesses. The
 	 * data area lies inside the kvm_run mapping, set up by KVM. */
 	for (uint32_t i = 0; i < run->io.count; i++) {
-		if (!bus_access(&c->vm->pio, run->io.port, data, run->io.size, out))
+		if (!bus_access_hit(&c->vm->pio, run->io.port, data,
+				    run->io.size, out,
+				    info && i == 0 ? &info->access.hit : NULL))
 			stat_inc(&c->vm->stats, STAT_PIO_UNHANDLED);
 		data += run->io.size;
 	}
-	pr_trace("vcpu%u: io %s port 0x%x size %u count %u", c->id,
-		 out ? "out" : "in", run->io.port, run->io.size, run->io.count);
 }
 
-static void handle_mmio(struct vcpu *c)
+static void handle_mmio(struct vcpu *c, struct exit_info *info)
 {
 	struct kvm_run *run = c->run;
 	unsigned len = run->mmio.len <= 8 ? run->mmio.len : 8;
 
-	if (!bus_access(&c->vm->mmio, run->mmio.phys_addr, run->mmio.data, len,
-			run->mmio.is_write))
+	if (info) {
+		info->access = (struct trace_access){
+			.addr = run->mmio.phys_addr, .data = run->mmio.data,
+			.size = len, .count = 1,
+			.is_write = run->mmio.is_write };
+		info->has_access = true;
+	}
+	if (!bus_access_hit(&c->vm->mmio, run->mmio.phys_addr, run->mmio.data,
+			    len, run->mmio.is_write,
+			    info ? &info->access.hit : NULL))
 		stat_inc(&c->vm->stats, STAT_MMIO_UNHANDLED);
-	pr_trace("vcpu%u: mmio %s 0x%llx len %u", c->id,
-		 run->mmio.is_write ? "write" : "read", run->mmio.phys_addr, len);
 }
 
-/* Returns false when the vCPU must stop. */
-static bool handle_exit(struct vcpu *c)
+/* Hand one exit to its handler. Returns false when the vCPU must stop.
+ * info (NULL unless the exit is watched) learns what it was. */
+static bool dispatch_exit(struct vcpu *c, struct exit_info *info)
 {
 	struct kvm_run *run = c->run;
 	struct vm *vm = c->vm;
+	/* unwatched, the reason goes to a scratch copy nobody reads */
+	struct exit_info scratch, *w = info ? info : &scratch;
 
 	stat_inc(&vm->stats, STAT_EXITS);
-	if (run->exit_reason != KVM_EXIT_IO && run->exit_reason != KVM_EXIT_MMIO)
-		pr_trace("vcpu%u: exit reason %u", c->id, run->exit_reason);
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		stat_inc(&vm->stats, STAT_EXIT_IO);
-		handle_io(c);
+		w->reason = TRACE_IO;
+		handle_io(c, info);
 		return true;
 	case KVM_EXIT_MMIO:
 		stat_inc(&vm->stats, STAT_EXIT_MMIO);
-		handle_mmio(c);
+		w->reason = TRACE_MMIO;
+		handle_mmio(c, info);
 		return true;
 	case KVM_EXIT_INTR:
 		stat_inc(&vm->stats, STAT_EXIT_INTR);
+		w->reason = TRACE_INTR;
 		return true;
 	case KVM_EXIT_HLT:
 		/* With the in-kernel LAPIC, HLT waits in the kernel; a HLT
 		 * exit means the guest stopped for good. */
 		stat_inc(&vm->stats, STAT_EXIT_HLT);
+		w->reason = TRACE_HLT;
 		pr_info("vCPU %u halted", c->id);
 		vm_request_stop(vm, VM_EXIT_OK);
 		return false;
 	case KVM_EXIT_SHUTDOWN:
+		w->reason = TRACE_SHUTDOWN;
+		w->detail = "(triple fault)";
 		pr_err("vCPU %u: triple fault (KVM_EXIT_SHUTDOWN)", c->id);
 		vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_TRIPLE_FAULT);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
+		w->reason = TRACE_ERROR;
+		w->detail = "fail_entry";
 		pr_err("vCPU %u: VM entry failed, hardware reason 0x%llx",
 		       c->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		w->reason = TRACE_ERROR;
+		w->detail = "internal_error";
 		pr_err("vCPU %u: KVM internal error, suberror %u%s", c->id,
 		       run->internal.suberror,
 		       run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
@@ -194,14 +227,18 @@ static bool handle_exit(struct vcpu *c)
 		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
+		w->reason = TRACE_SYSTEM_EVENT;
 		switch (run->system_event.type) {
 		case KVM_SYSTEM_EVENT_SHUTDOWN:
+			w->detail = "shutdown";
 			vm_request_stop(vm, VM_EXIT_OK);
 			break;
 		case KVM_SYSTEM_EVENT_RESET:
+			w->detail = "reset";
 			vm_request_reboot(vm);
 			break;
 		case KVM_SYSTEM_EVENT_CRASH:
+			w->detail = "crash";
 			pr_err("guest reported a crash");
 			vm_request_stop(vm, VM_EXIT_GUEST_PANIC);
 			break;
@@ -213,12 +250,41 @@ static bool handle_exit(struct vcpu *c)
 		return false;
 	default:
 		stat_inc(&vm->stats, STAT_EXIT_OTHER);
+		w->reason = TRACE_OTHER;
 		pr_err("vCPU %u: unexpected exit reason %u", c->id,
 		       run->exit_reason);
 		vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
 		return false;
 	}
+}
+
+/* A traced exit: dispatched, timed, and its line written. */
+static bool __attribute__((noinline)) watch_exit(struct vcpu *c)
+{
+	struct exit_info info = { .reason = TRACE_OTHER };
+	char detail[24];
+	uint64_t t0 = trace_now_ns(), ns;
+	unsigned reason = c->run->exit_reason;
+	bool go = dispatch_exit(c, &info);
+
+	ns = trace_now_ns() - t0;
+	if (info.reason == TRACE_OTHER && !info.detail) {
+		snprintf(detail, sizeof(detail), "exit_reason %u", reason);
+		info.detail = detail;
+	}
+	trace_exit(c->id, info.reason, info.detail,
+		   info.has_access ? &info.access : NULL, t0, ns);
+	return go;
+}
+
+/* Returns false when the vCPU must stop. Without --trace the only cost of
+ * the trace is this one branch, never taken. */
+static bool handle_exit(struct vcpu *c)
+{
+	if (__builtin_expect(c->vm->watch_exits, 0))
+		return watch_exit(c);
+	return dispatch_exit(c, NULL);
 }
 
 /* Paused: wait outside KVM_RUN until resumed or stopped. */

@@ -73,6 +73,15 @@ struct vm {
 	unsigned parked;
 
 	struct vm_stats stats;
+	/* --trace: every exit goes through the traced dispatch (vmm/vcpu.c,
+	 * vmm/trace.h). Off: one untaken branch per exit. Set before the
+	 * vCPUs start. */
+	bool watch_exits;
+	/* --ioeventfd=off: virtio doorbells are MMIO exits the VMM handles;
+	 * --irqfd=off: MSI-X messages are injected with KVM_SIGNAL_MSI by the
+	 * device's thread. Zeroed (the default): both on. Set before the
+	 * devices are created. */
+	bool no_ioeventfd, no_irqfd;
 };
 
 /* ---- interrupts ---- */

@@ -107,3 +107,13 @@ one cli-stat-zero-interval 2 "--interval: '0' is not a number of seconds" -- sta
 one cli-stat-unknown-option 2 "^minivmm: error: stat: unknown or incomplete option '--bogus'" -- \
   stat --api-socket "$T/no.sock" --bogus
 one cli-stat-extra-argument 2 "^minivmm: error: stat: unexpected argument 'extra'" -- stat --api-socket "$T/no.sock" extra
+# --trace filters: a word that is no reason, vcpuN or device name; --trace-file: a path
+# that cannot be written; --ioeventfd / --irqfd: on or off
+one cli-trace-bad-word 2 "^minivmm: error: --trace: 'mmio;io' is not a filter word" -- run --kernel "$KERNEL" --trace='mmio;io'
+one cli-trace-empty-word 2 "^minivmm: error: --trace: '' in 'io,,mmio' is not a filter word" -- run --kernel "$KERNEL" --trace=io,,mmio
+one cli-trace-bad-vcpu 2 "^minivmm: error: --trace: 'vcpu64' is not a vCPU" -- run --kernel "$KERNEL" --trace=vcpu64
+one cli-trace-file-bad-path 1 "^minivmm: error: --trace-file $T/no/such/dir/trace: No such file or directory" -- \
+  run --kernel "$KERNEL" --trace-file "$T/no/such/dir/trace"
+one cli-trace-file-directory 1 "^minivmm: error: --trace-file $T/dir: Is a directory" -- run --kernel "$KERNEL" --trace-file "$T/dir"
+one cli-ioeventfd-bad 2 "^minivmm: error: --ioeventfd: 'maybe' is not on or off" -- run --kernel "$KERNEL" --ioeventfd=maybe
+one cli-irqfd-bad 2 "^minivmm: error: --irqfd: '1' is not on or off" -- run --kernel "$KERNEL" --irqfd=1

@@ -781,6 +781,19 @@ static void test_piix(void **state)
 	bus_destroy(&vm.mmio);
 }
 
+/* --trace's names of the command block: reads and writes differ at 1, 7 */
+static void test_reg_names(void **state)
+{
+	(void)state;
+	assert_string_equal(ata_cmd_reg_name(ATA_REG_DATA, false), "data");
+	assert_string_equal(ata_cmd_reg_name(ATA_REG_ERROR, false), "error");
+	assert_string_equal(ata_cmd_reg_name(ATA_REG_ERROR, true), "features");
+	assert_string_equal(ata_cmd_reg_name(ATA_REG_LBAH, true), "lbah");
+	assert_string_equal(ata_cmd_reg_name(ATA_REG_STATUS, false), "status");
+	assert_string_equal(ata_cmd_reg_name(ATA_REG_STATUS, true), "command");
+	assert_string_equal(ata_cmd_reg_name(8, true), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -799,6 +812,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dma_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prd_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piix, setup, teardown),
+		cmocka_unit_test(test_reg_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

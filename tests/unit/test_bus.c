@@ -40,19 +40,19 @@ static void test_overlaps(void **state)
 	struct hit h = { 0 };
 	log_quiet = true;
 	assert_int_equal(bus_init(&b, "pio"), 0);
-	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &h, "com1"), 0);
-	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &h, "dup"), -EEXIST);
-	assert_int_equal(bus_add(&b, 0x3f0, 9, dev_fn, &h, "left"), -EEXIST);
-	assert_int_equal(bus_add(&b, 0x3ff, 1, dev_fn, &h, "right"), -EEXIST);
-	assert_int_equal(bus_add(&b, 0x3f0, 8, dev_fn, &h, "below"), 0);
-	assert_int_equal(bus_add(&b, 0x400, 1, dev_fn, &h, "above"), 0);
-	assert_int_equal(bus_add(&b, 0x3fa, 1, dev_fn, &h, "inside"), -EEXIST);
-	assert_int_equal(bus_add(&b, 0x100, 0x1000, dev_fn, &h, "around"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, NULL, &h, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, NULL, &h, "dup"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3f0, 9, dev_fn, NULL, &h, "left"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3ff, 1, dev_fn, NULL, &h, "right"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x3f0, 8, dev_fn, NULL, &h, "below"), 0);
+	assert_int_equal(bus_add(&b, 0x400, 1, dev_fn, NULL, &h, "above"), 0);
+	assert_int_equal(bus_add(&b, 0x3fa, 1, dev_fn, NULL, &h, "inside"), -EEXIST);
+	assert_int_equal(bus_add(&b, 0x100, 0x1000, dev_fn, NULL, &h, "around"), -EEXIST);
 	/* zero length and wrap-around are invalid */
-	assert_int_equal(bus_add(&b, 0x10, 0, dev_fn, &h, "zero"), -EINVAL);
-	assert_int_equal(bus_add(&b, UINT64_MAX - 1, 4, dev_fn, &h, "wrap"), -EINVAL);
+	assert_int_equal(bus_add(&b, 0x10, 0, dev_fn, NULL, &h, "zero"), -EINVAL);
+	assert_int_equal(bus_add(&b, UINT64_MAX - 1, 4, dev_fn, NULL, &h, "wrap"), -EINVAL);
 	/* a range ending exactly at the top of the address space is fine */
-	assert_int_equal(bus_add(&b, UINT64_MAX - 3, 4, dev_fn, &h, "top"), 0);
+	assert_int_equal(bus_add(&b, UINT64_MAX - 3, 4, dev_fn, NULL, &h, "top"), 0);
 	assert_int_equal(b.nr, 4);
 	bus_destroy(&b);
 	log_quiet = false;
@@ -68,7 +68,7 @@ static void test_lookup(void **state)
 	/* insert in scrambled order; each device 0x10 bytes at i*0x100 */
 	for (unsigned k = 0; k < 64; k++) {
 		unsigned i = (k * 37) % 64;
-		assert_int_equal(bus_add(&b, i * 0x100ULL, 0x10, dev_fn, &h[i], "d"), 0);
+		assert_int_equal(bus_add(&b, i * 0x100ULL, 0x10, dev_fn, NULL, &h[i], "d"), 0);
 	}
 	for (unsigned i = 0; i < 64; i++) {
 		assert_true(bus_access(&b, i * 0x100ULL + 0xc, &v, 4, false));
@@ -88,7 +88,7 @@ static void test_lookup(void **state)
 	assert_int_equal(bus_remove(&b, 0x500), 0);
 	assert_int_equal(bus_remove(&b, 0x500), -ENOENT);
 	assert_false(bus_access(&b, 0x500, &v, 4, false));
-	assert_int_equal(bus_add(&b, 0x10000, 0x10, dev_fn, &h[5], "moved"), 0);
+	assert_int_equal(bus_add(&b, 0x10000, 0x10, dev_fn, NULL, &h[5], "moved"), 0);
 	assert_true(bus_access(&b, 0x10004, &v, 2, true));
 	assert_int_equal(h[5].off, 4);
 	assert_true(h[5].write);
@@ -157,7 +157,7 @@ static void test_miss_reports(void **state)
 	log_trace_enabled = false;
 	log_quiet = false;
 	assert_int_equal(bus_init(&b, "pio"), 0);
-	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &(struct hit){ 0 }, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, NULL, &(struct hit){ 0 }, "com1"), 0);
 
 	/* one warning per address, none for repeats */
 	assert_int_equal(capture_stderr(miss_table_full, &b, out, sizeof(out)),
@@ -201,9 +201,9 @@ static void test_counters(void **state)
 	int n;
 
 	assert_int_equal(bus_init(&b, "pio"), 0);
-	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, &h, "com1"), 0);
-	assert_int_equal(bus_add(&b, 0x60, 1, dev_fn, &h, "i8042"), 0);
-	assert_int_equal(bus_add(&b, 0x64, 1, dev_fn, &h, "i8042"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, NULL, &h, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x60, 1, dev_fn, NULL, &h, "i8042"), 0);
+	assert_int_equal(bus_add(&b, 0x64, 1, dev_fn, NULL, &h, "i8042"), 0);
 	assert_int_equal(bus_counters_json(&b, buf, sizeof(buf)), 0);
 	bus_access(&b, 0x3f8, d, 1, true);
 	bus_access(&b, 0x3fd, d, 1, false);
@@ -212,7 +212,7 @@ static void test_counters(void **state)
 	bus_access(&b, 0x500, d, 1, false); /* a miss: no device's exit */
 	/* the range moves (a BAR): the count stays with the name */
 	assert_int_equal(bus_remove(&b, 0x3f8), 0);
-	assert_int_equal(bus_add(&b, 0x2f8, 8, dev_fn, &h, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x2f8, 8, dev_fn, NULL, &h, "com1"), 0);
 	bus_access(&b, 0x2f8, d, 1, true);
 	n = bus_counters_json(&b, buf, sizeof(buf));
 	assert_string_equal(buf, "\"pio:com1\":3,\"pio:i8042\":2");
@@ -225,7 +225,7 @@ static void test_counters(void **state)
 		static char names[BUS_COUNTERS_MAX + 4][8];
 
 		snprintf(names[i], sizeof(names[i]), "d%u", i);
-		assert_int_equal(bus_add(&b, 0x1000 + i, 1, dev_fn, &h, names[i]), 0);
+		assert_int_equal(bus_add(&b, 0x1000 + i, 1, dev_fn, NULL, &h, names[i]), 0);
 		bus_access(&b, 0x1000 + i, d, 1, false);
 	}
 	assert_int_equal(b.counters[BUS_COUNTERS_MAX - 1].exits, 7);

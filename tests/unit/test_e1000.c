@@ -875,6 +875,30 @@ static void test_stats(void **state)
 	f->d->tap.ifname[0] = 0;
 }
 
+/* --trace's names: the manual's mnemonics, array entries by index */
+static void test_reg_names(void **state)
+{
+	char n[32];
+
+	(void)state;
+	e1000_reg_name_at(E1000_TDT, n, sizeof(n));
+	assert_string_equal(n, "TDT");
+	e1000_reg_name_at(E1000_ICR, n, sizeof(n));
+	assert_string_equal(n, "ICR");
+	e1000_reg_name_at(E1000_CTRL + 2, n, sizeof(n));
+	assert_string_equal(n, "CTRL+2");
+	e1000_reg_name_at(E1000_RA + 8, n, sizeof(n));
+	assert_string_equal(n, "RA[2]");
+	e1000_reg_name_at(E1000_MTA + 4 * 127, n, sizeof(n));
+	assert_string_equal(n, "MTA[127]");
+	e1000_reg_name_at(E1000_GPRC, n, sizeof(n));
+	assert_string_equal(n, "GPRC");
+	e1000_reg_name_at(0x4004, n, sizeof(n));
+	assert_string_equal(n, "STATS+0x04");
+	e1000_reg_name_at(0x1fffc, n, sizeof(n));
+	assert_string_equal(n, "0x1fffc");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +916,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_budgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test(test_reg_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
