@@ -10,9 +10,13 @@ it checks that
     relative to the document, or a shorter name that ends a tracked path
     (`blk.c`, `x86/layout.h`); globs such as `virtio/blk.[ch]` must match;
   - every minivmm function they name (`cli_parse_run()`, `vm_irqfd`, ...) is
-    still defined or used in the C sources;
-  - every option row of the README's options table (`| --disk ...`) is in
-    `minivmm --help`, and every `minivmm img VERB` they show is in
+    still defined or used in the C sources, and so is every name written as a
+    call (`handle_exit()`, `open()`), whatever its prefix;
+  - every option row of the README's options table (`| --disk ...`), every
+    option named on its own in `code` (`--trace`, `--on-reboot=restart`) and
+    every option of a minivmm command line they show (`minivmm run ... --rng`)
+    is in `minivmm --help` (FOREIGN lists the other programs' options the
+    documents quote), and every `minivmm img VERB` they show is in
     `minivmm img --help`;
   - every script a README code block starts is there and executable.
 Prints one "ok" / "not ok" line per document and per problem, and exits 1 if
@@ -29,6 +33,12 @@ import sys
 TOP = ("vmm/", "boot/", "devices/", "virtio/", "guests/", "tests/", "docs/", "scripts/", ".ci/")
 PATH_END = re.compile(r"\.(c|h|sh|md|py|build|inc|prep|post|S|ld)$")
 # minivmm's own function prefixes: a name with one of these is ours, not the kernel's
+# options of other programs that the documents quote on their own (fio,
+# libseccomp, util-linux): not minivmm's
+FOREIGN = {"--lat_percentiles", "--seccomp-bpf", "--user", "--chroot"}
+# a minivmm command line in a document: its options are minivmm's
+MINIVMM_CMD = re.compile(r"(?:^|[\s/`])minivmm\s+(?:run|img)\b(.*)$", re.M)
+OPTION = re.compile(r"--[a-z][a-z_-]*")
 OURS = re.compile(r"^(vm|vcpu|pci|msix|virtio_pci|virtio_blk|virtio_net|virtio_rng|virtq|x86|gm|bus|"
                   r"blockdev|qcow2|raw|net|evloop|console|api|machine|cli|uart|i8042|rtc|acpi|"
                   r"acpi_pm|tap|stats|mptable|aml|device|ide|ata|e1000|iov)_[a-z0-9_]+$")
@@ -121,12 +131,18 @@ def main():
                 continue
             m = re.fullmatch(r"([a-z_][a-z0-9_]*)\(.*\)", t)
             name = m.group(1) if m else (t if OURS.match(t) else None)
-            if name and name not in words and OURS.match(name or ""):
+            if name and name not in words and (m or OURS.match(name)):
                 bad.append("names the function %s, which no C source defines or uses" % name)
         if a.minivmm:
             for opt in re.findall(r"^\| `(--[a-z-]+)", text, re.M):
                 if opt not in helps:
                     bad.append("lists the option %s, which minivmm --help does not" % opt)
+            opts = [OPTION.match(t).group(0) for t in toks if OPTION.match(t)]
+            for line in MINIVMM_CMD.findall(text):
+                opts += OPTION.findall(line.split("`")[0])
+            for opt in opts:
+                if opt not in FOREIGN and not re.search(re.escape(opt) + r"\b", helps):
+                    bad.append("names the option %s, which minivmm --help does not" % opt)
             for verb in re.findall(r"^\s+minivmm img ([a-z]+)", text, re.M):
                 if "img " + verb not in helps and verb not in helps:
                     bad.append("shows 'minivmm img %s', which minivmm img --help does not" % verb)
