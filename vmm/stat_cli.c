@@ -433,9 +433,11 @@ void stat_table(FILE *f, const char *path, const struct stat_sample *prev,
 
 	fprintf(f, "\n%-30s %12s %14s\n", "VIRTQUEUES AND INTERRUPTS", "per second", "total");
 	row(f, "notifications (kicks)", fig(prev, cur, "counters.vq_notify", dt));
+	row(f, "  via ioeventfd: exits saved", fig(prev, cur, "counters.vq_notify_ioeventfd", dt));
 	row(f, "requests", fig(prev, cur, "counters.vq_requests", dt));
 	row(f, "malformed requests", fig(prev, cur, "counters.vq_errors", dt));
 	row(f, "interrupts injected", fig(prev, cur, "counters.irqs", dt));
+	row(f, "  via irqfd", fig(prev, cur, "counters.irqs_irqfd", dt));
 
 	fprintf(f, "\n%-32s %9s %9s %9s %9s\n",
 		prev ? "VCPU TIME (share of the interval)" : "VCPU TIME (share since the start)",

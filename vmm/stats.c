@@ -171,6 +171,8 @@ static const char *const json_names[STAT_NR] = {
 	[STAT_MMIO_UNHANDLED] = "mmio_unhandled",
 	[STAT_VQ_NOTIFY] = "vq_notify", [STAT_VQ_REQUESTS] = "vq_requests",
 	[STAT_VQ_ERRORS] = "vq_errors", [STAT_IRQS] = "irqs",
+	[STAT_VQ_NOTIFY_IOEVENTFD] = "vq_notify_ioeventfd",
+	[STAT_IRQS_IRQFD] = "irqs_irqfd",
 };
 
 /* like put(), formatted; the numbers and names here are ours, short */
@@ -206,7 +208,7 @@ int stats_json(const struct vm_stats *s, char *buf, size_t len)
 	put(buf, len, &at, "},\"counters\":{");
 	for (unsigned i = 0; i < STAT_NR; i++)
 		putf(buf, len, &at, "%s\"%s\":%" PRIu64, i ? "," : "",
-		     json_names[i], ld(&s->v[i]));
+		     json_names[i] ? json_names[i] : "unnamed", ld(&s->v[i]));
 	put(buf, len, &at, "},\"handler\":{");
 	for (unsigned r = 0; r < STATS_R_NR; r++) {
 		const struct stats_hist *h = &s->hist[r];

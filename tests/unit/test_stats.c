@@ -68,6 +68,9 @@ static void test_exit_time_and_json(void **state)
 	s.v[STAT_EXIT_MMIO] = 1;
 	n = stats_json(&s, buf, sizeof(buf));
 	assert_int_equal(n, (int)strlen(buf));
+	/* every counter has its own JSON name (a new stat_id needs one) */
+	assert_null(strstr(buf, "unnamed"));
+	assert_non_null(strstr(buf, "\"vq_notify_ioeventfd\":0,\"irqs_irqfd\":0}"));
 	assert_non_null(strstr(buf, "\"exits\":{\"all\":4,\"io\":3,\"mmio\":1,\"hlt\":0,"));
 	assert_non_null(strstr(buf, "\"io\":{\"count\":3,\"ns\":5220,\"hist\":[[6,2],[12,1]]}"));
 	assert_non_null(strstr(buf, "\"mmio\":{\"count\":1,\"ns\":0,\"hist\":[[0,1]]}"));
