@@ -43,7 +43,7 @@ declare -A SRC=(
 	[boot]="tests/unit/boot_test_util.c $(meson_list boot boot_src)"
 	[qcow2]="$disk"
 	[cli]="vmm/cli.c virtio/net_cfg.c"
-	[api]="vmm/api.c vmm/kvm.c vmm/vcpu.c vmm/stats.c vmm/x86/vm_x86.c
+	[api]="vmm/api.c vmm/kvm.c vmm/vcpu.c vmm/trace.c vmm/stats.c vmm/x86/vm_x86.c
 	 vmm/x86/cpuid.c vmm/evloop.c vmm/bus.c"
 )
 ALL="virtqueue virtio_blk virtio_net virtio_rng ide e1000 boot qcow2 cli api"
