@@ -100,15 +100,28 @@ static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
 		memset(data, 0xff, len);
 }
 
+/* Their names for --trace: opaque is the range's name. Port 0x80 is the
+ * POST code register; the rest has nothing to name. */
+static unsigned ignore_reg_name(void *opaque, uint64_t off, unsigned len,
+				bool is_write, char *buf, size_t size)
+{
+	(void)len;
+	(void)is_write;
+	snprintf(buf, size, "%s", !strcmp(opaque, "port80") && off == 0 ?
+					  "POST" : "(ignored)");
+	return 0;
+}
+
 /* The PC's legacy devices on the port bus. */
 static int add_legacy_devices(struct machine *m)
 {
 	struct vm *vm = &m->vm;
 	static const struct { uint16_t port, len; const char *name; } absent[] = {
 		{ 0x80, 16, "port80" },
-		{ 0x2f8, 8, "absent serial port" }, { 0x3e8, 8, "absent serial port" },
-		{ 0x2e8, 8, "absent serial port" }, { 0x2e, 2, "absent Super I/O" },
-		{ 0x4e, 2, "absent Super I/O" },
+		/* one word each, so that --trace=DEVICE can name them */
+		{ 0x2f8, 8, "absent-serial" }, { 0x3e8, 8, "absent-serial" },
+		{ 0x2e8, 8, "absent-serial" }, { 0x2e, 2, "absent-superio" },
+		{ 0x4e, 2, "absent-superio" },
 	};
 	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
 				       .irq = X86_IRQ_COM1, .tx = console_tx,
@@ -127,7 +140,8 @@ static int add_legacy_devices(struct machine *m)
 		return create_failed(NULL, "ACPI PM", ret);
 	for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
 		if ((ret = bus_add(&vm->pio, absent[i].port, absent[i].len,
-				   ignore_io, NULL, NULL, absent[i].name)))
+				   ignore_io, ignore_reg_name,
+				   (void *)absent[i].name, absent[i].name)))
 			return ret;
 	return 0;
 }
