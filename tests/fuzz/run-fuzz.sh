@@ -42,7 +42,7 @@ declare -A SRC=(
 	[e1000]="$pci tests/fuzz/fuzz_tap.c devices/e1000.c virtio/net_cfg.c"
 	[boot]="tests/unit/boot_test_util.c $(meson_list boot boot_src)"
 	[qcow2]="$disk"
-	[cli]="vmm/cli.c virtio/net_cfg.c"
+	[cli]="vmm/cli.c vmm/trace.c vmm/bus.c virtio/net_cfg.c"
 	[api]="vmm/api.c vmm/kvm.c vmm/vcpu.c vmm/trace.c vmm/stats.c vmm/x86/vm_x86.c
 	 vmm/x86/cpuid.c vmm/evloop.c vmm/bus.c"
 )
