@@ -69,11 +69,15 @@ static void regs(struct vm *vm, char *out, size_t outlen)
 }
 
 /* "stats": every counter for `minivmm stat` (stats_json(), the exits by
- * device and the devices' own counters), with the time it was taken. An
+ * device, the devices' own counters, the exits by register), with the
+ * time it was taken. An
  * answer that would not fit is refused whole, never cut. */
 static void stats_answer(struct api *a, char *out, size_t outlen)
 {
+	/* what follows the exits by register: "},\"bus_regs_left_out\":N}\n" */
+	enum { STATS_TAIL_MAX = 48 };
 	struct vm *vm = a->vm;
+	unsigned left[2] = { 0, 0 };
 	struct timespec now;
 	size_t n;
 	int r;
@@ -111,7 +115,24 @@ static void stats_answer(struct api *a, char *out, size_t outlen)
 	r = stats_sources_json(&vm->stats, out + n, outlen - n);
 	if (r < 0 || (n += (size_t)r) >= outlen)
 		goto too_long;
-	n += (size_t)snprintf(out + n, outlen - n, "}\n");
+	/* "bus_regs":{"pio:com1":[["THR",N],...],...}: each device's busiest
+	 * registers, in the room left (whole devices only; "bus_regs_left_out"
+	 * counts those that found none). Counted from the first request on. */
+	bus_watch_regs(&vm->pio);
+	bus_watch_regs(&vm->mmio);
+	n += (size_t)snprintf(out + n, outlen - n, ",\"bus_regs\":{");
+	if (n + STATS_TAIL_MAX >= outlen)
+		goto too_long;
+	n += bus_regs_json(&vm->pio, out + n, outlen - n - STATS_TAIL_MAX,
+			   &left[0]);
+	if (out[n - 1] != '{' && n + 1 < outlen - STATS_TAIL_MAX)
+		out[n++] = ',';
+	n += bus_regs_json(&vm->mmio, out + n, outlen - n - STATS_TAIL_MAX,
+			   &left[1]);
+	if (out[n - 1] == ',')
+		n--;
+	n += (size_t)snprintf(out + n, outlen - n,
+			      "},\"bus_regs_left_out\":%u}\n", left[0] + left[1]);
 	if (n < outlen)
 		return;
 too_long:

@@ -21,6 +21,10 @@ int bus_init(struct bus *bus, const char *name)
 
 void bus_destroy(struct bus *bus)
 {
+	for (unsigned i = 0; i < BUS_COUNTERS_MAX; i++) {
+		free(bus->counters[i].regs);
+		bus->counters[i].regs = NULL;
+	}
 	free(bus->r);
 	bus->r = NULL;
 	bus->nr = bus->cap = 0;
@@ -43,6 +47,14 @@ static unsigned upper_bound(const struct bus *bus, uint64_t addr)
 	return lo;
 }
 
+/* A counter's register table, allocated here rather than on the exit
+ * path; without it the device is still counted, only not by register. */
+static void counter_name(struct bus_counter *c, const char *name)
+{
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->regs = calloc(BUS_REGS_MAX, sizeof(*c->regs));
+}
+
 /* The counter for ranges called name (bus lock held for writing). */
 static struct bus_counter *counter_for(struct bus *bus, const char *name)
 {
@@ -51,10 +63,12 @@ static struct bus_counter *counter_for(struct bus *bus, const char *name)
 		if (!strcmp(bus->counters[i].name, name))
 			return &bus->counters[i];
 	if (bus->nr_counters == BUS_COUNTERS_MAX - 1) {
-		bus->counters[BUS_COUNTERS_MAX - 1].name = "(others)";
+		if (!bus->counters[BUS_COUNTERS_MAX - 1].name[0])
+			counter_name(&bus->counters[BUS_COUNTERS_MAX - 1],
+				     "(others)");
 		return &bus->counters[BUS_COUNTERS_MAX - 1];
 	}
-	bus->counters[bus->nr_counters].name = name;
+	counter_name(&bus->counters[bus->nr_counters], name);
 	return &bus->counters[bus->nr_counters++];
 }
 
@@ -173,6 +187,69 @@ unsigned bus_hit_reg(const struct bus_hit *hit, unsigned len, bool is_write,
 	return 0;
 }
 
+void bus_watch_regs(struct bus *bus)
+{
+	__atomic_store_n(&bus->watch_regs, true, __ATOMIC_RELAXED);
+}
+
+/* The register's key: its name up to the first '(' without the spaces
+ * before it, at most BUS_REG_NAME_MAX - 1 bytes. */
+static void reg_key(char *key, const char *name)
+{
+	size_t n = strcspn(name, "(");
+
+	while (n && name[n - 1] == ' ')
+		n--;
+	if (n >= BUS_REG_NAME_MAX)
+		n = BUS_REG_NAME_MAX - 1;
+	memcpy(key, name, n);
+	key[n] = '\0';
+}
+
+/* One exit more at the register the access hit (after its handler, as
+ * --trace names it): find its slot, from the name's hash on, or take the
+ * first free one; none left, "(others)". */
+static void count_reg(const struct bus_range *h, uint64_t off, unsigned len,
+		      bool is_write)
+{
+	struct bus_counter *c = h->counter;
+	struct bus_hit hit = { h->name ? h->name : "?", h->reg, h->opaque, off };
+	char name[96], key[BUS_REG_NAME_MAX];
+	uint32_t hash = 2166136261u; /* FNV-1a */
+
+	if (!c->regs)
+		return;
+	bus_hit_reg(&hit, len, is_write, name, sizeof(name));
+	reg_key(key, name);
+	for (const char *p = key; *p; p++)
+		hash = (hash ^ (uint8_t)*p) * 16777619u;
+	for (unsigned i = 0; i < BUS_REGS_MAX; i++) {
+		struct bus_reg_count *r = &c->regs[(hash + i) % BUS_REGS_MAX];
+		uint32_t st = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+
+		if (st == 0) {
+			uint32_t free_slot = 0;
+
+			if (__atomic_compare_exchange_n(&r->state, &free_slot, 1,
+							false, __ATOMIC_ACQUIRE,
+							__ATOMIC_RELAXED)) {
+				memcpy(r->name, key, sizeof(key));
+				__atomic_fetch_add(&r->exits, 1, __ATOMIC_RELAXED);
+				__atomic_store_n(&r->state, 2, __ATOMIC_RELEASE);
+				return;
+			}
+			st = free_slot; /* someone else took it meanwhile */
+		}
+		/* a slot being named (1) is passed over: at worst the same
+		 * register gets a second slot, which the readers add up */
+		if (st == 2 && !strcmp(r->name, key)) {
+			__atomic_fetch_add(&r->exits, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	__atomic_fetch_add(&c->regs_others, 1, __ATOMIC_RELAXED);
+}
+
 bool bus_access_hit(struct bus *bus, uint64_t addr, void *data, unsigned len,
 		    bool is_write, struct bus_hit *hit)
 {
@@ -202,23 +279,74 @@ bool bus_access_hit(struct bus *bus, uint64_t addr, void *data, unsigned len,
 	 * after dropping the lock is safe even if the range moves meanwhile. */
 	__atomic_fetch_add(&h.counter->exits, 1, __ATOMIC_RELAXED);
 	h.fn(h.opaque, addr - h.base, data, len, is_write);
+	if (__atomic_load_n(&bus->watch_regs, __ATOMIC_RELAXED))
+		count_reg(&h, addr - h.base, len, is_write);
 	return true;
 }
 
 static unsigned counters_used(const struct bus *bus)
 {
-	return bus->counters[BUS_COUNTERS_MAX - 1].name ? BUS_COUNTERS_MAX
-							: bus->nr_counters;
+	return bus->counters[BUS_COUNTERS_MAX - 1].name[0] ? BUS_COUNTERS_MAX
+							   : bus->nr_counters;
+}
+
+unsigned bus_counter_top_regs(const struct bus_counter *c,
+			      struct bus_reg_top *out, unsigned max)
+{
+	struct bus_reg_top all[BUS_REGS_MAX];
+	unsigned n = 0, k = 0;
+
+	if (!c->regs)
+		return 0;
+	/* named slots, the same name (two slots taken at once) added up */
+	for (unsigned i = 0; i < BUS_REGS_MAX; i++) {
+		const struct bus_reg_count *r = &c->regs[i];
+		uint64_t e;
+		unsigned j;
+
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != 2)
+			continue;
+		e = __atomic_load_n(&r->exits, __ATOMIC_RELAXED);
+		for (j = 0; j < n && strcmp(all[j].name, r->name); j++)
+			;
+		if (j == n)
+			all[n++] = (struct bus_reg_top){ r->name, 0 };
+		all[j].exits += e;
+	}
+	/* the max busiest: selection, the table is small */
+	while (k < max) {
+		unsigned best = n;
+
+		for (unsigned i = 0; i < n; i++)
+			if (all[i].exits && (best == n || all[i].exits > all[best].exits))
+				best = i;
+		if (best == n)
+			break;
+		out[k++] = all[best];
+		all[best].exits = 0;
+	}
+	return k;
 }
 
 void bus_print_counters(struct bus *bus, FILE *f)
 {
 	for (unsigned i = 0; i < counters_used(bus); i++) {
-		uint64_t n = __atomic_load_n(&bus->counters[i].exits, __ATOMIC_RELAXED);
+		const struct bus_counter *c = &bus->counters[i];
+		uint64_t n = __atomic_load_n(&c->exits, __ATOMIC_RELAXED);
+		uint64_t others = __atomic_load_n(&c->regs_others, __ATOMIC_RELAXED);
+		struct bus_reg_top top[BUS_REGS_SHOWN];
+		unsigned nt;
 
-		if (n)
-			fprintf(f, "  %-4s %-21s %12" PRIu64 "\n", bus->name,
-				bus->counters[i].name, n);
+		if (!n)
+			continue;
+		fprintf(f, "  %-4s %-21s %12" PRIu64 "\n", bus->name, c->name, n);
+		nt = bus_counter_top_regs(c, top, BUS_REGS_SHOWN);
+		for (unsigned k = 0; k < nt; k++)
+			fprintf(f, "         %-19s %12" PRIu64 "\n", top[k].name,
+				top[k].exits);
+		if (others)
+			fprintf(f, "         %-19s %12" PRIu64 "\n", "(others)",
+				others);
 	}
 }
 
@@ -244,4 +372,71 @@ int bus_counters_json(struct bus *bus, char *buf, size_t len)
 		at += (size_t)r;
 	}
 	return (int)at;
+}
+
+/* One device's member of bus_regs_json into m (size bytes); its length,
+ * or 0 when it has nothing to show or does not fit. */
+static size_t regs_member(const struct bus *bus, const struct bus_counter *c,
+			  char *m, size_t size)
+{
+	struct bus_reg_top top[BUS_REGS_SHOWN];
+	uint64_t others = __atomic_load_n(&c->regs_others, __ATOMIC_RELAXED);
+	unsigned nt = bus_counter_top_regs(c, top, BUS_REGS_SHOWN);
+	char esc[JSON_ESCAPED_MAX(BUS_REG_NAME_MAX)];
+	size_t at;
+	int r;
+
+	if (!nt && !others)
+		return 0;
+	json_escape(esc, sizeof(esc), c->name);
+	r = snprintf(m, size, "\"%s:%s\":[", bus->name, esc);
+	if (r < 0 || (size_t)r >= size)
+		return 0;
+	at = (size_t)r;
+	for (unsigned k = 0; k <= nt; k++) {
+		const char *name = k < nt ? top[k].name : "(others)";
+		uint64_t e = k < nt ? top[k].exits : others;
+
+		if (k == nt && !others)
+			break;
+		json_escape(esc, sizeof(esc), name);
+		r = snprintf(m + at, size - at, "%s[\"%s\",%" PRIu64 "]",
+			     k ? "," : "", esc, e);
+		if (r < 0 || (size_t)r >= size - at)
+			return 0;
+		at += (size_t)r;
+	}
+	if (at + 2 > size)
+		return 0;
+	m[at++] = ']';
+	m[at] = '\0';
+	return at;
+}
+
+size_t bus_regs_json(struct bus *bus, char *buf, size_t len,
+		     unsigned *left_out)
+{
+	/* the largest member: a name and BUS_REGS_SHOWN + 1 escaped entries */
+	char m[JSON_ESCAPED_MAX(32) + 16 +
+	       (BUS_REGS_SHOWN + 1) * (JSON_ESCAPED_MAX(BUS_REG_NAME_MAX) + 28)];
+	size_t at = 0;
+
+	*left_out = 0;
+	if (len)
+		buf[0] = '\0';
+	for (unsigned i = 0; i < counters_used(bus); i++) {
+		size_t ml = regs_member(bus, &bus->counters[i], m, sizeof(m));
+
+		if (!ml)
+			continue;
+		if (at + (at ? 1 : 0) + ml + 1 > len) {
+			(*left_out)++;
+			continue;
+		}
+		if (at)
+			buf[at++] = ',';
+		memcpy(buf + at, m, ml + 1);
+		at += ml;
+	}
+	return at;
 }

@@ -46,14 +46,37 @@ typedef unsigned (*bus_reg_fn)(void *opaque, uint64_t offset, unsigned len,
 			       bool is_write, char *buf, size_t size);
 #define BUS_REG_CHAR 1u
 
-/* Exits handled by the ranges of one name ("com1", "virtio-blk"...), for
- * --stats and the control socket's info: which device costs the guest its
- * exits. The counters live as long as the bus, so a BAR that moves keeps
- * its count. */
+/* Exits handled by the ranges of one name ("com1", "virtio-blk0"...), for
+ * --stats and the control socket: which device costs the guest its exits,
+ * and, while someone watches (bus_watch_regs), which of its registers.
+ * The counters live as long as the bus, so a BAR that moves keeps its
+ * count.
+ *
+ * Exits by register: each device has a fixed table of BUS_REGS_MAX
+ * registers, allocated when its first range is added (never on the exit
+ * path), keyed by the register's name as bus_reg_fn gives it, cut at its
+ * first '(' (so "CONFIG_ADDRESS(00:03.0 0x10)" counts as CONFIG_ADDRESS)
+ * and to BUS_REG_NAME_MAX - 1 bytes. A register takes a free slot the
+ * first time it is seen (a compare-and-swap; two vCPUs naming the same
+ * register at once may take two slots, which the readers add up); once
+ * the table is full, further registers are counted together as
+ * "(others)". Naming a register costs its namer (a snprintf), so it is
+ * done only while watched: --stats or --trace watch from the start, the
+ * control socket's first "stats" request from then on; unwatched, an exit
+ * pays one relaxed load and an untaken branch. */
 #define BUS_COUNTERS_MAX 32
-struct bus_counter {
-	const char *name;
+#define BUS_REGS_MAX 64
+#define BUS_REG_NAME_MAX 32
+struct bus_reg_count {
+	uint32_t state; /* 0 free, 1 being named, 2 named (acquire/release) */
+	char name[BUS_REG_NAME_MAX];
 	uint64_t exits;
+};
+struct bus_counter {
+	char name[32];
+	uint64_t exits;
+	struct bus_reg_count *regs; /* BUS_REGS_MAX; NULL if calloc failed */
+	uint64_t regs_others; /* exits at registers that found no slot */
 };
 
 struct bus_range {
@@ -76,6 +99,7 @@ struct bus {
 	uint64_t reported[BUS_REPORTED_MAX]; /* addresses already warned about */
 	unsigned nr_reported;
 	bool reports_stopped; /* table full and said so: silent from now on */
+	bool watch_regs; /* count exits by register (relaxed atomics) */
 	pthread_mutex_t report_lock;
 	/* one per range name; the last one takes the names that find no room */
 	struct bus_counter counters[BUS_COUNTERS_MAX];
@@ -116,10 +140,34 @@ bool bus_access_hit(struct bus *bus, uint64_t addr, void *data, unsigned len,
 unsigned bus_hit_reg(const struct bus_hit *hit, unsigned len, bool is_write,
 		     char *buf, size_t size);
 
-/* The exit counters by device name, one line each: "  pio com1   123". */
+/* The exit counters by device name, one line each: "  pio com1   123";
+ * with exits by register, each device's busiest BUS_REGS_SHOWN registers
+ * follow, one line each: "         THR    100". */
 void bus_print_counters(struct bus *bus, FILE *f);
 /* The same as JSON members "pio:com1":123,... into buf, like snprintf
  * (returns the length needed); nothing when no range was accessed. */
 int bus_counters_json(struct bus *bus, char *buf, size_t len);
+
+/* From now on, count exits by register too (see above). */
+void bus_watch_regs(struct bus *bus);
+
+/* A device's busiest registers: at most max of its table's non-zero
+ * entries (same names added up), most exits first, into out; the count. */
+#define BUS_REGS_SHOWN 8
+struct bus_reg_top {
+	const char *name;
+	uint64_t exits;
+};
+unsigned bus_counter_top_regs(const struct bus_counter *c,
+			      struct bus_reg_top *out, unsigned max);
+
+/* Exits by register as JSON members, "pio:com1":[["THR",100],["LSR",
+ * 99]],... (each device's BUS_REGS_SHOWN busiest, non-zero only, "(others)"
+ * for the registers that found no slot), into buf. Unlike snprintf, only
+ * whole members are written, while they fit in len (NUL included):
+ * returns the length written and sets *left_out to the number of devices
+ * left out for want of room. */
+size_t bus_regs_json(struct bus *bus, char *buf, size_t len,
+		     unsigned *left_out);
 
 #endif

@@ -474,6 +474,11 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		goto fail;
 	vm->on_reboot = cfg->on_reboot;
 	vm->watch_exits = log_trace_enabled;
+	/* exits by register: named only when someone will look (bus.h) */
+	if (cfg->stats || log_trace_enabled) {
+		bus_watch_regs(&vm->pio);
+		bus_watch_regs(&vm->mmio);
+	}
 	vm->no_ioeventfd = cfg->no_ioeventfd;
 	vm->no_irqfd = cfg->no_irqfd;
 	vm->io = evloop_new("io");
@@ -513,7 +518,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	*restart = __atomic_load_n(&vm->reboot_requested, __ATOMIC_SEQ_CST);
 	if (cfg->stats) {
 		stats_print(&vm->stats, stderr);
-		fprintf(stderr, "  exits by device:\n");
+		fprintf(stderr, "  exits by device (and its busiest registers):\n");
 		bus_print_counters(&vm->pio, stderr);
 		bus_print_counters(&vm->mmio, stderr);
 	}

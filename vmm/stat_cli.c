@@ -2,7 +2,7 @@
  * stat_cli.c - `minivmm stat --api-socket PATH`: connects to a running
  * minivmm's control socket, asks "stats" every interval and redraws a table
  * of rates and totals (plain ANSI clear and home, no curses): exits by
- * reason and by device, where each vCPU's time goes, the latency of the
+ * reason, by device and by register, where each vCPU's time goes, the latency of the
  * exit handlers by reason, virtqueue and interrupt counters, and each
  * device's own counters. --once prints one table, --json the raw answer.
  */
@@ -396,6 +396,73 @@ static void section(FILE *f, const struct stat_sample *prev,
 		fprintf(f, "  (none)\n");
 }
 
+/* The count of the register whose name is at key (".0" of a pair in
+ * bus_regs), found by name in s: the pair's order may change. */
+static bool reg_count(const struct sj *s, const char *dev, const char *reg,
+		      uint64_t *out)
+{
+	char prefix[SJ_KEY_MAX];
+	size_t pl;
+
+	snprintf(prefix, sizeof(prefix), "bus_regs.%s.", dev);
+	pl = strlen(prefix);
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct sj_item *it = &s->items[i];
+		size_t kl = strlen(it->key);
+		char key[SJ_KEY_MAX];
+
+		if (strncmp(it->key, prefix, pl) || it->type != SJ_STR ||
+		    kl < 2 || strcmp(it->key + kl - 2, ".0") ||
+		    strcmp(it->str, reg))
+			continue;
+		snprintf(key, sizeof(key), "%.*s.1", (int)(kl - 2), it->key);
+		*out = sj_num(s, key);
+		return true;
+	}
+	return false;
+}
+
+/* Exits by register: one row per pair of bus_regs ("pio:com1":[["THR",
+ * N],...]), "pio:com1 THR", in the answer's order (each device's busiest
+ * first), the rate from the same register's count in prev. */
+static void regs_section(FILE *f, const struct stat_sample *prev,
+			 const struct stat_sample *cur, double dt)
+{
+	static const char prefix[] = "bus_regs.";
+	const size_t pl = sizeof(prefix) - 1;
+	bool any = false;
+
+	for (unsigned i = 0; i < cur->j.n; i++) {
+		const struct sj_item *it = &cur->j.items[i];
+		const char *dot;
+		size_t kl = strlen(it->key);
+		char dev[SJ_KEY_MAX], name[SJ_KEY_MAX + SJ_STR_MAX];
+		struct figure v = { 0, -1 };
+		uint64_t p;
+
+		if (strncmp(it->key, prefix, pl) || it->type != SJ_STR ||
+		    kl < 2 || strcmp(it->key + kl - 2, ".0") ||
+		    !(dot = strchr(it->key + pl, '.')))
+			continue;
+		snprintf(dev, sizeof(dev), "%.*s", (int)(dot - it->key - pl),
+			 it->key + pl);
+		reg_count(&cur->j, dev, it->str, &v.total);
+		if (prev && dt > 0)
+			v.rate = reg_count(&prev->j, dev, it->str, &p) &&
+					 v.total >= p ?
+					 (double)(v.total - p) / dt :
+					 (double)v.total / dt;
+		snprintf(name, sizeof(name), "%s %s", dev, it->str);
+		row(f, name, v);
+		any = true;
+	}
+	if (!any)
+		fprintf(f, "  (none yet: counted from the first stats request)\n");
+	else if (sj_num(&cur->j, "bus_regs_left_out"))
+		fprintf(f, "  (%" PRIu64 " devices left out: no room in the answer)\n",
+			sj_num(&cur->j, "bus_regs_left_out"));
+}
+
 static double pct(uint64_t part, uint64_t whole)
 {
 	return whole ? 100.0 * (double)part / (double)whole : 0;
@@ -430,6 +497,9 @@ void stat_table(FILE *f, const char *path, const struct stat_sample *prev,
 	section(f, prev, cur, "bus_exits.", dt);
 	row(f, "unhandled port I/O", fig(prev, cur, "counters.pio_unhandled", dt));
 	row(f, "unhandled MMIO", fig(prev, cur, "counters.mmio_unhandled", dt));
+
+	fprintf(f, "\n%-30s %12s %14s\n", "EXITS BY REGISTER", "per second", "total");
+	regs_section(f, prev, cur, dt);
 
 	fprintf(f, "\n%-30s %12s %14s\n", "VIRTQUEUES AND INTERRUPTS", "per second", "total");
 	row(f, "notifications (kicks)", fig(prev, cur, "counters.vq_notify", dt));

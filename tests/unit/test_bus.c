@@ -233,6 +233,95 @@ static void test_counters(void **state)
 	bus_destroy(&b);
 }
 
+/* A namer whose name depends on the offset and on state, as the UART's
+ * does (DLAB), with a '(' part that the key leaves out. */
+static bool fake_dlab;
+static unsigned fake_reg(void *opaque, uint64_t off, unsigned len,
+			 bool is_write, char *buf, size_t size)
+{
+	(void)opaque;
+	(void)len;
+	if (off == 0)
+		snprintf(buf, size, "%s", fake_dlab ? "DLL" :
+						       is_write ? "THR" : "RBR");
+	else if (off == 1)
+		snprintf(buf, size, "SEL(0x%02x)", (unsigned)fake_dlab);
+	else if (off < 6)
+		snprintf(buf, size, "R%u", (unsigned)off);
+	else
+		snprintf(buf, size, "REG%u-with-a-name-longer-than-the-key", (unsigned)off);
+	return 0;
+}
+
+static void test_regs(void **state)
+{
+	(void)state;
+	struct bus b;
+	struct hit h = { 0 };
+	struct bus_reg_top top[BUS_REGS_SHOWN];
+	char buf[4096], small[40];
+	unsigned left, n;
+	uint8_t d[4];
+	size_t len;
+
+	assert_int_equal(bus_init(&b, "pio"), 0);
+	assert_int_equal(bus_add(&b, 0x3f8, 8, dev_fn, fake_reg, &h, "com1"), 0);
+	assert_int_equal(bus_add(&b, 0x80, 1, dev_fn, NULL, &h, "port80"), 0);
+	/* not watched: counted by device only */
+	bus_access(&b, 0x3f8, d, 1, true);
+	assert_int_equal(bus_counter_top_regs(&b.counters[0], top, 8), 0);
+	assert_int_equal(bus_regs_json(&b, buf, sizeof(buf), &left), 0);
+	assert_string_equal(buf, "");
+
+	bus_watch_regs(&b);
+	for (unsigned i = 0; i < 5; i++)
+		bus_access(&b, 0x3f8, d, 1, true);    /* THR x5 */
+	bus_access(&b, 0x3f8, d, 1, false);           /* RBR */
+	fake_dlab = true;
+	bus_access(&b, 0x3f8, d, 1, true);            /* DLL */
+	bus_access(&b, 0x3f9, d, 1, true);            /* SEL(0x01) */
+	fake_dlab = false;
+	bus_access(&b, 0x3f9, d, 1, true);            /* SEL(0x00): SEL again */
+	bus_access(&b, 0x3ff, d, 1, true);            /* a name cut to the key */
+	for (unsigned i = 0; i < 3; i++)
+		bus_access(&b, 0x80, d, 1, true);     /* no namer: +0x0 */
+	n = bus_counter_top_regs(&b.counters[0], top, BUS_REGS_SHOWN);
+	assert_int_equal(n, 5);
+	assert_string_equal(top[0].name, "THR");
+	assert_int_equal(top[0].exits, 5);
+	assert_string_equal(top[1].name, "SEL");
+	assert_int_equal(top[1].exits, 2);
+	for (unsigned i = 2; i < n; i++) {
+		assert_int_equal(top[i].exits, 1);
+		assert_true(strlen(top[i].name) < BUS_REG_NAME_MAX);
+	}
+	/* only the busiest max */
+	assert_int_equal(bus_counter_top_regs(&b.counters[0], top, 1), 1);
+	assert_string_equal(top[0].name, "THR");
+
+	len = bus_regs_json(&b, buf, sizeof(buf), &left);
+	assert_int_equal(len, strlen(buf));
+	assert_int_equal(left, 0);
+	assert_non_null(strstr(buf, "\"pio:com1\":[[\"THR\",5],[\"SEL\",2],"));
+	assert_non_null(strstr(buf, ",\"pio:port80\":[[\"+0x0\",3]]"));
+	/* no room for com1's member: left out whole, port80's still fits */
+	len = bus_regs_json(&b, small, sizeof(small), &left);
+	assert_int_equal(left, 1);
+	assert_string_equal(small, "\"pio:port80\":[[\"+0x0\",3]]");
+	assert_int_equal(len, strlen(small));
+
+	/* a device with more registers than slots: the rest are "(others)" */
+	assert_int_equal(bus_add(&b, 0x10000, 0x1000, dev_fn, NULL, &h, "big"), 0);
+	for (unsigned i = 0; i < BUS_REGS_MAX + 10; i++)
+		bus_access(&b, 0x10000 + i, d, 1, true);
+	assert_int_equal(b.counters[2].regs_others, 10);
+	assert_int_equal(bus_counter_top_regs(&b.counters[2], top,
+					      BUS_REGS_SHOWN), BUS_REGS_SHOWN);
+	len = bus_regs_json(&b, buf, sizeof(buf), &left);
+	assert_non_null(strstr(buf, "[\"(others)\",10]]"));
+	bus_destroy(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_miss_reports),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_regs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,7 +185,10 @@ static void test_table(void **state)
 		"\"mmio\":{\"count\":10,\"ns\":10000,\"hist\":[[9,10]]}},"
 		"\"vcpu_time\":[{\"id\":0,\"tid\":78,\"run_ns\":100,\"handler_ns\":0,\"exits\":1000}],"
 		"\"bus_exits\":{\"pio:port80\":990,\"mmio:pvpanic\":10},"
-		"\"devices\":{\"ide0\":{\"reads\":3,\"bytes_read\":1536}}}";
+		"\"devices\":{\"ide0\":{\"reads\":3,\"bytes_read\":1536}},"
+		"\"bus_regs\":{\"pio:port80\":[[\"POST\",990]],"
+		"\"mmio:virtio-blk0\":[[\"common.queue_select\",4],[\"isr\",2]]},"
+		"\"bus_regs_left_out\":0}";
 	const char *t1 =
 		"{\"ok\":true,\"minivmm\":\"stats\",\"state\":\"running\",\"pid\":77,\"vcpus\":1,"
 		"\"time_ns\":3000000000,\"exits\":{\"all\":5000,\"io\":4990,\"mmio\":10,\"hlt\":0,"
@@ -195,7 +198,10 @@ static void test_table(void **state)
 		"\"vcpu_time\":[{\"id\":0,\"tid\":78,\"run_ns\":1000000100,\"handler_ns\":200000000,"
 		"\"exits\":5000}],"
 		"\"bus_exits\":{\"pio:port80\":4990,\"mmio:pvpanic\":10},"
-		"\"devices\":{\"ide0\":{\"reads\":5,\"bytes_read\":2560}}}";
+		"\"devices\":{\"ide0\":{\"reads\":5,\"bytes_read\":2560}},"
+		"\"bus_regs\":{\"pio:port80\":[[\"POST\",4990]],"
+		"\"mmio:virtio-blk0\":[[\"isr\",12],[\"common.queue_select\",4],"
+		"[\"notify q0\",6]]},\"bus_regs_left_out\":2}";
 	assert_int_equal(sj_parse(&a.j, t0, strlen(t0)), 0);
 	assert_int_equal(sj_parse(&b.j, t1, strlen(t1)), 0);
 	b.guest_ns[0] = 800000000; /* 0.8 s of the 2 s in the guest */
@@ -210,6 +216,13 @@ static void test_table(void **state)
 	assert_has(text, "  pio:port80                           2000           4990\n");
 	assert_has(text, "  mmio:pvpanic                            0             10\n");
 	assert_has(text, "  notifications (kicks)                  10             25\n");
+	/* by register, matched by name although the order changed; a
+	 * register new in this interval: all of its count */
+	assert_has(text, "  pio:port80 POST                      2000           4990\n");
+	assert_has(text, "  mmio:virtio-blk0 isr                    5             12\n");
+	assert_has(text, "  mmio:virtio-blk0 common.queue_select            0              4\n");
+	assert_has(text, "  mmio:virtio-blk0 notify q0              3              6\n");
+	assert_has(text, "  (2 devices left out: no room in the answer)\n");
 	/* 1 s of 2 in KVM_RUN, 0.8 s of it in the guest, 0.2 s in handlers */
 	assert_has(text, "  vcpu0                              50.0%     40.0%     10.0%     40.0%\n");
 	/* the interval's 4000 io exits: 1000 in [64, 128) ns, 3000 in [2, 4) us */
