@@ -1582,9 +1582,8 @@ int e1000_create(struct vm *vm, const struct net_cfg *cfg, unsigned index,
 		return -ENOMEM;
 	d->tap.fd = -1;
 	d->timer_fd = -1;
+	/* "e1000-<n>", numbered by the device list */
 	device_init(&d->dev, &e1000_ops, "e1000", vm, NULL);
-	/* "e1000-<n>", n its place among the --net options */
-	snprintf(d->dev.name, sizeof(d->dev.name), "e1000-%u", index);
 	if (cfg->mac_set)
 		memcpy(mac, cfg->mac, 6);
 	else
@@ -1597,7 +1596,7 @@ int e1000_create(struct vm *vm, const struct net_cfg *cfg, unsigned index,
 	}
 	if ((r = e1000_core_init(d, &vm->mem, d->tap.fd, TAP_VNET_HDR_LEN, mac)))
 		goto fail_tap;
-	pci_dev_init(&d->pci, "e1000", 0x8086, 0x100e, 0x020000, 0x03, 0x8086,
+	pci_dev_init(&d->pci, d->dev.name, 0x8086, 0x100e, 0x020000, 0x03, 0x8086,
 		     0x001e);
 	d->pci.opaque = d;
 	if ((r = pci_dev_set_bar(&d->pci, 0, PCI_BAR_MEM32, E1000_BAR0_SIZE,

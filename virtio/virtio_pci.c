@@ -129,9 +129,9 @@ void virtio_pci_set_needs_reset(struct virtio_dev *d)
 	pthread_mutex_unlock(&d->lock);
 	if (!(old & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		stat_inc(&d->vm->stats, STAT_VQ_ERRORS);
-		pr_warn_limited(&d->dev.warn, d->desc.name,
+		pr_warn_limited(&d->dev.warn, d->dev.name,
 				"%s: device needs reset (driver error)",
-				d->desc.name);
+				d->dev.name);
 		/* 2.1.2: tell the driver through a config change interrupt */
 		virtio_pci_config_changed(d);
 	}
@@ -164,8 +164,8 @@ int virtio_pci_drain(struct virtio_dev *d, unsigned qidx,
 	if (ret >= 0)
 		return ret;
 	if (q->broken)
-		pr_warn_limited(&d->dev.warn, d->desc.name, "%s: queue %u: %s",
-				d->desc.name, qidx, virtq_strerror(q->error));
+		pr_warn_limited(&d->dev.warn, d->dev.name, "%s: queue %u: %s",
+				d->dev.name, qidx, virtq_strerror(q->error));
 	virtio_pci_set_needs_reset(d);
 	if (virtq_need_notify(q))
 		virtio_pci_notify_queue(d, qidx);
@@ -252,9 +252,9 @@ static void sync_ioeventfds(struct virtio_dev *d)
 					       true);
 			if (ret) {
 				/* the guest may move BAR 0 again and again */
-				pr_warn_limited(&d->dev.warn, d->desc.name,
+				pr_warn_limited(&d->dev.warn, d->dev.name,
 						"%s: ioeventfd for queue %u: %d (falling back to MMIO exits)",
-						d->desc.name, i, ret);
+						d->dev.name, i, ret);
 				continue;
 			}
 			pq->efd_registered = true;
@@ -419,7 +419,7 @@ static void write_status(struct virtio_dev *d, uint8_t val)
 	if ((old & ~val & ~VIRTIO_CONFIG_S_NEEDS_RESET) && !d->status_warned) {
 		d->status_warned = true; /* once per device */
 		pr_warn("%s: driver wrote status %#x over %#x: bits can only be cleared by a reset; kept",
-			d->desc.name, val, old);
+			d->dev.name, val, old);
 	}
 	new = old | (val & ~VIRTIO_CONFIG_S_NEEDS_RESET);
 	if ((new & VIRTIO_CONFIG_S_FEATURES_OK) &&
@@ -431,9 +431,9 @@ static void write_status(struct virtio_dev *d, uint8_t val)
 		    d->desc.ops->features_ok(d, f))
 			ok = false;
 		if (!ok) {
-			pr_warn_limited(&d->dev.warn, d->desc.name,
+			pr_warn_limited(&d->dev.warn, d->dev.name,
 					"%s: driver features %#llx refused",
-					d->desc.name, (unsigned long long)f);
+					d->dev.name, (unsigned long long)f);
 			new &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		}
 	}
@@ -468,9 +468,9 @@ static void queue_enable(struct virtio_dev *d, unsigned i)
 		return;
 	queue_call(d, i, qop_enable, &op);
 	if (op.ret) {
-		pr_warn_limited(&d->dev.warn, d->desc.name,
+		pr_warn_limited(&d->dev.warn, d->dev.name,
 			"%s: queue %u: bad ring configuration (size %u, desc %#llx avail %#llx used %#llx)",
-			d->desc.name, i, d->vqs[i].size,
+			d->dev.name, i, d->vqs[i].size,
 			(unsigned long long)d->vqs[i].desc_gpa,
 			(unsigned long long)d->vqs[i].avail_gpa,
 			(unsigned long long)d->vqs[i].used_gpa);
@@ -828,7 +828,9 @@ static int init_pci_function(struct virtio_dev *d)
 	const struct virtio_dev_desc *desc = &d->desc;
 	int ret;
 
-	pci_dev_init(&d->pci, desc->name, VIRTIO_PCI_VENDOR_ID,
+	/* the instance's name ("virtio-blk0" once the device list numbers
+	 * it): its BAR's bus range and the PCI messages */
+	pci_dev_init(&d->pci, d->dev.name, VIRTIO_PCI_VENDOR_ID,
 		     VIRTIO_PCI_DEVICE_ID_BASE + desc->device_id,
 		     desc->class_code, 1, VIRTIO_PCI_VENDOR_ID,
 		     desc->device_id);
@@ -931,7 +933,7 @@ static void stats_print_queues(const struct stats_source *src, FILE *f)
 	}
 }
 
-/* "virtio-blk@03":{"q0":{"kicks":N,"irqs":N},...}: the queues used */
+/* "virtio-blk0":{"q0":{"kicks":N,"irqs":N},...}: the queues used */
 static int stats_json_queues(const struct stats_source *src, char *buf,
 			     size_t len)
 {
@@ -1006,8 +1008,7 @@ int virtio_pci_start(struct virtio_dev *d)
 	if (ret)
 		return ret;
 	/* the VM is still being built: nothing walks vm->stats yet */
-	snprintf(d->stats_name, sizeof(d->stats_name), "%s@%02x",
-		 d->desc.name, d->pci.slot);
+	snprintf(d->stats_name, sizeof(d->stats_name), "%s", d->dev.name);
 	d->stats_src.print = stats_print_queues;
 	d->stats_src.json = stats_json_queues;
 	stats_add_source(&d->vm->stats, &d->stats_src);

@@ -163,8 +163,8 @@ struct virtio_dev {
 				    * write (config hook, bus lock held) */
 	bool status_warned;        /* a status write tried to clear bits */
 	bool started;
-	/* the queues' kicks and interrupts as "virtio-blk@03" (the PCI
-	 * slot), a stats source from start to destroy */
+	/* the queues' kicks and interrupts under the device's name
+	 * ("virtio-blk0"), a stats source from start to destroy */
 	struct stats_source stats_src;
 	char stats_name[32];
 };

@@ -8,17 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Name an unnamed device <kind><n>, n counting the devices of its kind
- * already in the list. */
+/* Name a numbered device <kind><n> (<kind>-<n> when the kind ends in a
+ * digit), n counting the devices of its kind already in the list. */
 static void name_device(struct device_list *l, struct device *dev)
 {
+	size_t kl = strlen(dev->kind);
 	unsigned n = 0;
 
-	if (dev->name[0])
+	if (!dev->numbered)
 		return;
 	for (unsigned i = 0; i < l->nr; i++)
 		n += !strcmp(l->devs[i]->kind, dev->kind);
-	snprintf(dev->name, sizeof(dev->name), "%s%u", dev->kind, n);
+	snprintf(dev->name, sizeof(dev->name), "%s%s%u", dev->kind,
+		 kl && dev->kind[kl - 1] >= '0' && dev->kind[kl - 1] <= '9' ?
+			 "-" : "", n);
 }
 
 int device_list_add(struct device_list *l, struct device *dev)

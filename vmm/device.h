@@ -36,6 +36,7 @@
 #ifndef MINIVMM_DEVICE_H
 #define MINIVMM_DEVICE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -54,7 +55,11 @@ struct device {
 	const struct device_ops *ops;
 	const char *kind; /* "virtio-blk", "uart16550", ... */
 	struct vm *vm;
-	char name[32];    /* instance name: "virtio-blk0", "com1", ... */
+	/* instance name: "virtio-blk0", "e1000-1", "com1"... the one name of
+	 * this device in bus ranges (--trace and its filters, --stats' exits
+	 * by device and register), warnings and its own counters */
+	char name[32];
+	bool numbered;    /* named by the list when added: <kind><n> */
 	struct log_budget warn; /* the warnings its guest may cause */
 };
 
@@ -63,8 +68,13 @@ struct device {
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #endif
 
-/* For constructors. name NULL: the list names it <kind><n> when it is
- * added (n counts the devices of that kind before it). */
+/* For constructors. name NULL: a device a machine may have several of,
+ * named <kind><n> by the list when it is added (n counts the devices of
+ * that kind before it; "-" goes between a kind that ends in a digit and
+ * n: "virtio-blk0", "e1000-0"); until then its name is its kind, so that
+ * names can be taken as pointers (a PCI function's, a bus range's) at
+ * creation. The PC's one-of-a-kind devices give their name ("com1",
+ * "i8042", "rtc"...). */
 static inline void device_init(struct device *dev,
 			       const struct device_ops *ops, const char *kind,
 			       struct vm *vm, const char *name)
@@ -73,7 +83,8 @@ static inline void device_init(struct device *dev,
 	dev->kind = kind;
 	dev->vm = vm;
 	dev->warn = (struct log_budget){ 0 };
-	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "");
+	dev->numbered = !name;
+	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : kind);
 }
 
 /* The machine's devices, in creation order. Zeroed is empty. */

@@ -109,6 +109,28 @@ int trace_filter_parse(const char *spec, struct trace_filter *f)
 	}
 }
 
+bool trace_device_matches(const char *word, const char *name)
+{
+	size_t n = strlen(word);
+	const char *p;
+
+	if (strncmp(word, name, n))
+		return false;
+	p = name + n;
+	if (!*p)
+		return true;
+	/* the instance number: "virtio-blk" + "0", "e1000" + "-1" (a word
+	 * that ends in a digit is a kind only when a '-' follows) */
+	if (n && word[n - 1] >= '0' && word[n - 1] <= '9' && *p++ != '-')
+		return false;
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
 bool trace_filter_match(const struct trace_filter *f, enum trace_reason r,
 			unsigned vcpu, const char *device)
 {
@@ -119,7 +141,7 @@ bool trace_filter_match(const struct trace_filter *f, enum trace_reason r,
 	if (f->vcpus && (vcpu >= 64 || !(f->vcpus & (1ull << vcpu))))
 		return false;
 	for (unsigned i = 0; i < f->nr_devices && !dev_ok && device; i++)
-		dev_ok = !strcmp(f->devices[i], device);
+		dev_ok = trace_device_matches(f->devices[i], device);
 	return dev_ok;
 }
 
@@ -131,7 +153,7 @@ static bool on_bus(struct bus *b, const char *name)
 		return false;
 	pthread_rwlock_rdlock(&b->lock);
 	for (unsigned i = 0; i < b->nr && !found; i++)
-		found = b->r[i].name && !strcmp(b->r[i].name, name);
+		found = b->r[i].name && trace_device_matches(name, b->r[i].name);
 	pthread_rwlock_unlock(&b->lock);
 	return found;
 }

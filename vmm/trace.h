@@ -17,9 +17,12 @@
  *
  * A filter (--trace=FILTER) is a comma-separated list of words: exit
  * reasons (io, mmio, hlt, intr, shutdown, system_event, error, other),
- * vCPUs (vcpu0, vcpu1...) and device names (com1, pci, virtio-blk...). An
- * exit is shown when it matches one of the reasons given (any, if none),
- * one of the vCPUs (any, if none) and one of the devices (any, if none).
+ * vCPUs (vcpu0, vcpu1...) and device names (com1, pci, virtio-blk0...).
+ * A device word names one device ("virtio-blk1") or, without its number,
+ * every device of that kind ("virtio-blk": virtio-blk0, virtio-blk1...;
+ * "e1000": e1000-0...). An exit is shown when it matches one of the
+ * reasons given (any, if none), one of the vCPUs (any, if none) and one of
+ * the devices (any, if none).
  */
 #ifndef MINIVMM_TRACE_H
 #define MINIVMM_TRACE_H
@@ -56,6 +59,11 @@ struct trace_filter {
  * error line naming the word at fault. Device names are only checked for
  * their form here: trace_check_devices() looks for them on the buses. */
 int trace_filter_parse(const char *spec, struct trace_filter *f);
+
+/* Does the filter's device word name the device called name: the same
+ * name, or name is word and an instance number ("virtio-blk" and
+ * "virtio-blk0"; "e1000" and "e1000-1")? */
+bool trace_device_matches(const char *word, const char *name);
 
 /* Does an exit of this reason, on this vCPU, handled by this device (NULL:
  * none) pass f? */

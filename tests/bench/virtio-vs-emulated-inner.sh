@@ -43,7 +43,7 @@ kvm() {
   done
   echo "? ? ? ?"
 }
-# vmm: "exits pio:com1=N,mmio:virtio-blk=N,..." from minivmm's control socket
+# vmm: "exits pio:com1=N,mmio:virtio-blk0=N,..." from minivmm's control socket
 vmm() {
   echo info | "$SOCAT" -t 2 - "UNIX-CONNECT:$W/api.sock" 2>/dev/null | awk '{
     e = "?"; if (match($0, /"exits":[0-9]+/)) e = substr($0, RSTART + 8, RLENGTH - 8)

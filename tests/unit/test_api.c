@@ -133,7 +133,9 @@ static void test_commands(void **state)
 	assert_has(buf, "{\"ok\":true,\"minivmm\":\"stats\",\"state\":\"running\"");
 	assert_has(buf, "\"exits\":{\"all\":");
 	assert_has(buf, "\"bus_exits\":{");
-	assert_has(buf, "\"devices\":{}}\n");
+	assert_has(buf, "\"devices\":{},\"bus_regs\":{},\"bus_regs_left_out\":0}\n");
+	/* asked once, the buses count exits by register from now on */
+	assert_true(vm.pio.watch_regs && vm.mmio.watch_regs);
 	ask(fd, "pause\n", buf, sizeof(buf));
 	assert_string_equal(buf, "{\"ok\":true,\"state\":\"paused\"}\n");
 	assert_int_equal(vm.paused, 1);

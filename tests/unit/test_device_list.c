@@ -143,6 +143,16 @@ static void test_many(void **state)
 				 0);
 	assert_string_equal(l.devs[39]->name, "x39");
 	device_list_free(&l);
+	/* a kind that ends in a digit: "-" before the number; until it is
+	 * in the list, a numbered device is called by its kind */
+	struct device *e = rec_new('e', "e1000", 0, false);
+
+	assert_string_equal(e->name, "e1000");
+	assert_int_equal(device_list_add(&l, e), 0);
+	assert_int_equal(device_list_add(&l, rec_new('f', "e1000", 0, false)), 0);
+	assert_string_equal(e->name, "e1000-0");
+	assert_string_equal(l.devs[1]->name, "e1000-1");
+	device_list_free(&l);
 }
 
 /* ---- the legacy devices through the list ---- */

@@ -46,6 +46,20 @@ static void test_filter_words(void **state)
 	assert_string_equal(f.devices[0], "virtio-blk");
 	assert_true(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blk"));
 	assert_false(trace_filter_match(&f, TRACE_IO, 0, "virtio-blk"));
+	/* a kind names all its instances; an instance only itself */
+	assert_true(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blk0"));
+	assert_true(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blk12"));
+	assert_false(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blkx"));
+	assert_int_equal(trace_filter_parse("virtio-blk1", &f), 0);
+	assert_true(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blk1"));
+	assert_false(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blk0"));
+	assert_false(trace_filter_match(&f, TRACE_MMIO, 0, "virtio-blk10"));
+	assert_true(trace_device_matches("e1000", "e1000-1"));
+	assert_false(trace_device_matches("e1000", "e10001"));
+	assert_false(trace_device_matches("e1000", "e1000-"));
+	assert_false(trace_device_matches("virtio", "virtio-blk0"));
+	assert_false(trace_device_matches("absent", "absent-serial"));
+	assert_true(trace_device_matches("com", "com1"));
 	assert_false(trace_filter_match(&f, TRACE_MMIO, 0, "pvpanic"));
 	assert_false(trace_filter_match(&f, TRACE_MMIO, 0, NULL));
 
@@ -109,9 +123,18 @@ static void test_filter_devices(void **state)
 	assert_int_equal(bus_init(&mmio, "mmio"), 0);
 	assert_int_equal(bus_add(&pio, 0x3f8, 8, io_fn, NULL, NULL, "com1"), 0);
 	assert_int_equal(bus_add(&mmio, 0xc0000000, 0x1000, io_fn, NULL, NULL,
-				 "virtio-blk"), 0);
+				 "virtio-blk0"), 0);
+	assert_int_equal(bus_add(&mmio, 0xc0001000, 0x1000, io_fn, NULL, NULL,
+				 "virtio-blk1"), 0);
+	/* by kind or by instance */
 	assert_int_equal(trace_filter_parse("com1,virtio-blk,io", &f), 0);
 	assert_int_equal(trace_check_devices(&f, &pio, &mmio), 0);
+	assert_int_equal(trace_filter_parse("virtio-blk1", &f), 0);
+	assert_int_equal(trace_check_devices(&f, &pio, &mmio), 0);
+	assert_int_equal(trace_filter_parse("virtio-blk2", &f), 0);
+	log_quiet = true;
+	assert_int_equal(trace_check_devices(&f, &pio, &mmio), -ENOENT);
+	log_quiet = false;
 	assert_int_equal(trace_filter_parse("uart0", &f), 0);
 	log_quiet = true;
 	assert_int_equal(trace_check_devices(&f, &pio, &mmio), -ENOENT);

@@ -3,7 +3,7 @@
 # test_trace_native.sh MINIVMM VIRTIO-BLK - the ladder's hand-built virtio-blk request
 # (guests/tiny/virtio-blk.S) on THIS machine's /dev/kvm, with --ioeventfd=off --irqfd=off
 # and --trace=mmio,virtio-blk --trace-file: the request still completes, the kick is an
-# MMIO exit the trace shows ("virtio-blk notify q0 <- 0x0") and --stats counts no kick
+# MMIO exit the trace shows ("virtio-blk0 notify q0 <- 0x0") and --stats counts no kick
 # through an ioeventfd; with the defaults the kick costs no exit and --stats counts it as
 # one through an ioeventfd. Also: the filters (vcpu1 shows no exit of a one-vCPU guest).
 # Exits 77 (skip) without a usable /dev/kvm, or 1 then if CI=true; 1 if a check failed.
@@ -34,7 +34,7 @@ check 1 "--ioeventfd=off --irqfd=off: exit 0 (status $rc)" [ $rc = 0 ]
 check 2 "the request completed: the guest read sector 0" \
 	grep -q 'hello from sector 0 of the disk' "$T/out"
 check 3 "the kick is an MMIO exit in the trace file" \
-	grep -Eq '^ *[0-9]+\.[0-9]+ vcpu0 mmio write 0xc0003000 2 virtio-blk notify q0 <- 0x0 \(' "$T/trace"
+	grep -Eq '^ *[0-9]+\.[0-9]+ vcpu0 mmio write 0xc0003000 2 virtio-blk0 notify q0 <- 0x0 \(' "$T/trace"
 check 4 "the filter kept only MMIO exits of virtio-blk" \
 	sh -c "! grep -E 'vcpu0 (io |mmio .* (pvpanic|com1) )' '$T/trace'"
 check 5 "no trace line on stderr with --trace-file" sh -c "! grep -q 'trace:' '$T/err'"

@@ -3,7 +3,7 @@
 # kick is an MMIO exit minivmm handles and every MSI-X interrupt is injected by the
 # device's thread with KVM_SIGNAL_MSI. --stats must count no kick through an ioeventfd and
 # no interrupt through an irqfd, and the trace (mmio exits of virtio-blk, to a file) must
-# show the kicks: "virtio-blk notify q0 <- 0x0".
+# show the kicks: "virtio-blk0 notify q0 <- 0x0".
 . "$TESTS/lib.sh"
 GUEST_MODULES=virtio_pci,virtio_blk,crc32c_generic,ext4
 cp "$ASSETS/blk/ext4.img" "$WORK/disk.img"
@@ -27,8 +27,8 @@ if boot_ok blk-no-ioeventfd-boot "$WORK/boot.log" $rc; then
   else
     not_ok blk-no-ioeventfd-stats "kicks via ioeventfd '$kicks', via irqfd '$irqfd' (want 0 and 0), requests '$reqs', interrupts '$irqs'"
   fi
-  n=$(grep -c 'vcpu[0-9]* mmio write 0x[0-9a-f]* 2 virtio-blk notify q0 <- 0x0 ' "$WORK/trace" 2>/dev/null)
+  n=$(grep -c 'vcpu[0-9]* mmio write 0x[0-9a-f]* 2 virtio-blk0 notify q0 <- 0x0 ' "$WORK/trace" 2>/dev/null)
   if [ "${n:-0}" -gt 0 ]; then ok blk-no-ioeventfd-trace-kicks
-  else not_ok blk-no-ioeventfd-trace-kicks "no 'virtio-blk notify q0' line in the trace"; head -5 "$WORK/trace" 2>/dev/null | sed 's/^/    | /'; fi
+  else not_ok blk-no-ioeventfd-trace-kicks "no 'virtio-blk0 notify q0' line in the trace"; head -5 "$WORK/trace" 2>/dev/null | sed 's/^/    | /'; fi
 fi
 mkdir -p "$OUT" && cp "$WORK/disk.img" "$OUT/disk.img"
