@@ -342,10 +342,10 @@ void bus_print_counters(struct bus *bus, FILE *f)
 		fprintf(f, "  %-4s %-21s %12" PRIu64 "\n", bus->name, c->name, n);
 		nt = bus_counter_top_regs(c, top, BUS_REGS_SHOWN);
 		for (unsigned k = 0; k < nt; k++)
-			fprintf(f, "         %-19s %12" PRIu64 "\n", top[k].name,
+			fprintf(f, "      %-22s %12" PRIu64 "\n", top[k].name,
 				top[k].exits);
 		if (others)
-			fprintf(f, "         %-19s %12" PRIu64 "\n", "(others)",
+			fprintf(f, "      %-22s %12" PRIu64 "\n", "(others)",
 				others);
 	}
 }

@@ -5,7 +5,9 @@
 # and --trace=mmio,virtio-blk --trace-file: the request still completes, the kick is an
 # MMIO exit the trace shows ("virtio-blk0 notify q0 <- 0x0") and --stats counts no kick
 # through an ioeventfd; with the defaults the kick costs no exit and --stats counts it as
-# one through an ioeventfd. Also: the filters (vcpu1 shows no exit of a one-vCPU guest).
+# one through an ioeventfd. Also: the filters (vcpu1 shows no exit of a one-vCPU guest; with
+# two disks, virtio-blk1 shows none of the first disk's exits, virtio-blk2 is no device),
+# and --stats' exits by register (the notify register among virtio-blk0's).
 # Exits 77 (skip) without a usable /dev/kvm, or 1 then if CI=true; 1 if a check failed.
 set -u
 MINIVMM=$1 GUEST=$2
@@ -29,7 +31,7 @@ check() { # check N DESCRIPTION COMMAND...
 	local n=$1 what=$2; shift 2
 	if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fail=1; fi
 }
-echo "1..9"
+echo "1..13"
 check 1 "--ioeventfd=off --irqfd=off: exit 0 (status $rc)" [ $rc = 0 ]
 check 2 "the request completed: the guest read sector 0" \
 	grep -q 'hello from sector 0 of the disk' "$T/out"
@@ -52,4 +54,18 @@ timeout 60 "$MINIVMM" run --kernel "$GUEST" --disk "$DISK" --trace=vcpu1 \
 	</dev/null >"$T/out3" 2>"$T/err3"; rc=$?
 check 9 "--trace=vcpu1 on one vCPU: exit 0 and no exit line" \
 	sh -c "[ $rc = 0 ] && ! grep -q 'trace: .* vcpu0 ' '$T/err3'"
+check 10 "--stats: virtio-blk0's device_status accesses counted by register" \
+	grep -Eq '^ +common.device_status +6$' "$T/err"
+
+# two disks: instance names, and a filter for one instance
+timeout 60 "$MINIVMM" run --kernel "$GUEST" --disk "$DISK" --disk "$DISK" \
+	--trace=mmio,virtio-blk1 --stats </dev/null >"$T/out4" 2>"$T/err4"; rc=$?
+check 11 "two disks, --trace=mmio,virtio-blk1: exit 0, no exit of virtio-blk0 traced" \
+	sh -c "[ $rc = 0 ] && grep -q 'hello from sector 0' '$T/out4' && ! grep -q 'trace: .* vcpu0 mmio' '$T/err4'"
+check 12 "two disks: --stats counts the first disk's exits as virtio-blk0" \
+	grep -Eq '^  mmio virtio-blk0 +[1-9][0-9]*$' "$T/err4"
+timeout 60 "$MINIVMM" run --kernel "$GUEST" --disk "$DISK" --trace=virtio-blk1 \
+	</dev/null >"$T/out5" 2>"$T/err5"; rc=$?
+check 13 "one disk, --trace=virtio-blk1: no such device, status 2 ($rc)" \
+	sh -c "[ $rc = 2 ] && grep -q \"no device 'virtio-blk1'\" '$T/err5'"
 exit $fail
