@@ -49,21 +49,27 @@ assert 0 < a["bus_exits"]["pio:port80"] < b["bus_exits"]["pio:port80"]
 assert 0 < a["handler"]["io"]["count"] < b["handler"]["io"]["count"]
 # read while the vCPU runs: the buckets and the count may differ by an exit or two
 assert abs(sum(n for _, n in b["handler"]["io"]["hist"]) - b["handler"]["io"]["count"]) <= 2
+# exits by register (watched from the start: --stats): port 0x80's one register
+(ra, na), = a["bus_regs"]["pio:port80"]
+(rb, nb), = b["bus_regs"]["pio:port80"]
+assert ra == rb == "POST" and 0 < na < nb, (a["bus_regs"], b["bus_regs"])
+assert b["bus_regs_left_out"] == 0
 v = b["vcpu_time"][0]
 assert v["id"] == 0 and v["tid"] > 0 and v["run_ns"] > 0 and v["handler_ns"] > 0, v
 PY
-then ok "1 - stat --json: exits, port80, io handler histogram and vCPU times non-zero and growing"
+then ok "1 - stat --json: exits, port80 and its POST register, io handler histogram and vCPU times non-zero and growing"
 else nok "1 - stat --json (status $r1 $r2)" "$T/j2"; cat "$T/j1.err" "$T/j2.err"; fi
 
 # 2: --once: one table with rates
 "$MINIVMM" stat --api-socket "$S" --once --interval 0.3 >"$T/once" 2>"$T/once.err"; rc=$?
 rate=$(awk '$1 == "pio:port80" { print $2; exit }' "$T/once")
-if [ $rc = 0 ] && [ "${rate:-0}" -gt 0 ] 2>/dev/null &&
+rrate=$(awk '$1 == "pio:port80" && $2 == "POST" { print $3; exit }' "$T/once")
+if [ $rc = 0 ] && [ "${rate:-0}" -gt 0 ] 2>/dev/null && [ "${rrate:-0}" -gt 0 ] 2>/dev/null &&
    grep -q 'interval 0\.[0-9][0-9] s' "$T/once" &&
    grep -Eq '^  io +[0-9]+ exits, mean ' "$T/once" &&
    grep -Eq '^  vcpu0 +[0-9.]+%' "$T/once" && ! grep -q $'\033' "$T/once"; then
-	ok "2 - stat --once: port80 at $rate exits/s, the io histogram, vCPU shares"
-else nok "2 - stat --once (status $rc, port80 rate '${rate:-}')" "$T/once"; cat "$T/once.err"; fi
+	ok "2 - stat --once: port80 at $rate exits/s (its POST register at $rrate), the io histogram, vCPU shares"
+else nok "2 - stat --once (status $rc, port80 rate '${rate:-}', POST '${rrate:-}')" "$T/once"; cat "$T/once.err"; fi
 
 # 3: the live view redraws (ANSI clear and home) until told to stop
 timeout 3 "$MINIVMM" stat --api-socket "$S" --interval 0.2 >"$T/live" 2>&1; rc=$?

@@ -1,7 +1,9 @@
 # stat-live: `minivmm stat` on a running Debian guest (the cloud kernel reading its
 # virtio-blk disk in a loop, guest/stat-live.sh): `stat --once` prints the table with
-# exits, the vCPU's time shares and the disk's kicks, `stat --json` the raw counters,
-# both while the guest runs; the guest then ends normally.
+# exits, the vCPU's time shares and the disk's kicks and a section of exits by register,
+# `stat --json` the raw counters (the disk's exits under its instance name,
+# mmio:virtio-blk0, and the exits by register), both while the guest runs; the guest then
+# ends normally.
 . "$TESTS/lib.sh"
 GUEST_MODULES=virtio_pci,virtio_blk
 S=$WORK/api.sock
@@ -18,13 +20,14 @@ boot_ok stat-live-boot "$WORK/boot.log" $rc
 total() { awk -v k="$1" 'index($0, "  " k " ") == 1 && $NF ~ /^[0-9]+$/ { print $NF; exit }' "$WORK/once"; }
 exits=$(total all) kicks=$(total 'notifications (kicks)')
 if [ $orc = 0 ] && [ "${exits:-0}" -gt 0 ] 2>/dev/null && [ "${kicks:-0}" -gt 0 ] 2>/dev/null &&
-   grep -Eq '^  vcpu0 +[0-9.]+%' "$WORK/once"; then
+   grep -Eq '^  vcpu0 +[0-9.]+%' "$WORK/once" && grep -q '^EXITS BY REGISTER' "$WORK/once"; then
   ok stat-live-once
   echo "# stat --once: $exits exits, $kicks kicks so far"
 else
   not_ok stat-live-once "status $orc, exits '$exits', kicks '$kicks'"; sed 's/^/    | /' "$WORK/once" | head -30
 fi
-if [ $jrc = 0 ] && grep -q '"minivmm":"stats"' "$WORK/json" && grep -Eq '"exits":\{"all":[1-9]' "$WORK/json"; then
+if [ $jrc = 0 ] && grep -q '"minivmm":"stats"' "$WORK/json" && grep -Eq '"exits":\{"all":[1-9]' "$WORK/json" &&
+   grep -Eq '"mmio:virtio-blk0":[1-9]' "$WORK/json" && grep -q '"bus_regs":{' "$WORK/json"; then
   ok stat-live-json
 else
   not_ok stat-live-json "status $jrc"; head -c 600 "$WORK/json" | sed 's/^/    | /'
