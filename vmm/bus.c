@@ -232,7 +232,7 @@ static void count_reg(const struct bus_range *h, uint64_t off, unsigned len,
 
 			if (__atomic_compare_exchange_n(&r->state, &free_slot, 1,
 							false, __ATOMIC_ACQUIRE,
-							__ATOMIC_RELAXED)) {
+							__ATOMIC_ACQUIRE)) {
 				memcpy(r->name, key, sizeof(key));
 				__atomic_fetch_add(&r->exits, 1, __ATOMIC_RELAXED);
 				__atomic_store_n(&r->state, 2, __ATOMIC_RELEASE);
