@@ -57,7 +57,8 @@ struct device {
 	struct vm *vm;
 	/* instance name: "virtio-blk0", "e1000-1", "com1"... the one name of
 	 * this device in bus ranges (--trace and its filters, --stats' exits
-	 * by device and register), warnings and its own counters */
+	 * by device and register), warnings, the queue counters of a
+	 * virtio device and an e1000's own counters */
 	char name[32];
 	bool numbered;    /* named by the list when added: <kind><n> */
 	struct log_budget warn; /* the warnings its guest may cause */
