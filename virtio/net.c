@@ -122,7 +122,7 @@ void net_set_features(struct net_dev *n, uint64_t features)
 
 void net_queue_broken(struct net_dev *n, unsigned q, const char *name)
 {
-	net_warn(n, "net%u: %s queue broken: %s", n->index, name,
+	net_warn(n, "%s: %s queue broken: %s", n->vdev.dev.name, name,
 		 virtq_strerror(n->vq[q]->error));
 	n->needs_reset(n);
 }
@@ -163,7 +163,7 @@ void net_update_tap_events(struct net_dev *n)
 		return;
 	n->tap_events = ev;
 	if (n->loop && !n->tap_dead && evloop_mod(n->loop, n->fd, ev))
-		net_warn(n, "net%u: cannot change tap events", n->index);
+		net_warn(n, "%s: cannot change tap events", n->vdev.dev.name);
 }
 
 void net_tap_event(void *opaque, uint32_t events)
@@ -178,8 +178,8 @@ void net_tap_event(void *opaque, uint32_t events)
 	if (events & (EPOLLERR | EPOLLHUP)) {
 		/* the interface was deleted under us: epoll would report
 		 * this for ever, so stop watching; frames are dropped */
-		pr_warn("net%u: tap '%s' failed (deleted?); network is down",
-			n->index, n->tap.ifname);
+		pr_warn("%s: tap '%s' failed (deleted?); network is down",
+			n->vdev.dev.name, n->tap.ifname);
 		if (n->loop && !n->tap_dead)
 			evloop_del(n->loop, n->fd);
 		n->tap_dead = true;
@@ -309,16 +309,16 @@ static int net_features_ok(struct virtio_dev *d, uint64_t f)
 	int r;
 
 	if (net_check_features(f)) {
-		net_warn(n, "net%u: driver features 0x%llx break the feature "
+		net_warn(n, "%s: driver features 0x%llx break the feature "
 			 "dependencies of 5.1.3.1; FEATURES_OK refused",
-			 n->index, (unsigned long long)f);
+			 n->vdev.dev.name, (unsigned long long)f);
 		return -EINVAL;
 	}
 	net_set_features(n, f);
 	r = tap_set_offloads(&n->tap, net_tap_offloads(f));
 	if (r)
-		net_warn(n, "net%u: tap '%s' refused offloads 0x%x: %s",
-			 n->index, n->tap.ifname, net_tap_offloads(f),
+		net_warn(n, "%s: tap '%s' refused offloads 0x%x: %s",
+			 n->vdev.dev.name, n->tap.ifname, net_tap_offloads(f),
 			 strerror(-r));
 	return 0;
 }
@@ -335,7 +335,7 @@ static void net_reset(struct virtio_dev *d)
 	/* RX/TX state belongs to the I/O thread: reset it there */
 	evloop_call(n->loop, reset_on_loop, n);
 	if (tap_set_offloads(&n->tap, 0))
-		net_warn(n, "net%u: cannot clear tap offloads", n->index);
+		net_warn(n, "%s: cannot clear tap offloads", n->vdev.dev.name);
 }
 
 /* The device's free step (virtio_pci.h): close the tap (a tap we created

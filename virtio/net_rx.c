@@ -143,7 +143,7 @@ static int rx_read(struct net_dev *n)
 
 	if (len < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			net_warn(n, "net%u: tap read: %s", n->index,
+			net_warn(n, "%s: tap read: %s", n->vdev.dev.name,
 				 strerror(errno));
 		return 0;
 	}

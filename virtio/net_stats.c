@@ -156,7 +156,7 @@ void net_stats_print(const struct net_dev *n, FILE *f)
 	char ob[64];
 
 	net_stats_read(n, &s);
-	fprintf(f, "minivmm: net%u counters (tap %s%s%s)\n", n->index,
+	fprintf(f, "minivmm: %s counters (tap %s%s%s)\n", n->vdev.dev.name,
 		n->tap.ifname[0] ? n->tap.ifname : "-",
 		n->tap.bridge[0] ? " on bridge " : "", n->tap.bridge);
 	fprintf(f, "  %-26s %s (0x%llx)\n", "guest receive offloads",
@@ -208,8 +208,8 @@ int net_stats_json(const struct net_dev *n, char *buf, size_t len)
 	/* an interface name may hold '"' or '\\' (tap.c refuses only '/',
 	 * ':' and space) */
 	json_escape(tap, sizeof(tap), n->tap.ifname);
-	jput(buf, len, &at, "\"net%u\":{\"tap\":\"%s\",\"guest_offloads\":%llu,"
-	     "\"tap_offloads\":%u", n->index, tap,
+	jput(buf, len, &at, "\"%s\":{\"tap\":\"%s\",\"guest_offloads\":%llu,"
+	     "\"tap_offloads\":%u", n->vdev.dev.name, tap,
 	     (unsigned long long)go, tap_offloads_now(n));
 	for (unsigned i = 0; i < NR_COUNTERS; i++) {
 		const struct net_counter *c = &counters[i];

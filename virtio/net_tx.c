@@ -99,7 +99,7 @@ static int tx_one(struct net_dev *n, struct virtq_req *r)
 	iov_to_buf(r->iov, r->out_num, 0, &h, NET_HDR_LEN);
 	e = net_tx_hdr_check(&h, r->out_len - NET_HDR_LEN, net_feats(n));
 	if (e != NET_HDR_OK) {
-		pr_trace("net%u: dropped tx frame: bad header (%d)", n->index,
+		pr_trace("%s: dropped tx frame: bad header (%d)", n->vdev.dev.name,
 			 e);
 		tx_bad(n, e);
 		return 0;

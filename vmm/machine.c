@@ -391,7 +391,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		if ((ret = plug(m, &vd->dev)))
 			return create_failed(opt, "virtio-net", ret);
 		virtio_net_describe(vd, what, sizeof(what));
-		pr_info("net%u: %s", i, what);
+		pr_info("%s: %s", vd->dev.name, what);
 	}
 	if (cfg->rng &&
 	    ((ret = virtio_rng_create(vm, &vd)) || (ret = plug(m, &vd->dev))))

@@ -200,10 +200,10 @@ check "no thread or fd growth over restarts (threads $1-$2 -> $5-$6, fds $3-$4 -
 kill -INT $pid; wait_exit $pid 5
 check "SIGINT during restarts: exit status 6 (got $rc)" [ $rc = 6 ]
 if [ ${#NET[@]} -gt 0 ]; then
-	macs=$(grep -o 'net[0-9]*: tap mvlife0, MAC [0-9a-f:]*' "$T/restart.log" | sort | uniq -c)
+	macs=$(grep -o 'virtio-net[0-9]*: tap mvlife0, MAC [0-9a-f:]*' "$T/restart.log" | sort | uniq -c)
 	check "one MAC for every restart ($(echo $macs | head -c 150))" [ "$(wc -l <<<"$macs")" = 1 ]
 	check "... always net0, seen on more than one boot" \
-		grep -Eq '^ *([2-9]|[1-9][0-9]+) net0: ' <<<"$macs"
+		grep -Eq '^ *([2-9]|[1-9][0-9]+) virtio-net0: ' <<<"$macs"
 else
 	echo "# not root or no /dev/net/tun: the MAC-across-restarts check skipped"
 fi

@@ -1139,6 +1139,9 @@ static void test_stats_print_json(void **state)
 	snprintf(f->n.tap.bridge, sizeof(f->n.tap.bridge), "mvbr0");
 	f->n.tap.offloads = TAP_F_CSUM;
 	other.index = 1;
+	snprintf(f->n.vdev.dev.name, sizeof(f->n.vdev.dev.name), "virtio-net0");
+	snprintf(other.vdev.dev.name, sizeof(other.vdev.dev.name),
+		 "virtio-net1");
 	other.st.rx_dropped = other.st.rx_drop[NET_RX_RUNT] = 5;
 
 	/* a source without callbacks is skipped */
@@ -1147,7 +1150,7 @@ static void test_stats_print_json(void **state)
 	stats_print(&vs, m);
 	fclose(m);
 	assert_non_null(strstr(text, "minivmm: statistics\n"));
-	assert_null(strstr(text, "net0"));
+	assert_null(strstr(text, "virtio-net0"));
 	free(text);
 	assert_int_equal(stats_sources_json(&vs, json, sizeof(json)), 12);
 	assert_string_equal(json, "\"devices\":{}");
@@ -1158,7 +1161,7 @@ static void test_stats_print_json(void **state)
 	m = open_memstream(&text, &tlen);
 	stats_print(&vs, m);
 	fclose(m);
-	assert_non_null(strstr(text, "minivmm: net0 counters (tap mvtap7 "
+	assert_non_null(strstr(text, "minivmm: virtio-net0 counters (tap mvtap7 "
 				     "on bridge mvbr0)\n"));
 	assert_non_null(strstr(text, "  guest receive offloads     csum (0x2)\n"));
 	assert_non_null(strstr(text, "  tap offloads (TUN_F_*)     0x1\n"));
@@ -1166,10 +1169,11 @@ static void test_stats_print_json(void **state)
 	assert_non_null(strstr(text, "  tx bytes                             60\n"));
 	assert_non_null(strstr(text, "  tx bad header (dropped)               1\n"));
 	assert_non_null(strstr(text, "    gso type not negotiated             1\n"));
-	assert_non_null(strstr(text, "minivmm: net1 counters (tap -)\n"));
+	assert_non_null(strstr(text, "minivmm: virtio-net1 counters (tap -)\n"));
 	assert_non_null(strstr(text, "  rx dropped                            5\n"));
 	assert_non_null(strstr(text, "    runt frame from the tap             5\n"));
-	assert_true(strstr(text, "net0 counters") < strstr(text, "net1 counters"));
+	assert_true(strstr(text, "net0 counters") <
+		    strstr(text, "net1 counters"));
 	/* the benches read "vm exits" and "virtqueue requests": once only */
 	p = strstr(text, "vm exits");
 	assert_non_null(p);
@@ -1181,14 +1185,14 @@ static void test_stats_print_json(void **state)
 
 	need = stats_sources_json(&vs, json, sizeof(json));
 	assert_int_equal(need, (int)strlen(json));
-	p = "\"devices\":{\"net0\":{\"tap\":\"mvtap7\",\"guest_offloads\":2,"
+	p = "\"devices\":{\"virtio-net0\":{\"tap\":\"mvtap7\",\"guest_offloads\":2,"
 	    "\"tap_offloads\":1,\"rx_packets\":0,";
 	assert_int_equal(strncmp(json, p, strlen(p)), 0);
 	assert_non_null(strstr(json, "\"tx_packets\":1,\"tx_bytes\":60,"));
 	assert_non_null(strstr(json, "\"tx_bad_hdr\":1,\"tx_bad\":{\"short\":0,"
 				     "\"too_big\":0,\"flags\":0,\"csum\":0,"
 				     "\"gso_type\":1,\"gso_size\":0},"));
-	assert_non_null(strstr(json, "},\"net1\":{\"tap\":\"\","));
+	assert_non_null(strstr(json, "},\"virtio-net1\":{\"tap\":\"\","));
 	assert_non_null(strstr(json, "\"rx_dropped\":5,\"rx_drop\":{\"runt\":5,"
 				     "\"oversize\":0,\"buf_small\":0,"
 				     "\"ring_small\":0},"));
@@ -1196,8 +1200,8 @@ static void test_stats_print_json(void **state)
 	assert_string_equal(json + need - strlen(p), p);
 	/* one device's member alone: what sits between the separators */
 	assert_int_equal(net_stats_json(&f->n, NULL, 0),
-			 (int)(strstr(json, ",\"net1\"") -
-			       strstr(json, "\"net0\"")));
+			 (int)(strstr(json, ",\"virtio-net1\"") -
+			       strstr(json, "\"virtio-net0\"")));
 	/* too small a buffer: truncated, terminated, same length asked */
 	memset(small, 'x', sizeof(small));
 	assert_int_equal(stats_sources_json(&vs, small, sizeof(small)), need);

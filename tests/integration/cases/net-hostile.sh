@@ -29,7 +29,7 @@ expect_line "$log" '^NETHOSTILE-FIRST-NIC OK$' && expect_line "$log" '^NETHOSTIL
   { tr -d '\r' < "$log" | grep -E '^NETHOSTILE|^HOSTILE-' | sed 's/^/    | /'; show_tail "$log" 30; }
 
 # minivmm's --stats for the victim (net1): every bad frame dropped and counted by reason
-st=$(tr -d '\r' < "$log" | sed -n '/^minivmm: net1 counters/,/^minivmm:/p')
+st=$(tr -d '\r' < "$log" | sed -n '/^minivmm: virtio-net1 counters/,/^minivmm:/p')
 cnt() { echo "$st" | sed -n "s/^ *$1 *\([0-9][0-9]*\)\$/\1/p" | head -1; }
 want() { # want NAME LABEL EXPECTED(=N or >=N)
   v=$(cnt "$2")

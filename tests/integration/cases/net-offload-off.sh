@@ -61,7 +61,7 @@ done
 rp=$(vmm_stat "$LOG" "rx packets") tp=$(vmm_stat "$LOG" "tx packets")
 if [ -z "$bad" ] && [ "${rp:-0}" -gt 1000 ] && [ "${tp:-0}" -gt 1000 ]; then ok net-off-vmm-counters
 else not_ok net-off-vmm-counters "want no GSO/partial checksum/drop, got:$bad rx packets '$rp', tx packets '$tp'"; fi
-tr -d '\r' < "$LOG" | sed -n '/^minivmm: net0 counters/,$p' |
+tr -d '\r' < "$LOG" | sed -n '/^minivmm: virtio-net0 counters/,$p' |
   grep -E 'counters|offloads|packets|bytes|gso|needs-csum|dropped|bad header|changes' | sed 's/^/# /'
 echo "# seconds: send $(guest_value "$LOG" NET-SEND-SECONDS) recv $(guest_value "$LOG" NET-RECV-SECONDS)"
 net_cleanup
