@@ -328,6 +328,16 @@ unsigned bus_counter_top_regs(const struct bus_counter *c,
 	return k;
 }
 
+/* A register's line: the count ends in column 41 like every --stats line,
+ * a long name (a PCI capability's field) taking room from the count's
+ * padding rather than pushing the count out of the column. */
+static void print_reg_line(FILE *f, const char *name, uint64_t exits)
+{
+	int pad = 34 - (int)strlen(name);
+
+	fprintf(f, "      %s %*" PRIu64 "\n", name, pad > 1 ? pad : 1, exits);
+}
+
 void bus_print_counters(struct bus *bus, FILE *f)
 {
 	for (unsigned i = 0; i < counters_used(bus); i++) {
@@ -342,11 +352,9 @@ void bus_print_counters(struct bus *bus, FILE *f)
 		fprintf(f, "  %-4s %-21s %12" PRIu64 "\n", bus->name, c->name, n);
 		nt = bus_counter_top_regs(c, top, BUS_REGS_SHOWN);
 		for (unsigned k = 0; k < nt; k++)
-			fprintf(f, "      %-22s %12" PRIu64 "\n", top[k].name,
-				top[k].exits);
+			print_reg_line(f, top[k].name, top[k].exits);
 		if (others)
-			fprintf(f, "      %-22s %12" PRIu64 "\n", "(others)",
-				others);
+			print_reg_line(f, "(others)", others);
 	}
 }
 
