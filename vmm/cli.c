@@ -5,6 +5,7 @@
  * caller exits with status 2.
  */
 #include "cli.h"
+#include "guest_mem.h"
 #include "log.h"
 #include "sandbox.h"
 #include "virtio/net.h"
@@ -66,7 +67,10 @@ void cli_usage(FILE *f)
 "  --initrd PATH        initial ramdisk\n"
 "  --cmdline STR        kernel command line (default: console=ttyS0)\n"
 "  --firmware PATH      flat real-mode image entered at F000:FFF0 (<= 256K)\n"
-"  --memory SIZE        guest RAM, K/M/G suffix, bare number = MiB (default 256M)\n"
+"  --memory SIZE[,hugepages=on|off]\n"
+"                       guest RAM, K/M/G suffix, bare number = MiB (default 256M);\n"
+"                       transparent huge pages by default, hugepages=on: hugetlbfs\n"
+"                       pages reserved in /proc/sys/vm/nr_hugepages (SIZE a multiple of 2M)\n"
 "  --cpus N             vCPUs (default 1)\n"
 "  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR][,if=virtio|ide]\n"
 "        [,backing-format=raw|qcow2][,backing-dir=DIR[:DIR...]]\n"
@@ -340,22 +344,57 @@ static int parse_net(struct machine_cfg *cfg, const char *spec)
 	return net_cfg_parse(spec, &cfg->nets[cfg->nr_nets++]);
 }
 
-static int parse_memory(const char *v, uint64_t *mem_size)
+/* --memory SIZE[,hugepages=on|off]: the size as before, then keys. */
+static int parse_memory(const char *v, uint64_t *mem_size, bool *hugetlb)
 {
-	if (parse_size(v, 1ULL << 20, mem_size)) {
+	char size[32];
+	const char *comma = strchr(v, ',');
+	size_t n = comma ? (size_t)(comma - v) : strlen(v);
+
+	if (n >= sizeof(size)) {
 		pr_err("--memory: '%s' is not a size (use e.g. 512M or 2G)", v);
 		return -EINVAL;
 	}
+	memcpy(size, v, n);
+	size[n] = 0;
+	if (parse_size(size, 1ULL << 20, mem_size)) {
+		pr_err("--memory: '%s' is not a size (use e.g. 512M or 2G)", size);
+		return -EINVAL;
+	}
 	if (*mem_size < CLI_MIN_MEMORY) {
-		pr_err("--memory: %s is too small (at least 32M)", v);
+		pr_err("--memory: %s is too small (at least 32M)", size);
 		return -EINVAL;
 	}
 	if (*mem_size > CLI_MAX_MEMORY) {
-		pr_err("--memory: %s is too large (at most 1T)", v);
+		pr_err("--memory: %s is too large (at most 1T)", size);
 		return -EINVAL;
 	}
 	if (*mem_size & 0xfff) {
-		pr_err("--memory: %s is not a multiple of 4K", v);
+		pr_err("--memory: %s is not a multiple of 4K", size);
+		return -EINVAL;
+	}
+	*hugetlb = false;
+	while (comma) {
+		const char *key = comma + 1;
+
+		comma = strchr(key, ',');
+		n = comma ? (size_t)(comma - key) : strlen(key);
+		if (n == strlen("hugepages=on") &&
+		    !strncmp(key, "hugepages=on", n)) {
+			*hugetlb = true;
+		} else if (n == strlen("hugepages=off") &&
+			   !strncmp(key, "hugepages=off", n)) {
+			*hugetlb = false;
+		} else {
+			pr_err("--memory: '%.*s' is not hugepages=on or "
+			       "hugepages=off", (int)n, key);
+			return -EINVAL;
+		}
+	}
+	/* hugetlbfs pages are 2 MiB: each RAM piece must be whole pages */
+	if (*hugetlb && (*mem_size & (GM_HUGE_PAGE - 1))) {
+		pr_err("--memory: %s is not a multiple of 2M (hugepages=on)",
+		       size);
 		return -EINVAL;
 	}
 	return 0;
@@ -443,7 +482,9 @@ static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
 	case OPT_INITRD: cfg->initrd = optarg; break;
 	case OPT_CMDLINE: cfg->cmdline = optarg; break;
 	case OPT_FIRMWARE: cfg->firmware = optarg; break;
-	case OPT_MEMORY: err = parse_memory(optarg, &cfg->mem_size); break;
+	case OPT_MEMORY:
+		err = parse_memory(optarg, &cfg->mem_size, &cfg->mem_hugetlb);
+		break;
 	case OPT_CPUS: err = parse_cpus(optarg, &cfg->nr_cpus); break;
 	case OPT_DISK: err = parse_disk(cfg, optarg); break;
 	case OPT_NET: err = parse_net(cfg, optarg); break;

@@ -90,19 +90,29 @@ static int check_kvm(int kvm_fd)
 	return check_caps(kvm_fd, arch_vm_caps);
 }
 
-static int alloc_ram(struct vm *vm, uint64_t gpa, uint64_t size)
+static int alloc_ram(struct vm *vm, uint64_t gpa, uint64_t size, bool hugetlb)
 {
-	void *host = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *host;
+	int ret = gm_map_ram(size, hugetlb, &host);
 
-	if (host == MAP_FAILED) {
-		pr_err("--memory: cannot allocate %llu MiB of guest RAM: %s",
-		       (unsigned long long)(size >> 20), strerror(errno));
-		return -ENOMEM;
+	if (ret == -ENOMEM && hugetlb) {
+		long free_pages = gm_free_huge_pages();
+
+		pr_err("--memory: hugepages=on needs %llu free 2 MiB huge pages, "
+		       "%ld are free (reserve them: echo N > "
+		       "/proc/sys/vm/nr_hugepages)",
+		       (unsigned long long)(size / GM_HUGE_PAGE), free_pages);
+		return ret;
 	}
-	/* Transparent huge pages cut TLB misses in the guest's stage-2 walk. */
-	madvise(host, size, MADV_HUGEPAGE);
-	return gm_add_region(&vm->mem, gpa, size, host);
+	if (ret) {
+		pr_err("--memory: cannot allocate %llu MiB of guest RAM%s: %s",
+		       (unsigned long long)(size >> 20),
+		       hugetlb ? " in huge pages" : "", strerror(-ret));
+		return ret;
+	}
+	if ((ret = gm_add_region(&vm->mem, gpa, size, host)))
+		gm_unmap_ram(host, size);
+	return ret;
 }
 
 static int register_ram(struct vm *vm)
@@ -355,7 +365,8 @@ void vm_resume(struct vm *vm)
 
 /* ---- creation ---- */
 
-int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
+int vm_init_memory(struct vm *vm, uint64_t mem_size, bool hugetlb,
+		   unsigned nr_cpus)
 {
 	struct arch_ram ram[ARCH_MAX_RAM];
 	unsigned nr_ram;
@@ -381,7 +392,7 @@ int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus)
 	vm->mem_size = mem_size;
 	nr_ram = arch_memory_layout(vm, ram);
 	for (unsigned i = 0; i < nr_ram; i++)
-		if ((ret = alloc_ram(vm, ram[i].gpa, ram[i].size)))
+		if ((ret = alloc_ram(vm, ram[i].gpa, ram[i].size, hugetlb)))
 			return ret;
 	return 0;
 }
@@ -426,7 +437,7 @@ int vm_create(struct vm *vm)
 void vm_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->mem.nr; i++)
-		munmap(vm->mem.r[i].host, vm->mem.r[i].size);
+		gm_unmap_ram(vm->mem.r[i].host, vm->mem.r[i].size);
 	vm->mem.nr = 0;
 	free(vm->vcpus);
 	vm->vcpus = NULL;

@@ -466,7 +466,8 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	*restart = false;
 	memset(m, 0, sizeof(*m));
 	m->api.listen_fd = -1;
-	if ((ret = vm_init_memory(vm, cfg->mem_size, cfg->nr_cpus)) ||
+	if ((ret = vm_init_memory(vm, cfg->mem_size, cfg->mem_hugetlb,
+				   cfg->nr_cpus)) ||
 	    (ret = load_guest(m, cfg, &entry)) ||
 	    (ret = open_disks(m, cfg)) ||
 	    (ret = check_pvm(cfg)) ||

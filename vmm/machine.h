@@ -32,6 +32,7 @@ struct disk_opt {
 struct machine_cfg {
 	const char *kernel, *initrd, *cmdline, *firmware;
 	uint64_t mem_size;
+	bool mem_hugetlb; /* --memory ...,hugepages=on: hugetlbfs-backed RAM */
 	unsigned nr_cpus;
 	struct disk_opt disks[MACHINE_MAX_DISKS];
 	unsigned nr_disks;

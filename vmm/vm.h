@@ -126,12 +126,14 @@ void vm_resume(struct vm *vm);
 void vm_close_kicks(struct vm *vm);
 
 /* ---- creation (vmm/kvm.c, with the vmm/arch.h hooks) ---- */
-/* Zero vm, set up the buses and allocate guest RAM (anonymous memory laid
- * out by arch_memory_layout; on x86 a 32-bit PCI hole for guests over
- * 3 GiB). No KVM yet: the kernel, initrd and firmware tables can be loaded
+/* Zero vm, set up the buses and allocate guest RAM (laid out by
+ * arch_memory_layout; on x86 a 32-bit PCI hole for guests over 3 GiB;
+ * each piece from gm_map_ram: transparent huge pages, or hugetlbfs pages
+ * when hugetlb). No KVM yet: the kernel, initrd and firmware tables can be loaded
  * and checked before /dev/kvm is opened. 0 or -errno with a one-line
  * message printed. */
-int vm_init_memory(struct vm *vm, uint64_t mem_size, unsigned nr_cpus);
+int vm_init_memory(struct vm *vm, uint64_t mem_size, bool hugetlb,
+		   unsigned nr_cpus);
 /* Open /dev/kvm, check the API version and every capability minivmm relies
  * on, create the VM with what arch_vm_setup adds (x86: in-kernel irqchip
  * and PIT), set up GSI routing and register guest RAM. 0 or -errno with a

@@ -46,7 +46,7 @@ static void start(void)
 	signal(SIGPIPE, SIG_IGN); /* minivmm blocks it in every thread */
 	snprintf(sun.sun_path, sizeof(sun.sun_path),
 		 "/tmp/minivmm-fuzz-api.%d.sock", (int)getpid());
-	if (vm_init_memory(&vm, 32ULL << 20, 1) || !(loop = evloop_new("api")) ||
+	if (vm_init_memory(&vm, 32ULL << 20, false, 1) || !(loop = evloop_new("api")) ||
 	    evloop_start(loop) ||
 	    api_start(&api, &vm, loop, sun.sun_path, power_button, NULL))
 		abort();

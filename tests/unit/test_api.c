@@ -48,7 +48,7 @@ static int setup(void **state)
 	(void)state;
 	log_quiet = true;
 	signal(SIGPIPE, SIG_IGN); /* minivmm blocks it (machine_run) */
-	assert_int_equal(vm_init_memory(&vm, 32ULL << 20, 1), 0);
+	assert_int_equal(vm_init_memory(&vm, 32ULL << 20, false, 1), 0);
 	loop = evloop_new("api-test");
 	assert_non_null(loop);
 	assert_int_equal(evloop_start(loop), 0);

@@ -196,12 +196,53 @@ static void test_default_mac(void **state)
 	assert_int_equal(c[0] & 0x03, 0x02);
 }
 
+/* --memory SIZE[,hugepages=on|off]: the bare size stays what it was */
+static void test_memory_options(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+	log_quiet = true;
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G", NULL), 0);
+	assert_int_equal(c.mem_size, 1ULL << 30);
+	assert_false(c.mem_hugetlb);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "512M,hugepages=on", NULL), 0);
+	assert_int_equal(c.mem_size, 512ULL << 20);
+	assert_true(c.mem_hugetlb);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "64,hugepages=off", NULL), 0);
+	assert_int_equal(c.mem_size, 64ULL << 20);
+	assert_false(c.mem_hugetlb);
+	/* the last key wins, and the last --memory */
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "4G,hugepages=off,hugepages=on", NULL), 0);
+	assert_int_equal(c.mem_size, 4ULL << 30);
+	assert_true(c.mem_hugetlb);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "2G,hugepages=on", "--memory", "1G", NULL), 0);
+	assert_int_equal(c.mem_size, 1ULL << 30);
+	assert_false(c.mem_hugetlb);
+	/* errors: unknown key or value, empty key, not whole 2 MiB pages,
+	 * a bad size before the keys, a size too long to be one */
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G,hugepages=yes", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G,hugepages", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G,huge=on", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G,", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G,hugepages=onx", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1G,hugepages=o", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "33M,hugepages=on", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "33M,hugepages=off", NULL), 0);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", ",hugepages=on", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1X,hugepages=on", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "1M,hugepages=on", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--memory",
+			       "1000000000000000000000000000000000000M,hugepages=on", NULL), VM_EXIT_USAGE);
+	log_quiet = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_memory_options),
 		cmocka_unit_test(test_disk_if),
 		cmocka_unit_test(test_disk_backing),
 		cmocka_unit_test(test_default_mac),

@@ -40,7 +40,7 @@ static int setup(void **state)
 {
 	(void)state;
 	log_quiet = true;
-	assert_int_equal(vm_init_memory(&vm, 32ULL << 20, 1), 0);
+	assert_int_equal(vm_init_memory(&vm, 32ULL << 20, false, 1), 0);
 	loop = evloop_new("console-test");
 	assert_non_null(loop);
 	assert_int_equal(evloop_start(loop), 0);
