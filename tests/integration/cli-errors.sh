@@ -63,6 +63,8 @@ else
   echo "ok cli-initrd-too-big # SKIP no tiny guest next to $MINIVMM"
 fi
 one cli-memory-too-small 2 '^minivmm: error: --memory: 16M is too small' -- run --kernel "$KERNEL" --memory 16M
+one cli-memory-bad-key 2 "^minivmm: error: --memory: 'hugepages=yes' is not hugepages=on" -- run --kernel "$KERNEL" --memory 64M,hugepages=yes
+one cli-memory-hugepages-odd 2 '^minivmm: error: --memory: 33M is not a multiple of 2M' -- run --kernel "$KERNEL" --memory 33M,hugepages=on
 # disks (format=raw: an image of unknown format also gets a warning line)
 one cli-disk-missing 1 'nope.img: no such file' -- run --kernel "$KERNEL" --disk "$T/nope.img"
 one cli-disk-directory 1 'dir: is a directory' -- run --kernel "$KERNEL" --disk "$T/dir"
