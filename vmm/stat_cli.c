@@ -296,12 +296,19 @@ static struct figure fig(const struct stat_sample *prev,
 	return f;
 }
 
+/* name, rate and total; a name longer than its 28 columns (a PCI
+ * capability's field) takes room from the rate's padding, so the figures
+ * stay in their columns */
 static void row(FILE *f, const char *name, struct figure v)
 {
+	int w = 40 - (int)strlen(name);
+
+	if (w < 1)
+		w = 1;
 	if (v.rate >= 0)
-		fprintf(f, "  %-28s %12.0f %14" PRIu64 "\n", name, v.rate, v.total);
+		fprintf(f, "  %s %*.0f %14" PRIu64 "\n", name, w, v.rate, v.total);
 	else
-		fprintf(f, "  %-28s %12s %14" PRIu64 "\n", name, "-", v.total);
+		fprintf(f, "  %s %*s %14" PRIu64 "\n", name, w, "-", v.total);
 }
 
 static void fmt_ns(char *buf, size_t len, double ns)

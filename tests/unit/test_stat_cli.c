@@ -220,7 +220,8 @@ static void test_table(void **state)
 	 * register new in this interval: all of its count */
 	assert_has(text, "  pio:port80 POST                      2000           4990\n");
 	assert_has(text, "  mmio:virtio-blk0 isr                    5             12\n");
-	assert_has(text, "  mmio:virtio-blk0 common.queue_select            0              4\n");
+	/* a name past its 28 columns: the rate and total keep their columns */
+	assert_has(text, "  mmio:virtio-blk0 common.queue_select    0              4\n");
 	assert_has(text, "  mmio:virtio-blk0 notify q0              3              6\n");
 	assert_has(text, "  (2 devices left out: no room in the answer)\n");
 	/* 1 s of 2 in KVM_RUN, 0.8 s of it in the guest, 0.2 s in handlers */
