@@ -19,9 +19,20 @@
  * seq-read-1m-4k (1 MiB as 256 x 4 KiB segments via two 512 KiB requests;
  * the guest's seg_max is 254), rand-read-4k. --only runs one test side
  * ("rand-read-4k:dev" or ":ceil") for --ops requests, for callgrind.
+ *
+ * --iodepth N --test T (T: rand-read-4k, rand-write-4k, seq-read-1m,
+ * seq-write-1m) runs the device as minivmm does: attached to a PCI bus, each
+ * queue on its own I/O thread, interrupts through MSI-X and its irqfd. The
+ * driver keeps N requests in flight, as a guest's blk-mq with queue depth N
+ * does: N chains on the available ring before the first kick, and every
+ * used entry reposted at once, one kick per batch (EVENT_IDX, as Linux
+ * negotiates it); it sleeps on the irqfd when nothing has come back. One
+ * line: "T qd=N ops/s MB/s", wall time over --seconds. The ceiling for
+ * this mode is fio on the same file (tests/bench/blk-devmodel.sh).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +48,7 @@
 #include "tests/unit/virtio_drv.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
+#include "devices/pci.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -173,20 +185,214 @@ static double run(const struct shape *s, bool dev, double seconds,
 	return k / t;
 }
 
+static void usage(void);
+
+/* ---- --iodepth: N requests in flight, device on its I/O thread ---- */
+
+#define MAX_QD 128
+
+static struct pci_bus pbus;
+
+/* Chain `slot` (descriptor `slot`, through its own indirect table) for the
+ * request at `off`: header, data segments, status. Not yet published. */
+static void qd_post(const struct shape *s, unsigned slot, uint64_t off)
+{
+	struct vdrv_q *q = &drv.q[0];
+	struct vring_desc *d = (struct vring_desc *)(ram + q->desc);
+	struct vring_avail *a = (struct vring_avail *)(ram + q->avail);
+	uint64_t tgpa = q->indirect + 4096ULL * slot;
+	struct vring_desc *t = (struct vring_desc *)(ram + tgpa);
+	uint64_t hdr = HDRS + 64ULL * slot;
+	uint64_t data = DATA + (uint64_t)slot * s->req_bytes;
+	unsigned nseg = s->req_bytes / s->seg_bytes, n = 0;
+	struct virtio_blk_outhdr h = {
+		.type = s->write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN,
+		.sector = off / 512 };
+
+	memcpy(ram + hdr, &h, sizeof(h));
+	ram[hdr + 32] = 0xff; /* the device overwrites it */
+	t[n++] = (struct vring_desc){ .addr = hdr, .len = 16,
+				      .flags = VRING_DESC_F_NEXT, .next = 1 };
+	for (unsigned i = 0; i < nseg; i++, n++)
+		t[n] = (struct vring_desc){
+			.addr = data + (uint64_t)i * s->seg_bytes,
+			.len = s->seg_bytes,
+			.flags = (uint16_t)(VRING_DESC_F_NEXT |
+					    (s->write ? 0 : VRING_DESC_F_WRITE)),
+			.next = (uint16_t)(n + 1) };
+	t[n++] = (struct vring_desc){ .addr = hdr + 32, .len = 1,
+				      .flags = VRING_DESC_F_WRITE };
+	d[slot] = (struct vring_desc){ .addr = tgpa, .len = 16 * n,
+				       .flags = VRING_DESC_F_INDIRECT };
+	a->ring[q->avail_idx % q->size] = (uint16_t)slot;
+	q->avail_idx++;
+}
+
+/* Publish the posted chains; kick if the device asked for it (2.7.10:
+ * avail_event in [old, new)), as Linux's virtqueue_kick_prepare does. */
+static void qd_publish(uint16_t old)
+{
+	struct vdrv_q *q = &drv.q[0];
+	struct vring_avail *a = (struct vring_avail *)(ram + q->avail);
+	struct vring_used *u = (struct vring_used *)(ram + q->used);
+	uint16_t ev;
+
+	__atomic_store_n(&a->idx, q->avail_idx, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ev = __atomic_load_n(&u->ring[q->size].id, __ATOMIC_RELAXED) & 0xffff;
+	if ((uint16_t)(q->avail_idx - ev - 1) < (uint16_t)(q->avail_idx - old))
+		virtio_pci_kick_queue(blk, 0);
+}
+
+/* MSI-X vector 0 for queue 0 (its irqfd is what the driver sleeps on). */
+static int qd_msix(void)
+{
+	struct pci_dev *p = &blk->pci;
+	uint32_t x;
+
+	x = 0xfee00000;
+	virtio_pci_bar_access(blk, VIRTIO_PCI_MSIX_TABLE_OFF, &x, 4, true);
+	x = 0;
+	virtio_pci_bar_access(blk, VIRTIO_PCI_MSIX_TABLE_OFF + 4, &x, 4, true);
+	x = 0x40;
+	virtio_pci_bar_access(blk, VIRTIO_PCI_MSIX_TABLE_OFF + 8, &x, 4, true);
+	x = 0; /* unmasked */
+	virtio_pci_bar_access(blk, VIRTIO_PCI_MSIX_TABLE_OFF + 12, &x, 4, true);
+	pci_cfg_write(p, p->msix.cap + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE);
+	VDRV_WR(&drv, queue_select, 0);
+	VDRV_WR(&drv, queue_msix_vector, 0);
+	if (VDRV_RD(&drv, queue_msix_vector) != 0 || p->msix.v[0].efd < 0)
+		return -1;
+	return p->msix.v[0].efd;
+}
+
+/* Keep qd requests of shape s in flight for `seconds` (or until `ops`
+ * requests are done, when not 0); requests a second. */
+static double run_qd(const struct shape *s, unsigned qd, double seconds,
+		     uint64_t ops, int irq)
+{
+	struct vdrv_q *q = &drv.q[0];
+	struct vring_avail *a = (struct vring_avail *)(ram + q->avail);
+	struct vring_used *u = (struct vring_used *)(ram + q->used);
+	uint16_t *used_event = &a->ring[q->size];
+	uint64_t k = 0, done = 0, counted = 0;
+	unsigned inflight = 0;
+	double t0, t = 0;
+	bool stopping = false;
+
+	rnd_state = 88172645463325252ULL;
+	t0 = now();
+	for (unsigned r = 0; r < qd && (!ops || k < ops); r++, inflight++)
+		qd_post(s, r, offset_of(s, k++));
+	qd_publish(q->avail_idx - (uint16_t)inflight);
+	while (inflight) {
+		uint16_t old = q->avail_idx;
+		unsigned n = 0;
+
+		while (__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) !=
+		       q->last_used) {
+			struct vring_used_elem e =
+				u->ring[q->last_used % q->size];
+
+			q->last_used++;
+			if (e.id >= qd || e.len != (s->write ? 1 : s->req_bytes + 1) ||
+			    ram[HDRS + 64ULL * e.id + 32] != VIRTIO_BLK_S_OK) {
+				fprintf(stderr, "blk-devmodel: %s: request failed\n",
+					s->name);
+				exit(1);
+			}
+			done++;
+			n++;
+			if (!stopping) {
+				t = now() - t0;
+				counted = done;
+				stopping = ops ? k >= ops : t >= seconds;
+			}
+			if (stopping) { /* let the rest come back */
+				inflight--;
+				continue;
+			}
+			qd_post(s, e.id, offset_of(s, k++));
+		}
+		if (q->avail_idx != old) /* reposted in this batch */
+			qd_publish(old);
+		if (n)
+			continue;
+		/* interrupts on again from here (Linux's
+		 * virtqueue_enable_cb), then look once more */
+		__atomic_store_n(used_event, q->last_used, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != q->last_used)
+			continue;
+		struct pollfd pf = { irq, POLLIN, 0 };
+		uint64_t cnt;
+
+		if (poll(&pf, 1, 10000) <= 0) {
+			fprintf(stderr, "blk-devmodel: %s: no interrupt for 10 s "
+				"(%u in flight)\n", s->name, inflight);
+			exit(1);
+		}
+		if (read(irq, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
+			exit(1);
+	}
+	return counted / t;
+}
+
+/* The --iodepth mode: attach the device to a PCI bus (starts its I/O
+ * thread), set up MSI-X, run. */
+static int main_qd(const char *test, unsigned qd, double seconds,
+		   uint64_t ops, const struct shape *shapes, unsigned nshapes)
+{
+	const struct shape *s = NULL;
+	int irq;
+
+	for (unsigned i = 0; i < nshapes; i++)
+		if (!strcmp(shapes[i].name, test))
+			s = &shapes[i];
+	if (!s || qd < 1 || qd > MAX_QD ||
+	    DATA + (uint64_t)qd * s->req_bytes > RAM_SIZE)
+		usage();
+	clk = CLOCK_MONOTONIC; /* the work is on the I/O thread */
+	if (virtio_pci_start(blk)) {
+		fprintf(stderr, "blk-devmodel: cannot start the device\n");
+		return 1;
+	}
+	if (!(vdrv_negotiate(&drv, vdrv_device_features(&drv)) &
+	      VIRTIO_CONFIG_S_FEATURES_OK))
+		return 1;
+	vdrv_setup_queue(&drv, 0, QSIZE, QBASE);
+	irq = qd_msix();
+	if (irq < 0) {
+		fprintf(stderr, "blk-devmodel: no MSI-X irqfd\n");
+		return 1;
+	}
+	vdrv_driver_ok(&drv);
+	double r = run_qd(s, qd, seconds, ops, irq);
+	printf("%s qd=%u %.0f ops/s %.1f MB/s\n", s->name, qd, r,
+	       r * s->req_bytes / 1e6);
+	/* stops the I/O thread; closing writes qcow2's metadata back */
+	virtio_pci_destroy(blk);
+	pci_bus_destroy(&pbus);
+	blk->dev.ops->free(&blk->dev);
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
-		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n");
+		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
+		"                    [--iodepth N --test TEST]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *image = "/tmp/blk-devmodel.img", *only = NULL;
-	const char *format = "raw", *ceiling_image = NULL;
+	const char *format = "raw", *ceiling_image = NULL, *test = NULL;
 	uint64_t size_mib = 256, ops = 0;
+	unsigned iodepth = 0;
 	double seconds = 1.0;
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
 	static const struct shape shapes[] = {
@@ -194,7 +400,11 @@ int main(int argc, char **argv)
 		{ "seq-write-1m", 1 << 20, 128 << 10, true, false },
 		{ "seq-read-512k-4kseg", 512 << 10, 4096, false, false },
 		{ "rand-read-4k", 4096, 4096, false, true },
+		/* for --iodepth only: not in the table */
+		{ "rand-write-4k", 4096, 4096, true, true },
 	};
+	const unsigned nshapes = sizeof(shapes) / sizeof(shapes[0]);
+	const unsigned ntable = nshapes - 1;
 	struct blockdev_opts o = { 0 };
 	struct blockdev *bd;
 	char err[256];
@@ -214,6 +424,10 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--ops") && i + 1 < argc)
 			ops = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--iodepth") && i + 1 < argc)
+			iodepth = (unsigned)strtoul(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--test") && i + 1 < argc)
+			test = argv[++i];
 		else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
 			i++;
 			if (!strcmp(argv[i], "none"))
@@ -230,7 +444,9 @@ int main(int argc, char **argv)
 	log_quiet = true;
 	if (cache == BLOCKDEV_CACHE_NONE)
 		clk = CLOCK_MONOTONIC;
-	if (strcmp(format, "raw") && !ceiling_image)
+	if (strcmp(format, "raw") && !ceiling_image && !iodepth)
+		usage();
+	if (!!iodepth != !!test)
 		usage();
 	if (!ceiling_image)
 		ceiling_image = image;
@@ -272,11 +488,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "blk-devmodel: %s\n", err);
 		return 1;
 	}
+	if (iodepth && (bus_init(&vm.pio, "pio") || bus_init(&vm.mmio, "mmio") ||
+			pci_bus_init(&pbus, &vm)))
+		return 1;
 	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
 		.serial = "bench", .nr_queues = 1 }, &blk))
 		return 1;
 	drv.dev = blk;
 	drv.ram = ram;
+	if (iodepth)
+		return main_qd(test, iodepth, seconds, ops, shapes, nshapes);
 	if (!(vdrv_negotiate(&drv, vdrv_device_features(&drv)) &
 	      VIRTIO_CONFIG_S_FEATURES_OK))
 		return 1;
@@ -296,7 +517,7 @@ int main(int argc, char **argv)
 			usage();
 		memcpy(name, only, side - only);
 		name[side - only] = 0;
-		for (unsigned i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
+		for (unsigned i = 0; i < nshapes; i++)
 			if (!strcmp(shapes[i].name, name)) {
 				double r = run(&shapes[i], !strcmp(side, ":dev"),
 					       0, ops);
@@ -316,7 +537,7 @@ int main(int argc, char **argv)
 	       cache == BLOCKDEV_CACHE_NONE ? "none" : "writeback", DEPTH,
 	       seconds, clk == CLOCK_MONOTONIC ? "wall" : "thread CPU");
 	printf("%-22s %14s %14s %8s\n", "test", "device", "ceiling", "ratio");
-	for (unsigned i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+	for (unsigned i = 0; i < ntable; i++) {
 		const struct shape *s = &shapes[i];
 		double c = 0, d = 0;
 
