@@ -11,6 +11,10 @@
  * by net_rx.c, net_tx.c and net_ctrl.c; the counters are read out by
  * net_stats.c (net_int.h lists who does what).
  *
+ * With vhost=on the receive and transmit queues go to the kernel's
+ * vhost-net at DRIVER_OK and come back at reset (net_vhost.h); the tap
+ * fd and the queues' kick eventfds are then not read here.
+ *
  * Every malformed thing the guest hands us is dropped and counted (a bad
  * header) or puts the device in DEVICE_NEEDS_RESET (a malformed ring, from
  * the virtqueue layer); nothing here trusts a guest length.
@@ -25,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <linux/virtio_ids.h>
 
@@ -159,6 +165,9 @@ void net_update_tap_events(struct net_dev *n)
 	uint32_t ev = (n->rx_blocked ? 0 : EPOLLIN) |
 		      (n->tx_blocked ? EPOLLOUT : 0);
 
+	if (n->vhost_on)
+		ev = 0; /* vhost reads and writes the tap */
+
 	if (ev == n->tap_events)
 		return;
 	n->tap_events = ev;
@@ -170,7 +179,7 @@ void net_tap_event(void *opaque, uint32_t events)
 {
 	struct net_dev *n = opaque;
 
-	if (events & EPOLLOUT && n->tx_blocked) {
+	if (events & EPOLLOUT && n->tx_blocked && !n->vhost_on) {
 		n->tx_blocked = false;
 		net_update_tap_events(n);
 		net_tx_process(n);
@@ -186,8 +195,122 @@ void net_tap_event(void *opaque, uint32_t events)
 		n->rx_blocked = true;
 		return;
 	}
-	if (events & EPOLLIN && !n->rx_blocked)
+	if (events & EPOLLIN && !n->rx_blocked && !n->vhost_on)
 		net_rx_process(n);
+}
+
+/* ---- vhost-net: the receive and transmit queues in the kernel ---- */
+
+/* vhost wants the driver interrupted for queue c->q: the transport sends
+ * it as for our own used buffers (MSI-X through its irqfd, pending while
+ * masked, or INTx), so the vector may change or be masked at any time. */
+static void vhost_call_event(void *opaque, uint32_t events)
+{
+	struct net_vhost_call *c = opaque;
+	uint64_t cnt;
+
+	(void)events;
+	if (read(c->n->vhost_call[c->q], &cnt, sizeof(cnt)) != sizeof(cnt))
+		return; /* EAGAIN: an earlier wakeup took it */
+	c->n->notify(c->n, c->q);
+}
+
+/* DRIVER_OK: hand the receive and transmit queues to vhost. On the RX/TX
+ * thread, so no frame of ours is half done. If vhost refuses (features it
+ * lacks, a ring it cannot map) the data path stays here. */
+static void vhost_start_on_loop(void *opaque)
+{
+	struct net_dev *n = opaque;
+	struct net_vhost_queue q[NET_VHOST_NR_QUEUES];
+	const uint64_t one = 1;
+	int r;
+
+	if (!net_vhost_enabled(n) || n->vhost_on || n->tap_dead)
+		return;
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+		const struct virtq *vq = n->vq[i];
+
+		if (!vq->ready) {
+			net_warn(n, "net%u: vhost: queue %u not enabled; the data path stays in minivmm",
+				 n->index, i);
+			return;
+		}
+		q[i] = (struct net_vhost_queue){
+			.size = vq->size,
+			.base = vq->last_avail_idx,
+			.desc_gpa = vq->desc_gpa,
+			.avail_gpa = vq->avail_gpa,
+			.used_gpa = vq->used_gpa,
+			.kick_fd = virtio_pci_queue_kick_fd(&n->vdev, i),
+			.call_fd = n->vhost_call[i],
+		};
+	}
+	r = net_vhost_start(&n->vhost, &n->vm->mem, net_feats(n), q, n->fd);
+	if (r) {
+		net_warn(n, "net%u: vhost-net refused the queues (%s); the data path stays in minivmm",
+			 n->index, strerror(-r));
+		return;
+	}
+	__atomic_store_n(&n->vhost_on, true, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&n->vhost_starts, 1, __ATOMIC_RELAXED);
+	net_update_tap_events(n);
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+		if (virtio_pci_queue_watch(&n->vdev, i, false) ||
+		    evloop_add(n->loop, n->vhost_call[i], EPOLLIN,
+			       vhost_call_event, &n->vcall[i]))
+			net_warn(n, "net%u: vhost: cannot watch queue %u's eventfds",
+				 n->index, i);
+		/* buffers made available before: vhost looks at the ring
+		 * when its kick eventfd is written */
+		if (write(q[i].kick_fd, &one, sizeof(one)) < 0)
+			continue; /* EAGAIN: a kick is pending anyway */
+	}
+}
+
+/* Reset: take the queues back from vhost (it stops using the rings
+ * before this returns). RX/TX thread. */
+static void vhost_stop_on_loop(struct net_dev *n)
+{
+	uint64_t cnt;
+
+	if (!n->vhost_on)
+		return;
+	net_vhost_stop(&n->vhost);
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+		evloop_del(n->loop, n->vhost_call[i]);
+		if (read(n->vhost_call[i], &cnt, sizeof(cnt)) < 0)
+			cnt = 0; /* nothing was pending */
+		if (virtio_pci_queue_watch(&n->vdev, i, true))
+			net_warn(n, "net%u: cannot watch queue %u's kicks again",
+				 n->index, i);
+	}
+	__atomic_store_n(&n->vhost_on, false, __ATOMIC_RELEASE);
+}
+
+/* Open /dev/vhost-net and the call eventfds (vhost=on). 0 or -errno. */
+static int vhost_init(struct net_dev *n)
+{
+	int r = net_vhost_open(&n->vhost, NULL, NET_VHOST_DEV);
+
+	if (r)
+		return r;
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+		n->vcall[i] = (struct net_vhost_call){ n, i };
+		n->vhost_call[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (n->vhost_call[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void vhost_free(struct net_dev *n)
+{
+	net_vhost_close(&n->vhost);
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+		if (n->vhost_call[i] >= 0)
+			close(n->vhost_call[i]);
+		n->vhost_call[i] = -1;
+	}
 }
 
 /* ---- core setup ---- */
@@ -290,6 +413,9 @@ static void net_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct net_dev *n = of(d);
 
+	/* vhost reads these queues' kicks itself; a stray call is ignored */
+	if (__atomic_load_n(&n->vhost_on, __ATOMIC_ACQUIRE) && qidx != NET_CTRLQ)
+		return;
 	switch (qidx) {
 	case NET_RXQ:
 		net_rx_kick(n);
@@ -323,8 +449,17 @@ static int net_features_ok(struct virtio_dev *d, uint64_t f)
 	return 0;
 }
 
+static void net_driver_ok(struct virtio_dev *d)
+{
+	struct net_dev *n = of(d);
+
+	if (net_vhost_enabled(n))
+		evloop_call(n->loop, vhost_start_on_loop, n);
+}
+
 static void reset_on_loop(void *opaque)
 {
+	vhost_stop_on_loop(opaque);
 	net_core_reset(opaque);
 }
 
@@ -344,6 +479,7 @@ static void net_free(struct virtio_dev *d)
 {
 	struct net_dev *n = of(d);
 
+	vhost_free(n); /* the kernel lets go of the tap and guest memory */
 	tap_close(&n->tap);
 	net_core_free(n);
 	stats_del_source(&n->vm->stats, &n->stats_src);
@@ -354,6 +490,7 @@ static const struct virtio_dev_ops net_ops = {
 	.cfg_read = net_cfg_read,
 	.queue_notify = net_queue_notify,
 	.features_ok = net_features_ok,
+	.driver_ok = net_driver_ok,
 	.reset = net_reset,
 	.free = net_free,
 };
@@ -380,6 +517,8 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 		return -ENOMEM;
 	n->fd = -1;
 	n->tap.fd = -1;
+	n->vhost.fd = -1;
+	n->vhost_call[0] = n->vhost_call[1] = -1;
 	n->vm = vm;
 	n->index = index;
 	if (cfg->mac_set)
@@ -387,6 +526,12 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 	else
 		net_default_mac(cfg->tap, n->index, mac);
 
+	/* first, so a missing /dev/vhost-net leaves no tap behind */
+	if (cfg->vhost && (r = vhost_init(n))) {
+		snprintf(err, errlen, "vhost=on: %s: %s", NET_VHOST_DEV,
+			 strerror(-r));
+		goto fail;
+	}
 	r = tap_open(&n->tap, cfg->tap, cfg->bridge[0] ? cfg->bridge : NULL,
 		     cfg->bridge_create);
 	if (r) {
@@ -421,6 +566,7 @@ fail_pci:
 fail_core:
 	net_core_free(n);
 fail:
+	vhost_free(n);
 	tap_close(&n->tap);
 	free(n);
 	return r;
@@ -430,8 +576,9 @@ void virtio_net_describe(struct virtio_dev *d, char *buf, size_t len)
 {
 	const struct net_dev *n = d->opaque;
 
-	snprintf(buf, len, "tap %s%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x",
+	snprintf(buf, len, "tap %s%s%s, MAC %02x:%02x:%02x:%02x:%02x:%02x%s",
 		 n->tap.ifname, n->tap.bridge[0] ? " on bridge " : "",
 		 n->tap.bridge, n->cfg_mac[0], n->cfg_mac[1], n->cfg_mac[2],
-		 n->cfg_mac[3], n->cfg_mac[4], n->cfg_mac[5]);
+		 n->cfg_mac[3], n->cfg_mac[4], n->cfg_mac[5],
+		 net_vhost_enabled(n) ? ", vhost-net" : "");
 }

@@ -14,8 +14,13 @@
  * file a queue), net_stats.c (the counters) and net_cfg.c (--net); their
  * shared internals are in net_int.h.
  *
+ * With vhost=on the receive and transmit queues are served by the host
+ * kernel's vhost-net instead (net_vhost.h), from DRIVER_OK to the next
+ * reset; the control queue stays here.
+ *
  * Command line:
  *   --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=52:54:00:12:34:56]
+ *         [,vhost=on|off]
  */
 #ifndef MINIVMM_VIRTIO_NET_H
 #define MINIVMM_VIRTIO_NET_H
@@ -30,6 +35,7 @@
 #include <linux/virtio_net.h>
 
 #include "devices/tap.h"
+#include "virtio/net_vhost.h"
 #include "virtio/virtio_pci.h"
 #include "vmm/stats.h"
 
@@ -48,6 +54,7 @@ struct net_cfg {
 	bool bridge_create;     /* create the bridge when it is missing */
 	uint8_t mac[6];         /* guest MAC when mac_set */
 	bool mac_set;
+	bool vhost;             /* vhost=on: data path in /dev/vhost-net */
 };
 
 /* Create a virtio-net device backed by tap cfg->tap (device.h,
@@ -73,7 +80,7 @@ int net_parse_mac(const char *s, uint8_t mac[6]);
 void net_default_mac(const char *tap, unsigned index, uint8_t mac[6]);
 
 /* Parse "tap=NAME[,bridge=BR][,bridge-create=on|off][,mac=MAC]
- * [,model=virtio|e1000]" into cfg
+ * [,model=virtio|e1000][,vhost=on|off]" into cfg
  * (zeroed first). 0 or -EINVAL with a message naming the bad part. */
 int net_cfg_parse(const char *s, struct net_cfg *cfg);
 
@@ -187,6 +194,18 @@ struct net_dev {
 	unsigned n_uni, n_multi;
 	bool uni_overflow, multi_overflow;
 	uint8_t uni[NET_MAC_TABLE][6], multi[NET_MAC_TABLE][6];
+
+	/* vhost=on: vhost.fd >= 0. vhost_on (atomic) while the kernel has
+	 * the receive and transmit queues (RX/TX thread writes it); it
+	 * signals vhost_call[q] where we would interrupt the driver. */
+	struct net_vhost vhost;
+	bool vhost_on;
+	uint64_t vhost_starts;      /* times vhost took the queues (atomic) */
+	int vhost_call[NET_VHOST_NR_QUEUES];
+	struct net_vhost_call {
+		struct net_dev *n;
+		unsigned q;
+	} vcall[NET_VHOST_NR_QUEUES];
 
 	struct net_stats st;
 	struct stats_source stats_src; /* our part of vm->stats (--stats,

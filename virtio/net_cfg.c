@@ -108,6 +108,15 @@ int net_cfg_parse(const char *s, struct net_cfg *cfg)
 			if (net_parse_mac(v, cfg->mac))
 				return -EINVAL;
 			cfg->mac_set = true;
+		} else if (!strcmp(tok, "vhost")) {
+			if (!strcmp(v, "on"))
+				cfg->vhost = true;
+			else if (!strcmp(v, "off"))
+				cfg->vhost = false;
+			else {
+				pr_err("--net vhost='%s': use on or off", v);
+				return -EINVAL;
+			}
 		} else if (!strcmp(tok, "model")) {
 			if (!strcmp(v, "virtio"))
 				cfg->model = NET_MODEL_VIRTIO;
@@ -120,12 +129,16 @@ int net_cfg_parse(const char *s, struct net_cfg *cfg)
 			}
 		} else {
 			pr_err("--net: unknown option '%s' (tap, bridge, "
-			       "bridge-create, mac, model)", tok);
+			       "bridge-create, mac, model, vhost)", tok);
 			return -EINVAL;
 		}
 	}
 	if (!cfg->tap[0]) {
 		pr_err("--net '%s': tap=NAME is required", s);
+		return -EINVAL;
+	}
+	if (cfg->vhost && cfg->model != NET_MODEL_VIRTIO) {
+		pr_err("--net '%s': vhost=on needs model=virtio", s);
 		return -EINVAL;
 	}
 	if (cfg->bridge_create && !cfg->bridge[0]) {

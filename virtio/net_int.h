@@ -39,6 +39,13 @@ static inline uint64_t net_feats(struct net_dev *n)
 	return __atomic_load_n(&n->features, __ATOMIC_ACQUIRE);
 }
 
+/* vhost=on (vhost.ops is only set by net_vhost_open, so a device a test
+ * built from zeroed memory is not). */
+static inline bool net_vhost_enabled(const struct net_dev *n)
+{
+	return n->vhost.ops && n->vhost.fd >= 0;
+}
+
 /* Interrupt the driver for queue q if it asked to be (event suppression). */
 static inline void net_notify_if_needed(struct net_dev *n, unsigned q)
 {

@@ -215,6 +215,25 @@ static void on_kick(void *opaque, uint32_t events)
 	d->desc.ops->queue_notify(d, pq->idx);
 }
 
+int virtio_pci_queue_kick_fd(struct virtio_dev *d, unsigned qidx)
+{
+	return qidx < d->desc.nr_queues ? d->q[qidx].efd : -1;
+}
+
+int virtio_pci_queue_watch(struct virtio_dev *d, unsigned qidx, bool on)
+{
+	struct virtio_pci_queue *pq;
+
+	if (qidx >= d->desc.nr_queues)
+		return -EINVAL;
+	pq = &d->q[qidx];
+	if (!on)
+		return evloop_del(pq->loop, pq->efd);
+	/* the kicks written while someone else read the eventfd are theirs */
+	__atomic_store_n(&pq->vmm_kicks, 0, __ATOMIC_RELAXED);
+	return evloop_add(pq->loop, pq->efd, EPOLLIN, on_kick, pq);
+}
+
 /* Look at every queue as if the driver had kicked it (on_kick skips the
  * ones that are not ready: ready belongs to the I/O thread). */
 static void replay_kicks(struct virtio_dev *d)

@@ -242,6 +242,14 @@ int virtio_pci_drain(struct virtio_dev *d, unsigned qidx,
  * replayed when DRIVER_OK or Bus Master Enable gets set. */
 bool virtio_pci_running(struct virtio_dev *d);
 
+/* Queue qidx's kick eventfd: what the ioeventfd on its notify address
+ * (or, with --ioeventfd=off, the MMIO exit) writes. -1 for a bad index. */
+int virtio_pci_queue_kick_fd(struct virtio_dev *d, unsigned qidx);
+/* Stop (on false) or go back to (on true) reading queue qidx's kick
+ * eventfd: while a backend outside the VMM (vhost) serves the queue, it
+ * reads the eventfd itself. On the queue's I/O thread. 0 or -errno. */
+int virtio_pci_queue_watch(struct virtio_dev *d, unsigned qidx, bool on);
+
 /* ---- for unit tests and the bench (the bus calls this for BAR 0) ---- */
 void virtio_pci_bar_access(void *opaque, uint64_t off, void *data,
 			   unsigned len, bool is_write);

@@ -165,6 +165,8 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
       fi
       attempt=$((attempt + 1)); SLOG=$RUN/session.$attempt.log
       [ $attempt = 1 ] || say "starting session $attempt (limit ${limit}s) for: ${REMAIN[*]}"
+      # vhost_net: /dev/vhost-net for the net-* cases' vhost=on
+      KVMRUN_MODULES="vhost_net ${KVMRUN_MODULES:-}" \
       "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$limit" -o "$RUN/out" \
         -s "${MINIVMM_STALL_TIMEOUT:-150}" \
         "${BINS[@]}" -f "$HERE:/vm/tests" -f "$REPO/tests/harness/session.sh:/vm/session.sh" \

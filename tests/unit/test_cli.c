@@ -88,7 +88,16 @@ static void test_run_options(void **state)
 	assert_string_equal(c.nets[0].bridge, "br0");
 	assert_true(c.nets[0].mac_set);
 	assert_int_equal(c.nets[0].mac[5], 0x56);
+	assert_false(c.nets[0].vhost); /* the default */
 	assert_true(c.rng);
+	{
+		char on[] = "tap=tap0,vhost=on", off[] = "tap=tap0,vhost=off";
+
+		assert_int_equal(parse(&c, "--kernel", "k", "--net", on, NULL), 0);
+		assert_true(c.nets[0].vhost);
+		assert_int_equal(parse(&c, "--kernel", "k", "--net", off, NULL), 0);
+		assert_false(c.nets[0].vhost);
+	}
 	/* defaults */
 	assert_int_equal(parse(&c, "--kernel", "k", NULL), 0);
 	assert_int_equal(c.mem_size, 256ULL << 20);
@@ -108,6 +117,8 @@ static void test_run_errors(void **state)
 	char bad_mac[] = "tap=t0,mac=01:02:03:04:05:06"; /* multicast */
 	char bad_mac2[] = "tap=t0,mac=zz:02:03:04:05:06";
 	char no_tap[] = "bridge=br0";
+	char bad_vhost[] = "tap=t0,vhost=yes";
+	char vhost_e1000[] = "tap=t0,model=e1000,vhost=on";
 	char long_serial[] = "d.img,serial=012345678901234567890";
 	log_quiet = true;
 	assert_int_equal(parse(&c, NULL), VM_EXIT_USAGE); /* no kernel */
@@ -127,6 +138,8 @@ static void test_run_errors(void **state)
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_mac, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_mac2, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", no_tap, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_vhost, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--net", vhost_e1000, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--on-reboot=maybe", NULL), VM_EXIT_USAGE);
 	log_quiet = false;
 }

@@ -9,6 +9,8 @@
 #       send: send MB to peer:5004 (guest-to-guest sender)
 #       recv: receive on :5004 (guest-to-guest receiver)
 #       ping: ping only
+#   minivmm.net_reload=1           reload virtio_net (same parameters) first: a
+#       device reset and a second probe before any traffic
 #   minivmm.net_offload=off        reload virtio_net with csum=0 gso=0 (the
 #       transmit offloads), and in role host also switch the receive
 #       offloads off at run time: `ethtool -K DEV rx-gro-hw off` makes
@@ -35,6 +37,15 @@ if [ "${MINIVMM_NET_OFFLOAD:-on}" = off ]; then
     sleep 1
   fi
   echo "NET-CSUM-PARAM $(cat /sys/module/virtio_net/parameters/csum 2>/dev/null)"
+fi
+
+if [ "${MINIVMM_NET_RELOAD:-0}" = 1 ]; then
+  MD=/lib/modules/$(uname -r)
+  ko=$(sed -n 's,^\([^:]*/virtio_net\.ko[^:]*\):.*,\1,p' "$MD/modules.dep" | head -1)
+  ip link set "$(netdev)" up 2>/dev/null # opened once, so the queues were in use
+  if rmmod virtio_net && insmod "$MD/$ko"; then echo "NET-RELOADED yes"
+  else echo "NET-RELOADED no"; fi
+  sleep 1
 fi
 
 dev=$(netdev)
