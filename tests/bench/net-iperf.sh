@@ -1,8 +1,12 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# net-iperf.sh - iperf3 throughput of a guest's virtio-net: minivmm versus
-# qemu-system-x86_64 -netdev tap,vhost=off -device virtio-net-pci, on the
-# same KVM host, same kernel/initramfs, same bridge in a private namespace.
+# net-iperf.sh - iperf3 throughput of a guest's virtio-net: minivmm with
+# --net ...,vhost=off and vhost=on versus qemu-system-x86_64 -netdev
+# tap,vhost=off|on -device virtio-net-pci, on the same KVM host, same
+# kernel/initramfs, same bridge in a private namespace; then the ratios
+# minivmm/QEMU at the same vhost setting. vhost=on needs /dev/vhost-net (the
+# vhost_net module: net.sh has the emulated host load it); without it only
+# the vhost=off pair runs.
 #
 # Runs where a Linux-capable /dev/kvm exists (inside the emulated KVM host:
 #   tests/harness/kvm-run -m 4096 -t 1200 -b build/minivmm -b /usr/sbin/ip \
@@ -37,12 +41,13 @@ ip -n $NS link set mvbr0 up
 ip netns exec $NS iperf3 -s -D --logfile "$W/iperf3.log"
 sleep 1
 
-result() { # result NAME LOG
+result() { # result NAME LOG KEY (the figures are kept as TX_KEY and RX_KEY)
 	tx=$(tr -d '\r' < "$2" | sed -n 's/^NET-IPERF-TX //p')
 	rx=$(tr -d '\r' < "$2" | sed -n 's/^NET-IPERF-RX //p')
 	echo "$1: guest->host ${tx:-?} Mbit/s, host->guest ${rx:-?} Mbit/s"
 	# no figure: show why (the lines carry the VMM's name, which net.sh's filter keeps)
 	[ -n "$tx" ] && [ -n "$rx" ] || tr -d '\r' < "$2" | grep -v '^\[ *[0-9]' | tail -8 | sed "s/^/$1 log: /"
+	eval "TX_$3=\${tx:-}; RX_$3=\${rx:-}"
 	# minivmm --stats: VM exits per MiB moved in both directions
 	exits=$(sed -n 's/^ *vm exits *\([0-9]*\)/\1/p' "$2")
 	if [ -n "$exits" ] && [ -n "$tx" ] && [ -n "$rx" ]; then
@@ -51,19 +56,35 @@ result() { # result NAME LOG
 	fi
 }
 
-timeout $((SECS * 2 + 240)) "$IP" netns exec $NS "$MINIVMM" run --kernel "$KERNEL" \
-	--initrd "$INITRD" --memory "${MEM}M" --cmdline "$CMDLINE" \
-	--net tap=mvtapi,bridge=mvbr0 --stats > "$W/minivmm.log" 2>&1
-result minivmm "$W/minivmm.log"
+[ -c /dev/vhost-net ] || modprobe vhost_net 2>/dev/null
+VHOSTS=off
+[ -c /dev/vhost-net ] && VHOSTS="off on"
+[ -c /dev/vhost-net ] || echo "minivmm: no /dev/vhost-net here: vhost=on not measured"
 
 ip -n $NS tuntap add dev mvtapq mode tap vnet_hdr
 ip -n $NS link set mvtapq master mvbr0 up
-timeout $((SECS * 2 + 240)) "$IP" netns exec $NS "$QEMU" -accel kvm -cpu host \
-	-m "$MEM" -nographic -no-reboot -kernel "$KERNEL" -initrd "$INITRD" \
-	-append "$CMDLINE" \
-	-netdev tap,id=n0,ifname=mvtapq,script=no,downscript=no,vhost=off \
-	-device virtio-net-pci,netdev=n0,disable-legacy=on,romfile= > "$W/qemu.log" 2>&1
-result "qemu (vhost=off)" "$W/qemu.log"
+for v in $VHOSTS; do
+	timeout $((SECS * 2 + 240)) "$IP" netns exec $NS "$MINIVMM" run --kernel "$KERNEL" \
+		--initrd "$INITRD" --memory "${MEM}M" --cmdline "$CMDLINE" \
+		--net tap=mvtapi,bridge=mvbr0,vhost=$v --stats > "$W/minivmm-$v.log" 2>&1
+	result "minivmm (vhost=$v)" "$W/minivmm-$v.log" m$v
+
+	timeout $((SECS * 2 + 240)) "$IP" netns exec $NS "$QEMU" -accel kvm -cpu host \
+		-m "$MEM" -nographic -no-reboot -kernel "$KERNEL" -initrd "$INITRD" \
+		-append "$CMDLINE" \
+		-netdev tap,id=n0,ifname=mvtapq,script=no,downscript=no,vhost=$v \
+		-device virtio-net-pci,netdev=n0,disable-legacy=on,romfile= > "$W/qemu-$v.log" 2>&1
+	result "qemu (vhost=$v)" "$W/qemu-$v.log" q$v
+done
+
+# ratio A B: A/B to two decimals, "?" when either is missing
+ratio() { [ -n "$1" ] && [ -n "$2" ] && echo "$1 $2" | awk '{ printf "%.2f", $2 ? $1 / $2 : 0 }' || echo "?"; }
+for v in $VHOSTS; do
+	eval "mt=\$TX_m$v mr=\$RX_m$v qt=\$TX_q$v qr=\$RX_q$v"
+	echo "minivmm/qemu at vhost=$v: guest->host $(ratio "$mt" "$qt"), host->guest $(ratio "$mr" "$qr")"
+done
+[ "$VHOSTS" = "off on" ] &&
+	echo "minivmm vhost=on/off: guest->host $(ratio "$TX_mon" "$TX_moff"), host->guest $(ratio "$RX_mon" "$RX_moff")"
 
 for p in $(ip netns pids $NS); do kill "$p"; done
 ip netns del $NS
