@@ -12,8 +12,8 @@
  *
  * kvm.c calls them in this order:
  *   vm_init_memory: arch_memory_layout          (no KVM yet)
- *   vm_create:      arch_vm_caps[] checked, KVM_CREATE_VM, arch_vm_setup,
- *                   arch_default_routes, then guest RAM registered
+ *   vm_create:      arch_vm_caps[] checked, KVM_CREATE_VM, guest RAM
+ *                   registered, arch_vm_setup, arch_default_routes
  */
 #ifndef MINIVMM_ARCH_H
 #define MINIVMM_ARCH_H

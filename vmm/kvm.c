@@ -425,13 +425,18 @@ int vm_create(struct vm *vm)
 		pr_err("KVM_CREATE_VM: %s", strerror(errno));
 		return -errno;
 	}
-	/* what this architecture's VM needs first (x86: TSS and identity
-	 * map, the in-kernel PICs, IOAPIC and PIT) */
+	/* Guest RAM first: a memory slot added to a VM that has no in-kernel
+	 * devices yet is installed at once, while one added after
+	 * KVM_CREATE_IRQCHIP and KVM_CREATE_PIT2 waited for the kernel
+	 * (measured on a PVM /dev/kvm: 4-10 ms for each slot, whatever its
+	 * size, against 0.06 ms). KVM asks no order of these calls. */
+	if ((ret = register_ram(vm)))
+		return ret;
+	/* what this architecture's VM needs (x86: TSS and identity map, the
+	 * in-kernel PICs, IOAPIC and PIT) */
 	if ((ret = arch_vm_setup(vm)))
 		return ret;
-	if ((ret = init_routes(vm)))
-		return ret;
-	return register_ram(vm);
+	return init_routes(vm);
 }
 
 void vm_destroy(struct vm *vm)

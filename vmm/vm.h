@@ -135,8 +135,8 @@ void vm_close_kicks(struct vm *vm);
 int vm_init_memory(struct vm *vm, uint64_t mem_size, bool hugetlb,
 		   unsigned nr_cpus);
 /* Open /dev/kvm, check the API version and every capability minivmm relies
- * on, create the VM with what arch_vm_setup adds (x86: in-kernel irqchip
- * and PIT), set up GSI routing and register guest RAM. 0 or -errno with a
+ * on, create the VM, register guest RAM, add what arch_vm_setup adds (x86:
+ * in-kernel irqchip and PIT) and set up GSI routing. 0 or -errno with a
  * one-line message printed. */
 int vm_create(struct vm *vm);
 /* Release what vm_create made (vCPUs and devices are torn down first). */

@@ -4,46 +4,76 @@
 # any KVM, PVM included):
 #   - exec -> the first KVM_RUN, and the reset exit -> process exit (strace -f -ttt
 #     --seccomp-bpf, tracing only execve and ioctl, which it slows: upper bounds), split into
-#     the time inside KVM's ioctls and the rest; and exec -> exit without strace;
+#     the time inside KVM's ioctls (the slowest ones named) and the rest; and exec -> exit
+#     without strace;
+#   - the same exec -> first KVM_RUN for QEMU (-M microvm and -M pc, -accel kvm, the same
+#     hello64 as -kernel), interleaved run by run with minivmm's, when qemu-system-x86_64 is
+#     installed (QEMU is stopped after 2 s: only its start-up is timed), and for BASELINE, an
+#     older minivmm binary, when given (before/after figures);
 #   - resident memory beyond guest RAM, from /proc/PID/smaps of a guest that idles (hello64
 #     with the command line "halt" stops in cli; hlt): every mapping except the guest RAM one.
 # Targets: start-up under 10 ms, memory under 5 MiB.
 #
-#   sh tests/bench/vmm-cost.sh MINIVMM HELLO64-BZIMAGE [RUNS]
-MINIVMM=$1 T=$2 RUNS=${3:-10}
+#   sh tests/bench/vmm-cost.sh MINIVMM HELLO64-BZIMAGE [RUNS [BASELINE]]
+MINIVMM=$1 T=$2 RUNS=${3:-10} BASE=${4:-}
 W=$(mktemp -d "${TMPDIR:-/tmp}/vmm-cost.XXXXXX"); trap 'rm -rf "$W"' EXIT
 med() { sort -n | awk '{ a[NR] = $1 } END { printf "%.2f ms median (min %.2f, max %.2f)", a[int((NR + 1) / 2)], a[1], a[NR] }'; }
 echo "minivmm's own cost, native /dev/kvm ($(uname -r); $RUNS runs; hello64 tiny guest, --memory 256M):"
+# st NAME CMD...: one start-up under strace; appends "exec->first-KVM_RUN reset->exit
+# in-KVM-ioctls" to $W/NAME.cost and each ioctl's time before the first KVM_RUN to $W/NAME.ioc
+st() {
+  name=$1; shift
+  case $name in qemu*) to="timeout -s KILL 2";; *) to=;; esac
+  $to strace -f $SBPF -ttt -T -e trace=execve,ioctl -e signal=none -o "$W/st" "$@" >/dev/null 2>&1 </dev/null
+  # exec -> first KVM_RUN entered; last KVM_RUN returned (the 8042 reset) -> process exit;
+  # and the time spent inside KVM's own ioctls before the first KVM_RUN (-T: the kernel's
+  # work, e.g. registering guest RAM, not the VMM's)
+  awk -v ioc="$W/$name.ioc" '
+    NR == 1 { exec = $2 }
+    /KVM_RUN/ && first == "" { first = $2 }
+    first == "" && /ioctl/ && /<[0-9.]+>$/ { d = $NF; gsub(/[<>]/, "", d); kvm += d
+      n = $0; sub(/.*ioctl\([0-9]+, /, "", n); sub(/[ ,)].*/, "", n); t[n] += d }
+    /KVM_RUN/ && /resumed>/ { lastret = $2 }
+    /KVM_RUN/ && !/unfinished/ && !/resumed>/ { lastret = $2 }
+    /\+\+\+ (exited|killed)/ { ex = $2 }
+    END { for (n in t) printf "%s %.3f\n", n, t[n] * 1000 >> ioc
+          printf "%.3f %.3f %.3f\n", (first - exec) * 1000, (ex - lastret) * 1000, kvm * 1000 }' "$W/st" >> "$W/$name.cost"
+}
+QEMU=$(command -v qemu-system-x86_64 || true)
 if command -v strace >/dev/null; then
   # --seccomp-bpf: only the traced syscalls (execve, ioctl) stop in strace; without it every
   # syscall does, which on this PVM host tripled the start-up
   SBPF=
   strace -f --seccomp-bpf -e trace=ioctl -o /dev/null true 2>/dev/null && SBPF=--seccomp-bpf
-  : > "$W/cost"
+  NAMES=minivmm
+  [ -n "$BASE" ] && NAMES="$NAMES baseline"
+  [ -n "$QEMU" ] && NAMES="$NAMES qemu-microvm qemu-pc"
   i=1
   while [ $i -le "$RUNS" ]; do
-    strace -f $SBPF -ttt -T -e trace=execve,ioctl -e signal=none -o "$W/st" "$MINIVMM" run --kernel "$T" --memory 256M >/dev/null 2>&1 </dev/null
-    # exec -> first KVM_RUN entered; last KVM_RUN returned (the 8042 reset) -> process exit;
-    # and the time spent inside KVM's own ioctls before the first KVM_RUN (-T: the kernel's
-    # work, e.g. registering guest RAM, not minivmm's)
-    awk '
-      NR == 1 { exec = $2 }
-      /KVM_RUN/ && first == "" { first = $2 }
-      first == "" && /ioctl/ && /<[0-9.]+>$/ { d = $NF; gsub(/[<>]/, "", d); kvm += d }
-      /KVM_RUN/ && /resumed>/ { lastret = $2 }
-      /KVM_RUN/ && !/unfinished/ && !/resumed>/ { lastret = $2 }
-      /\+\+\+ exited/ { ex = $2 }
-      END { printf "%.3f %.3f %.3f\n", (first - exec) * 1000, (ex - lastret) * 1000, kvm * 1000 }' "$W/st" >> "$W/cost"
+    st minivmm "$MINIVMM" run --kernel "$T" --memory 256M
+    [ -n "$BASE" ] && st baseline "$BASE" run --kernel "$T" --memory 256M
+    if [ -n "$QEMU" ]; then
+      st qemu-microvm "$QEMU" -M microvm -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
+        -display none -serial stdio -no-reboot -kernel "$T"
+      st qemu-pc "$QEMU" -M pc -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
+        -display none -serial stdio -no-reboot -kernel "$T"
+    fi
     i=$((i + 1))
   done
-  start=$(cut -d' ' -f1 "$W/cost" | med)
-  stop=$(cut -d' ' -f2 "$W/cost" | med)
-  echo "  exec -> first KVM_RUN        $start   (strace)"
-  echo "  reset exit -> process exit   $stop   (strace)"
-  inkvm=$(cut -d' ' -f3 "$W/cost" | med)
-  own=$(awk '{ print $1 - $3 }' "$W/cost" | med)
-  echo "    of the start-up, in KVM's ioctls $inkvm"
-  echo "    the rest (minivmm's own work, strace-slowed) $own"
+  for n in $NAMES; do
+    s=$(cut -d' ' -f1 "$W/$n.cost" | med)
+    k=$(cut -d' ' -f3 "$W/$n.cost" | med)
+    # the three slowest ioctls by median
+    top=$(awk '{ v[$1] = v[$1] " " $2 } END { for (k in v) print k, v[k] }' "$W/$n.ioc" | while read -r k vals; do
+      echo "$k $(echo $vals | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"; done |
+      sort -k2 -rn | head -3 | awk '{ printf "%s%s %.2f", s, $1, $2; s = ", " }')
+    printf "  %-13s exec -> first KVM_RUN  %s   (strace)\n" "$n" "$s"
+    printf "  %-13s   of which in KVM's ioctls %s; slowest (median ms): %s\n" "" "$k" "$top"
+    [ "$n" = minivmm ] && { start=$s; own=$(awk '{ print $1 - $3 }' "$W/$n.cost" | med); }
+  done
+  stop=$(cut -d' ' -f2 "$W/minivmm.cost" | med)
+  echo "  minivmm       reset exit -> process exit   $stop   (strace)"
+  echo "  minivmm       start-up less the time inside KVM's ioctls $own"
 else
   echo "  (no strace: the start-up split is skipped)"
 fi
