@@ -1,12 +1,16 @@
 #!/bin/sh
 # boot-inner.sh — the part of tests/bench/boot.sh that runs on the KVM host (busybox sh).
 #
-#   sh boot-inner.sh MINIVMM RUNS
+#   sh boot-inner.sh MINIVMM RUNS [BASELINE-MINIVMM]
 #
 # with ./assets (cloud kernel, initramfs) beside it and, when present, QEMU
 # (qemu-system-x86_64 on PATH with its firmware in /usr/share/qemu).
 # Times come from /proc/uptime (10 ms resolution): the boots take seconds.
-MINIVMM=$1 RUNS=${2:-5}
+# Each setting of kvm_amd's nested paging in $NPT (default "0 1") gets its own table:
+# kvm_amd is reloaded with npt=N (vgif=0 as kvm-run loads it) between them.
+# BOOT_VMMS picks the rows (default: every one below but minivmm-baseline, which is
+# added when a BASELINE-MINIVMM is given: an older build, for before/after figures).
+MINIVMM=$1 RUNS=${2:-5} BASE=${3:-}
 A=$(pwd)/assets W=$(pwd)/bench-work
 mkdir -p "$W"
 K=$A/cloud/vmlinuz I=$A/cloud/initramfs.cpio.gz
@@ -52,40 +56,65 @@ measure() {
 }
 
 QEMU=$(command -v qemu-system-x86_64 || true)
+VMMS=${BOOT_VMMS:-minivmm minivmm-2cpu minivmm-hugepages qemu-microvm qemu-pc}
+[ -n "$BASE" ] && [ -z "${BOOT_VMMS:-}" ] && VMMS="minivmm-baseline $VMMS"
+[ -n "$QEMU" ] && [ -c /dev/kvm ] || VMMS=$(echo "$VMMS" | tr ' ' '\n' | grep -v '^qemu' | tr '\n' ' ')
+
+# kvm_amd with nested paging on (1) or off (0, kvm-run's default); vgif=0 either way
+set_npt() {
+  ko=/lib/modules/$(uname -r)/$(sed -n 's/^\([^:]*kvm-amd\.ko\):.*/\1/p; s/^\([^:]*kvm_amd\.ko\):.*/\1/p' /lib/modules/$(uname -r)/modules.dep | head -1)
+  [ "$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)" = "$([ "$1" = 1 ] && echo Y || echo N)" ] && return 0
+  rmmod kvm_amd && insmod "$ko" npt="$1" vgif=0 || { echo "# cannot reload kvm_amd with npt=$1"; return 1; }
+}
+
+# boot NAME: one boot of that row
+boot() {
+  case $1 in
+  minivmm) measure "$1" "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M --cmdline "$CL";;
+  minivmm-baseline) measure "$1" "$BASE" run --kernel "$K" --initrd "$I" --memory 256M --cmdline "$CL";;
+  # the cost of SMP bring-up with ACPI (target: at most 10% over one vCPU)
+  minivmm-2cpu) measure "$1" "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M --cpus 2 --cmdline "$CL";;
+  # guest RAM in hugetlbfs pages (128 reserved below)
+  minivmm-hugepages) measure "$1" "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M,hugepages=on --cmdline "$CL";;
+  # microvm has no 8042, so reboot=k would spin for minutes in the kernel's fallbacks:
+  # it reboots by triple fault instead (with -no-reboot QEMU exits on either)
+  qemu-microvm) measure "$1" "$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
+      -display none -serial stdio -no-reboot -kernel "$K" -initrd "$I" -append "$CL reboot=t";;
+  qemu-pc) measure "$1" "$QEMU" -M pc -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
+      -display none -serial stdio -no-reboot -kernel "$K" -initrd "$I" -append "$CL";;
+  esac
+}
+
+echo 128 > /proc/sys/vm/nr_hugepages
+echo "# huge pages reserved: $(cat /proc/sys/vm/nr_hugepages) of 2 MiB; rows: $VMMS"
+for npt in ${NPT:-0 1}; do
+set_npt "$npt" || continue
+: > "$W/results"
 i=1
 while [ $i -le "$RUNS" ]; do
-  measure minivmm "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M --cmdline "$CL"
-  # the cost of SMP bring-up with ACPI (target: at most 10% over one vCPU)
-  measure minivmm-2cpu "$MINIVMM" run --kernel "$K" --initrd "$I" --memory 256M --cpus 2 --cmdline "$CL"
-  if [ -n "$QEMU" ] && [ -c /dev/kvm ]; then
-    # microvm has no 8042, so reboot=k would spin for minutes in the kernel's fallbacks:
-    # it reboots by triple fault instead (with -no-reboot QEMU exits on either)
-    measure qemu-microvm "$QEMU" -M microvm,acpi=on -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
-      -display none -serial stdio -no-reboot -kernel "$K" -initrd "$I" -append "$CL reboot=t"
-    measure qemu-pc "$QEMU" -M pc -accel kvm -cpu host -m 256 -nodefaults -no-user-config \
-      -display none -serial stdio -no-reboot -kernel "$K" -initrd "$I" -append "$CL"
-  fi
+  for v in $VMMS; do boot "$v"; done
   i=$((i + 1))
 done
 
 echo
-echo "Boot of Debian's cloud kernel, 256 MiB, shared initramfs: seconds from process start ($RUNS runs)"
+echo "Boot of Debian's cloud kernel, 256 MiB, shared initramfs, kvm_amd npt=$npt: seconds from process start ($RUNS runs)"
 awk '
 function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }
 { n[$1]++; R[$1, n[$1]] = $2; E[$1, n[$1]] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
 END {
-  printf "%-14s %-26s %-26s %s\n", "VMM", "to READY min/median/max", "to exit min/median/max", "minivmm/peer (median ready, exit)";
+  printf "%-18s %-26s %-26s %s\n", "VMM", "to READY min/median/max", "to exit min/median/max", "row/qemu-pc (median READY, exit; min READY)";
   for (v = 1; v <= k; v++) {
     name = order[v]; m = n[name]; delete r; delete e
     for (i = 1; i <= m; i++) { r[i] = R[name, i]; e[i] = E[name, i] }
     sort(r, m); sort(e, m)
-    mr[name] = r[int((m + 1) / 2)]; me[name] = e[int((m + 1) / 2)]
-    line[name] = sprintf("%-14s %-26s %-26s", name, r[1] " / " mr[name] " / " r[m], e[1] " / " me[name] " / " e[m])
+    mr[name] = r[int((m + 1) / 2)]; me[name] = e[int((m + 1) / 2)]; lr[name] = r[1]
+    line[name] = sprintf("%-18s %-26s %-26s", name, r[1] " / " mr[name] " / " r[m], e[1] " / " me[name] " / " e[m])
   }
+  # below 1: faster than QEMU -M pc
   for (v = 1; v <= k; v++) {
     name = order[v]; ratio = "-"
-    if (name != "minivmm" && ("minivmm" in mr) && mr[name] > 0 && me[name] > 0)
-      ratio = sprintf("%.2f, %.2f", mr["minivmm"] / mr[name], me["minivmm"] / me[name])
+    if (name != "qemu-pc" && ("qemu-pc" in mr) && mr["qemu-pc"] > 0 && me["qemu-pc"] > 0 && lr["qemu-pc"] > 0)
+      ratio = sprintf("%.2f, %.2f; %.2f", mr[name] / mr["qemu-pc"], me[name] / me["qemu-pc"], lr[name] / lr["qemu-pc"])
     print line[name], ratio
   }
   if (("minivmm" in mr) && ("minivmm-2cpu" in mr))
@@ -93,6 +122,7 @@ END {
       mr["minivmm-2cpu"] / mr["minivmm"], me["minivmm-2cpu"] / me["minivmm"],
       mr["minivmm-2cpu"] <= 1.10 * mr["minivmm"] ? "met" : "NOT met"
 }' "$W/results"
+done
 
 [ -s "$W/hangs" ] && echo "hung boots (stopped after $HANG s, not in the table): $(sort "$W/hangs" | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')"
 echo "# bench done"
