@@ -39,6 +39,6 @@ fi
 "$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" -s 300 "${ARGS[@]}" \
   -- "NPT='${BOOT_NPT:-0 1}' BOOT_VMMS='${BOOT_VMMS:-}' sh boot-inner.sh '$BUILD/minivmm' $RUNS '$BASE'" 2>&1 | sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
 echo
-sh "$HERE/vmm-cost.sh" "$BUILD/minivmm" "$BUILD/guests/hello64.bzimage" 10
+sh "$HERE/vmm-cost.sh" "$BUILD/minivmm" "$BUILD/guests/hello64.bzimage" 10 ${BASE:+"$BASE"}
 exit
 }

@@ -31,8 +31,10 @@ st() {
   awk -v ioc="$W/$name.ioc" '
     NR == 1 { exec = $2 }
     /KVM_RUN/ && first == "" { first = $2 }
-    first == "" && /ioctl/ && /<[0-9.]+>$/ { d = $NF; gsub(/[<>]/, "", d); kvm += d
-      n = $0; sub(/.*ioctl\([0-9]+, /, "", n); sub(/[ ,)].*/, "", n); t[n] += d }
+    # the request is named on the call line; a call other threads interrupted ends on a
+    # "<... ioctl resumed>" line of the same pid (strace -f), with the time
+    /ioctl\(/ { n = $0; sub(/.*ioctl\([0-9]+, /, "", n); sub(/[ ,)].*/, "", n); name[$1] = n }
+    first == "" && /ioctl/ && /<[0-9.]+>$/ { d = $NF; gsub(/[<>]/, "", d); kvm += d; t[name[$1]] += d }
     /KVM_RUN/ && /resumed>/ { lastret = $2 }
     /KVM_RUN/ && !/unfinished/ && !/resumed>/ { lastret = $2 }
     /\+\+\+ (exited|killed)/ { ex = $2 }
