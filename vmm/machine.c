@@ -60,6 +60,7 @@ struct machine {
 	struct uart *com1;          /* the console's UART */
 	struct acpi_pm *pm;         /* the power button */
 	struct console con;
+	struct console_out out; /* COM1's output to stdout */
 	bool have_console;
 	struct api api;
 	struct pci_bus pci;
@@ -125,7 +126,7 @@ static int add_legacy_devices(struct machine *m)
 	};
 	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
 				       .irq = X86_IRQ_COM1, .tx = console_tx,
-				       .tx_opaque = vm };
+				       .tx_opaque = &m->out };
 	struct i8042 *kbd;
 	struct rtc *rtc;
 	int ret;
@@ -433,6 +434,8 @@ static void teardown(struct machine *m)
 	if (vm->vcpus)
 		for (unsigned i = 0; i < vm->nr_cpus; i++)
 			vcpu_destroy(&vm->vcpus[i]);
+	/* no more guest output: write what is gathered */
+	console_out_stop(&m->out);
 	if (m->have_console)
 		console_stop(&m->con);
 	api_stop(&m->api);
@@ -488,6 +491,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		goto fail;
 	}
 	evloop_set_sandbox(vm->io, SANDBOX_API);
+	console_out_init(&m->out, vm);
 	if ((ret = add_legacy_devices(m)) ||
 	    (ret = add_pci_devices(m, cfg)))
 		goto fail;
@@ -501,6 +505,8 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	if ((ret = console_start(&m->con, vm, m->com1, vm->io)))
 		goto fail;
 	m->have_console = true;
+	if ((ret = console_out_start(&m->out, vm->io)))
+		goto fail;
 	m->api.listen_fd = -1;
 	if (cfg->api_socket &&
 	    (ret = api_start(&m->api, vm, vm->io, cfg->api_socket,
@@ -515,6 +521,8 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	}
 
 	wait_for_stop(m, sfd);
+	/* the guest's last partial line before minivmm's own lines */
+	console_out_flush(&m->out);
 	status = vm->exit_status;
 	*restart = __atomic_load_n(&vm->reboot_requested, __ATOMIC_SEQ_CST);
 	if (cfg->stats) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,34 +59,145 @@ static int raw_mode(void)
 	return 0;
 }
 
-void console_tx(void *opaque, uint8_t byte)
+/* Write o->buf to stdout (o->lock held). wait: as long as stdout is stalled,
+ * until the VM stops (then what is left is dropped); otherwise only what
+ * stdout takes now, the rest stays. stdout is never made non-blocking (a
+ * terminal's file description is the shell's too): the wait is in poll()
+ * with the stop eventfd, not in write(), so a stop (whose kick a blocked
+ * write() could just miss) always gets it out. */
+static void out_write(struct console_out *o, bool wait)
 {
-	struct vm *vm = opaque;
 	struct pollfd p[2] = { { .fd = STDOUT_FILENO, .events = POLLOUT },
-			       { .fd = vm->stop_efd, .events = POLLIN } };
+			       { .fd = o->vm->stop_efd, .events = POLLIN } };
+	size_t off = 0;
 
-	/* Unbuffered: nothing is lost when the VM stops. A full pipe on
-	 * stdout blocks the vCPU, which is the backpressure we want, but it
-	 * waits in poll() with the stop eventfd, not in write(): a stop (whose
-	 * kick a blocked write() could just miss) always gets it out. The
-	 * same wait covers a stdout someone else made non-blocking. */
-	for (;;) {
+	while (off < o->len) {
 		ssize_t n;
 
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 2, wait ? -1 : 0) < 0) {
 			if (errno == EINTR)
 				continue; /* a kick: the eventfd tells a stop */
-			return;
+			break;
 		}
 		if (!p[0].revents) {
-			if (p[1].revents)
-				return; /* stopping, and stdout is stuck */
+			if (!wait)
+				break; /* stalled: the timer tries again */
+			if (p[1].revents) {
+				off = o->len; /* stopping, and stdout is stuck */
+				break;
+			}
 			continue;
 		}
-		n = write(STDOUT_FILENO, &byte, 1);
-		if (n == 1 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			return; /* written, or stdout is gone */
+		n = write(STDOUT_FILENO, o->buf + off, o->len - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR && errno != EAGAIN)
+			off = o->len; /* stdout is gone */
 	}
+	memmove(o->buf, o->buf + off, o->len - off);
+	o->len -= off;
+}
+
+/* One-shot timer: the partial line goes out soon. */
+static void out_arm(struct console_out *o)
+{
+	struct itimerspec t = { .it_value = { 0, CONSOLE_OUT_DELAY_US * 1000L } };
+
+	o->armed = timerfd_settime(o->timer_fd, 0, &t, NULL) == 0;
+}
+
+/* I/O thread: the partial line's time is up. */
+static void out_timer(void *opaque, uint32_t events)
+{
+	struct console_out *o = opaque;
+	uint64_t v;
+	ssize_t r = read(o->timer_fd, &v, sizeof(v));
+
+	(void)events;
+	(void)r;
+	/* a vCPU holding the lock is writing, or blocked on a stalled
+	 * stdout: never wait for it here, look again later */
+	if (pthread_mutex_trylock(&o->lock)) {
+		out_arm(o);
+		return;
+	}
+	o->armed = false;
+	out_write(o, false);
+	if (o->len)
+		out_arm(o);
+	pthread_mutex_unlock(&o->lock);
+}
+
+void console_out_init(struct console_out *o, struct vm *vm)
+{
+	memset(o, 0, sizeof(*o));
+	o->vm = vm;
+	o->timer_fd = -1;
+	pthread_mutex_init(&o->lock, NULL);
+	o->ready = true;
+}
+
+int console_out_start(struct console_out *o, struct evloop *loop)
+{
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = evloop_add(loop, fd, EPOLLIN, out_timer, o);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	pthread_mutex_lock(&o->lock);
+	o->loop = loop;
+	o->timer_fd = fd;
+	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
+void console_out_flush(struct console_out *o)
+{
+	if (!o->ready)
+		return;
+	pthread_mutex_lock(&o->lock);
+	out_write(o, true);
+	pthread_mutex_unlock(&o->lock);
+}
+
+/* On the I/O thread: the timer's callback is not running meanwhile. */
+static void out_unwatch(void *opaque)
+{
+	struct console_out *o = opaque;
+
+	evloop_del(o->loop, o->timer_fd);
+}
+
+void console_out_stop(struct console_out *o)
+{
+	if (!o->ready)
+		return;
+	if (o->timer_fd >= 0) {
+		evloop_call(o->loop, out_unwatch, o);
+		close(o->timer_fd);
+		o->timer_fd = -1;
+	}
+	console_out_flush(o);
+	pthread_mutex_destroy(&o->lock);
+	o->ready = false;
+}
+
+void console_tx(void *opaque, uint8_t byte)
+{
+	struct console_out *o = opaque;
+
+	pthread_mutex_lock(&o->lock);
+	o->buf[o->len++] = byte;
+	if (byte == '\n' || o->len == sizeof(o->buf) || o->timer_fd < 0)
+		out_write(o, true);
+	else if (!o->armed)
+		out_arm(o);
+	pthread_mutex_unlock(&o->lock);
 }
 
 /* Apply the Ctrl-A escapes (terminal only) and feed the UART. Returns the

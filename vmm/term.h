@@ -32,11 +32,41 @@ struct console {
 	bool reader_started;
 };
 
+/* Guest output on its way to stdout. Bytes are gathered and written a line
+ * at a time: at a newline, when the buffer is full, or by the I/O thread
+ * CONSOLE_OUT_DELAY_US after the first byte of a partial line (a prompt),
+ * instead of one poll() and one write() per byte, which under an emulated
+ * KVM host were most of the time minivmm spent on a Linux boot's exits.
+ * What is still gathered is written when the VM stops. A stalled stdout
+ * blocks the vCPU that fills the buffer (backpressure), never the I/O
+ * thread, and a stop always gets it out. */
+#define CONSOLE_OUT_DELAY_US 1000
+struct console_out {
+	struct vm *vm;
+	struct evloop *loop;
+	pthread_mutex_t lock;
+	int timer_fd; /* -1: not started, every byte is written at once */
+	bool armed;   /* the timer will flush */
+	bool ready;   /* console_out_init ran: console_out_stop has work */
+	size_t len;
+	uint8_t buf[1024];
+};
+
+/* Before the UART is created (nothing is written until then). */
+void console_out_init(struct console_out *o, struct vm *vm);
+/* Flush partial lines from loop's thread from now on. 0 or -errno (then
+ * every byte is still written, at once). */
+int console_out_start(struct console_out *o, struct evloop *loop);
+/* Write what is gathered (waits for a stalled stdout until the VM stops). */
+void console_out_flush(struct console_out *o);
+/* After the last vCPU stopped: flush, stop the timer, release. */
+void console_out_stop(struct console_out *o);
+
 /* Start forwarding stdin to the UART. 0 or -errno. */
 int console_start(struct console *con, struct vm *vm, struct uart *uart,
 		  struct evloop *loop);
 void console_stop(struct console *con);
-/* Guest output (UART tx callback). */
+/* Guest output (UART tx callback; opaque is a struct console_out). */
 void console_tx(void *opaque, uint8_t byte);
 /* Put the terminal back as it was; async-signal-safe, idempotent. */
 void console_restore(void);

@@ -4,7 +4,8 @@
  * a pty for each test. Input the guest does not read yet is held, never
  * dropped (also across Ctrl-A escapes); stdin's file flags are left alone;
  * guest output never drops a byte on EAGAIN and a stalled stdout gives the
- * vCPU back when the VM stops. */
+ * vCPU back when the VM stops; a partial line goes out by the I/O thread's
+ * timer, which a stalled stdout never blocks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -34,6 +35,7 @@ static struct vm vm;
 static struct evloop *loop;
 static struct uart uart;
 static struct console con;
+static struct console_out out;
 static int saved_in, saved_out;
 
 static int setup(void **state)
@@ -44,7 +46,9 @@ static int setup(void **state)
 	loop = evloop_new("console-test");
 	assert_non_null(loop);
 	assert_int_equal(evloop_start(loop), 0);
-	uart_init(&uart, NULL, console_tx, &vm);
+	console_out_init(&out, &vm);
+	assert_int_equal(console_out_start(&out, loop), 0);
+	uart_init(&uart, NULL, console_tx, &out);
 	fflush(stdout);
 	saved_in = dup(STDIN_FILENO);
 	saved_out = dup(STDOUT_FILENO);
@@ -59,6 +63,7 @@ static int teardown(void **state)
 	dup2(saved_out, STDOUT_FILENO);
 	close(saved_in);
 	close(saved_out);
+	console_out_stop(&out);
 	evloop_free(loop);
 	vm_destroy(&vm);
 	log_quiet = false;
@@ -244,7 +249,8 @@ static void test_tx_nonblocking_stdout(void **state)
 	d.fd = p[0];
 	assert_int_equal(pthread_create(&t, NULL, drain_thread, &d), 0);
 	for (size_t i = 0; i < total; i++)
-		console_tx(&vm, (uint8_t)(i % 253));
+		console_tx(&out, (uint8_t)(i % 253));
+	console_out_flush(&out); /* the last partial line */
 	dup2(saved_out, STDOUT_FILENO); /* the last writer: EOF for the reader */
 	pthread_join(t, NULL);
 	close(p[0]);
@@ -257,7 +263,7 @@ static volatile bool tx_returned;
 static void *tx_thread(void *opaque)
 {
 	(void)opaque;
-	console_tx(&vm, 'x');
+	console_tx(&out, '\n'); /* a whole line: written at once */
 	tx_returned = true;
 	return NULL;
 }
@@ -295,6 +301,65 @@ static void test_tx_stalled_stdout_released_by_stop(void **state)
 	close(p[0]);
 }
 
+/* A partial line (a prompt) is written by the I/O thread's timer, without
+ * a newline or another byte to push it. */
+static void test_tx_partial_line_flushed_by_timer(void **state)
+{
+	char buf[16] = { 0 };
+	double deadline = now() + 5;
+	size_t got = 0;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	console_tx(&out, '/');
+	console_tx(&out, ' ');
+	console_tx(&out, '#');
+	while (got < 3 && now() < deadline) {
+		ssize_t n = read(p[0], buf + got, sizeof(buf) - 1 - got);
+		if (n > 0)
+			got += (size_t)n;
+		else
+			usleep(1000);
+	}
+	dup2(saved_out, STDOUT_FILENO);
+	close(p[0]);
+	assert_string_equal(buf, "/ #");
+}
+
+static void mark(void *opaque)
+{
+	*(bool *)opaque = true;
+}
+
+/* stdout is a full pipe nobody reads: a partial line neither blocks the
+ * vCPU (it is only gathered) nor the I/O thread (its timer writes only what
+ * stdout takes now), which goes on serving its other work. */
+static void test_tx_partial_line_stalled_stdout(void **state)
+{
+	char junk[4096] = { 0 };
+	bool served = false;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	fcntl(p[1], F_SETFL, 0);
+	dup2(p[1], STDOUT_FILENO);
+	close(p[1]);
+	console_tx(&out, 'a'); /* returns: gathered */
+	usleep(20000);         /* the timer has fired, and found stdout full */
+	evloop_call(loop, mark, &served);
+	assert_true(served);
+	vm_request_stop(&vm, VM_EXIT_SIGNAL); /* the final flush drops it */
+	console_out_flush(&out);
+	dup2(saved_out, STDOUT_FILENO);
+	close(p[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +370,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tx_nonblocking_stdout, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tx_stalled_stdout_released_by_stop,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_partial_line_flushed_by_timer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_partial_line_stalled_stdout,
 						setup, teardown),
 	};
 	signal(SIGPIPE, SIG_IGN); /* as in minivmm: EPIPE instead */
