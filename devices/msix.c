@@ -265,6 +265,23 @@ void msix_ctrl_written(struct pci_dev *d)
 	for (unsigned i = 0; m->v && i < m->nvec; i++)
 		vector_update(d, i);
 	pthread_mutex_unlock(&m->lock);
+	if (d->msix_changed)
+		d->msix_changed(d);
+}
+
+int pci_msix_vector_irqfd(struct pci_dev *d, unsigned v)
+{
+	struct pci_msix *m = &d->msix;
+	int fd = -1;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->v && v < m->nvec && deliverable(m, v) && m->v[v].efd >= 0) {
+		route(d, v);
+		if (m->v[v].routed)
+			fd = m->v[v].efd;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return fd;
 }
 
 bool pci_msix_enabled(struct pci_dev *d)
@@ -365,6 +382,7 @@ bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,
 	struct pci_msix *m = &d->msix;
 	uint64_t tsize, psize, off;
 	bool ok = (len == 4 || len == 8) && bar_off % len == 0;
+	bool changed = false;
 
 	if (!m->nvec || !data)
 		return false;
@@ -392,6 +410,7 @@ bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,
 				for (unsigned k = 0; k < len / 4; k++)
 					table_write32(&m->v[i], reg + k, dw[k]);
 				vector_update(d, i);
+				changed = true;
 			} else {
 				for (unsigned k = 0; k < len / 4; k++)
 					dw[k] = table_read32(&m->v[i], reg + k);
@@ -399,6 +418,8 @@ bool pci_msix_access(struct pci_dev *d, uint64_t bar_off, void *data,
 			}
 		}
 		pthread_mutex_unlock(&m->lock);
+		if (changed && d->msix_changed)
+			d->msix_changed(d);
 		return true;
 	}
 

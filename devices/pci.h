@@ -110,6 +110,10 @@ struct pci_dev {
 	/* After BAR n moved or was (un)mapped: new address and state. */
 	void (*bar_moved)(struct pci_dev *d, int bar, uint64_t old_addr,
 			  uint64_t new_addr, bool mapped);
+	/* Optional: after the driver wrote MSI-X Enable or Function Mask
+	 * (bus lock held) or an MSI-X table entry (not held), i.e. whenever
+	 * pci_msix_vector_irqfd() may have changed. msix.lock is not held. */
+	void (*msix_changed)(struct pci_dev *d);
 };
 
 struct pci_bus {
@@ -186,6 +190,12 @@ bool pci_msix_enabled(struct pci_dev *d);
 /* Signal vector v: through its irqfd when unmasked, else set its pending
  * bit (delivered on unmask). Any thread. 0, or -EINVAL for a bad vector. */
 int pci_msix_notify(struct pci_dev *d, unsigned v);
+/* Vector v's irqfd eventfd while the vector is deliverable (MSI-X
+ * enabled, function and vector unmasked) and its GSI routed to its
+ * message, else -1 (masked, --irqfd=off, no such vector). For a backend
+ * outside the VMM that signals the guest itself (vhost); msix_changed says
+ * when to ask again. Any thread. */
+int pci_msix_vector_irqfd(struct pci_dev *d, unsigned v);
 /* True while the command register's Bus Master Enable bit is set. Without
  * it the function must not access memory (6.2.2): a device model neither
  * reads nor writes guest RAM (rings, buffers) nor sends MSI/MSI-X

@@ -215,6 +215,61 @@ static void vhost_call_event(void *opaque, uint32_t events)
 	c->n->notify(c->n, c->q);
 }
 
+/* Where vhost signals queue q: straight into KVM through the irqfd of the
+ * queue's MSI-X vector while that vector is deliverable, so an interrupt
+ * costs minivmm nothing; otherwise (vector or function masked, MSI-X off
+ * so INTx, --irqfd=off, no vector) our call eventfd, which
+ * vhost_call_event() hands to the transport: it keeps a masked vector's
+ * message pending, raises INTx, or injects with KVM_SIGNAL_MSI. Run at
+ * start and whenever the driver touches MSI-X (net_msix_changed). A
+ * message vhost sends through the irqfd just after the driver masked the
+ * vector, before this ran, arrives as one in flight at the mask would on
+ * hardware: early, never lost. */
+static void vhost_update_calls(struct net_dev *n)
+{
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+		uint16_t vec = __atomic_load_n(&n->vdev.q[i].msix_vector,
+					       __ATOMIC_RELAXED);
+		int fd = -1;
+
+		if (vec != VIRTIO_PCI_NO_VECTOR && pci_bus_master(&n->vdev.pci))
+			fd = pci_msix_vector_irqfd(&n->vdev.pci, vec);
+		if (fd < 0)
+			fd = n->vhost_call[i];
+		if (fd == n->vhost_target[i])
+			continue;
+		if (net_vhost_set_call(&n->vhost, i, fd))
+			net_warn(n, "net%u: vhost: cannot change queue %u's interrupt",
+				 n->index, i);
+		else
+			n->vhost_target[i] = fd;
+	}
+}
+
+static void vhost_recheck_event(void *opaque, uint32_t events)
+{
+	struct net_dev *n = opaque;
+	uint64_t cnt;
+
+	(void)events;
+	if (read(n->vhost_recheck, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	if (n->vhost_on)
+		vhost_update_calls(n);
+}
+
+/* The driver changed MSI-X (vCPU thread, maybe under the PCI bus lock):
+ * have the RX/TX thread look again where vhost should signal. */
+static void net_msix_changed(struct pci_dev *p)
+{
+	struct net_dev *n = ((struct virtio_dev *)p->opaque)->opaque;
+	const uint64_t one = 1;
+
+	if (net_vhost_enabled(n) &&
+	    write(n->vhost_recheck, &one, sizeof(one)) < 0)
+		return; /* EAGAIN: a recheck is pending anyway */
+}
+
 /* DRIVER_OK: hand the receive and transmit queues to vhost. On the RX/TX
  * thread, so no frame of ours is half done. If vhost refuses (features it
  * lacks, a ring it cannot map) the data path stays here. */
@@ -253,6 +308,9 @@ static void vhost_start_on_loop(void *opaque)
 	}
 	__atomic_store_n(&n->vhost_on, true, __ATOMIC_RELEASE);
 	__atomic_fetch_add(&n->vhost_starts, 1, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++)
+		n->vhost_target[i] = n->vhost_call[i];
+	vhost_update_calls(n);
 	net_update_tap_events(n);
 	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
 		if (virtio_pci_queue_watch(&n->vdev, i, false) ||
@@ -294,6 +352,9 @@ static int vhost_init(struct net_dev *n)
 
 	if (r)
 		return r;
+	n->vhost_recheck = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (n->vhost_recheck < 0)
+		return -errno;
 	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
 		n->vcall[i] = (struct net_vhost_call){ n, i };
 		n->vhost_call[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -306,6 +367,9 @@ static int vhost_init(struct net_dev *n)
 static void vhost_free(struct net_dev *n)
 {
 	net_vhost_close(&n->vhost);
+	if (n->vhost_recheck >= 0)
+		close(n->vhost_recheck);
+	n->vhost_recheck = -1;
 	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
 		if (n->vhost_call[i] >= 0)
 			close(n->vhost_call[i]);
@@ -519,6 +583,7 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 	n->tap.fd = -1;
 	n->vhost.fd = -1;
 	n->vhost_call[0] = n->vhost_call[1] = -1;
+	n->vhost_recheck = -1;
 	n->vm = vm;
 	n->index = index;
 	if (cfg->mac_set)
@@ -556,6 +621,13 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 	r = evloop_add(n->loop, n->fd, n->tap_events, net_tap_event, n);
 	if (r)
 		goto fail_pci;
+	if (net_vhost_enabled(n)) {
+		r = evloop_add(n->loop, n->vhost_recheck, EPOLLIN,
+			       vhost_recheck_event, n);
+		if (r)
+			goto fail_pci;
+		n->vdev.pci.msix_changed = net_msix_changed;
+	}
 	/* the VM is still being built: nothing walks vm->stats yet */
 	net_stats_attach(n, &vm->stats);
 	*out = &n->vdev;

@@ -202,6 +202,9 @@ struct net_dev {
 	bool vhost_on;
 	uint64_t vhost_starts;      /* times vhost took the queues (atomic) */
 	int vhost_call[NET_VHOST_NR_QUEUES];
+	int vhost_target[NET_VHOST_NR_QUEUES]; /* what vhost signals now:
+					* vhost_call[q] or the vector's irqfd */
+	int vhost_recheck;          /* eventfd: the MSI-X state changed */
 	struct net_vhost_call {
 		struct net_dev *n;
 		unsigned q;

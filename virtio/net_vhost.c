@@ -208,6 +208,13 @@ int net_vhost_start(struct net_vhost *v, const struct guest_mem *gm,
 	return 0;
 }
 
+int net_vhost_set_call(struct net_vhost *v, unsigned idx, int fd)
+{
+	if (v->fd < 0 || idx >= NET_VHOST_NR_QUEUES)
+		return -EINVAL;
+	return set_file(v, VHOST_SET_VRING_CALL, idx, fd);
+}
+
 void net_vhost_stop(struct net_vhost *v)
 {
 	if (v->fd < 0 || !v->running)

@@ -95,6 +95,9 @@ int net_vhost_start(struct net_vhost *v, const struct guest_mem *gm,
 		    uint64_t guest_features,
 		    const struct net_vhost_queue q[NET_VHOST_NR_QUEUES],
 		    int backend_fd);
+/* Make vhost signal fd for queue idx from now on (VHOST_SET_VRING_CALL):
+ * the interrupt's irqfd, or an eventfd the VMM reads. 0 or -errno. */
+int net_vhost_set_call(struct net_vhost *v, unsigned idx, int fd);
 /* Stop it (device reset): NET_SET_BACKEND -1 on each queue, then
  * GET_VRING_BASE, which waits for the worker to leave the ring; the next
  * start sets everything again, so a driver's re-probe works. Idempotent. */

@@ -527,6 +527,52 @@ static void test_concurrent(void **state)
 	assert_int_equal(fake.irq_level[dev.intx_gsi], 0);
 }
 
+/* What a backend outside the VMM (vhost) is told to signal: the vector's
+ * irqfd only while the vector is deliverable, and msix_changed after each
+ * write that may change that. */
+static unsigned changed_calls;
+
+static void count_changed(struct pci_dev *d)
+{
+	assert_ptr_equal(d, &dev);
+	changed_calls++;
+}
+
+static void test_vector_irqfd(void **state)
+{
+	(void)state;
+	changed_calls = 0;
+	dev.msix_changed = count_changed;
+	program(1, 0xfee00000, 0x4041); /* four table writes */
+	assert_int_equal(changed_calls, 4);
+	/* MSI-X off, then enabled with the vector masked: none */
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), -1);
+	set_ctrl(0x8000);
+	assert_int_equal(changed_calls, 5);
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), -1);
+	/* unmasked: its irqfd, routed to its message */
+	unmask(1);
+	assert_int_equal(changed_calls, 6);
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), dev.msix.v[1].efd);
+	assert_int_equal(fake.route_data[dev.msix.v[1].gsi], 0x4041);
+	/* masked again, function-masked, disabled: none */
+	mask(1);
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), -1);
+	unmask(1);
+	set_ctrl(0xc000);
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), -1);
+	set_ctrl(0x0000);
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), -1);
+	set_ctrl(0x8000);
+	assert_int_equal(pci_msix_vector_irqfd(&dev, 1), dev.msix.v[1].efd);
+	/* a vector the device does not have */
+	assert_int_equal(pci_msix_vector_irqfd(&dev, NVEC), -1);
+	/* PBA reads change nothing */
+	(void)rd32(PBA_OFF);
+	assert_int_equal(changed_calls, 11);
+	dev.msix_changed = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -536,6 +582,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_table_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_enable_route_deliver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_vectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vector_irqfd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pba_words, setup70, teardown),
 		cmocka_unit_test_setup_teardown(test_intx_quiet_under_msix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_signal_msi, NULL, teardown),

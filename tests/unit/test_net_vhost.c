@@ -323,6 +323,14 @@ static void test_start_stop(void **state)
 	net_vhost_stop(&v); /* idempotent */
 	assert_int_equal(rec.n, k);
 
+	/* the interrupt's target can change while running */
+	assert_int_equal(net_vhost_set_call(&v, 1, 77), 0);
+	assert_int_equal(rec.c[k].req, VHOST_SET_VRING_CALL);
+	assert_int_equal(rec.c[k].idx, 1);
+	assert_int_equal(rec.c[k++].fd, 77);
+	assert_int_equal(net_vhost_set_call(&v, 2, 77), -EINVAL);
+	assert_int_equal(rec.n, k);
+
 	/* the driver probes again: everything is set anew */
 	assert_int_equal(net_vhost_start(&v, &gm, guest, q, 55), 0);
 	assert_int_equal(rec.c[k].req, VHOST_SET_FEATURES);
