@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential meson ninja-build pkg-config
-  libcmocka-dev zlib1g-dev libzstd-dev libseccomp-dev
+  libcmocka-dev zlib1g-dev libzstd-dev libseccomp-dev liburing-dev
   # sanitizer and fuzzing builds
   clang libclang-rt-14-dev
   # guests: kernels are unpacked from .debs, initramfs made with busybox

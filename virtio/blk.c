@@ -13,15 +13,25 @@
  * writable byte for the status cannot be answered at all and puts the
  * device in DEVICE_NEEDS_RESET (2.1.2).
  *
- * Each queue has its own I/O thread (virtio_pci.c) and handles its
- * requests synchronously with the blockdev calls; parallelism comes from
- * several queues (VIRTIO_BLK_F_MQ).
+ * Each queue has its own I/O thread (virtio_pci.c). With aio=io_uring
+ * (blockdev.h's bdaio) a queue submits the reads, writes and flushes it
+ * pops without waiting for them, each in one of its request slots, and
+ * its thread reaps their completions when the context's eventfd fires:
+ * used entries go out in completion order, with one interrupt per batch
+ * (when virtq_need_notify() says the driver wants one). A full set of
+ * slots stops the drain until completions free some. Before a queue is
+ * reset or its thread stops (queue_flush), what is in flight is finished.
+ * With aio=sync, or where io_uring cannot be set up, each request is
+ * handled synchronously with the blockdev calls. Several queues
+ * (VIRTIO_BLK_F_MQ) run in parallel on their own threads.
  */
 #include "virtio/blk.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <linux/virtio_blk.h>
 #include <linux/virtio_ids.h>
@@ -29,6 +39,7 @@
 #include "devices/disk/blockdev.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/virtqueue.h"
+#include "vmm/evloop.h"
 #include "vmm/iov.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -38,14 +49,37 @@
 #define MAX_DISCARD_SECTORS 0x3fffffU  /* per segment: ~2 GiB */
 #define SIZE_MAX_SEG (4U << 20)        /* largest segment we announce */
 
+/* Requests a queue keeps in flight with asynchronous I/O. */
+#define BLK_AIO_SLOTS 128
+
+struct blk_queue;
+
+/* One asynchronous request. A chain has at most the queue size of
+ * descriptors, so its data fits in data[]. */
+struct blk_slot {
+	struct blk_queue *bq;
+	uint16_t head;                    /* for virtq_push */
+	uint8_t *status;                  /* the status byte (checked) */
+	uint32_t used;                    /* used length if it succeeds */
+	struct iovec data[VIRTIO_BLK_QUEUE_SIZE];
+};
+
 struct blk_queue {
+	struct virtio_blk *b;
+	unsigned qidx;
 	struct virtq_req req;             /* the chain being handled */
 	struct iovec data[VIRTQ_MAX_SIZE];/* its data part, sliced */
+	struct bdaio *aio;                /* NULL: synchronous */
+	bool stalled;                     /* the drain stopped: no slot */
+	unsigned nfree;
+	struct blk_slot *free[BLK_AIO_SLOTS];
+	struct blk_slot *slots;           /* BLK_AIO_SLOTS of them */
 };
 
 struct virtio_blk {
 	struct virtio_dev dev;
 	struct blockdev *bd;
+	int aio_err;                      /* why io_uring is not used, or 0 */
 	uint64_t sectors;                 /* capacity in 512-byte sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	unsigned nr_queues;
@@ -61,10 +95,16 @@ static bool range_ok(struct virtio_blk *b, uint64_t sector, uint64_t bytes)
 	return sector <= b->sectors && bytes / SECTOR <= b->sectors - sector;
 }
 
+/* do_rw's and handle_req's answer for a request now in flight. */
+#define BLK_S_INFLIGHT 0xff
+
 static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
-		     uint64_t sector, bool write, uint32_t *written)
+		     struct blk_slot *slot, uint64_t sector, bool write,
+		     uint32_t *written)
 {
 	struct virtq_req *r = &bq->req;
+	struct iovec *data = slot ? slot->data : bq->data;
+	unsigned max = slot ? VIRTIO_BLK_QUEUE_SIZE : VIRTQ_MAX_SIZE;
 	uint64_t len;
 	int n, ret;
 
@@ -83,13 +123,12 @@ static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
 	if (write) {
 		len = r->out_len - sizeof(struct virtio_blk_outhdr);
 		n = iov_slice(r->iov, r->out_num,
-			      sizeof(struct virtio_blk_outhdr), len, bq->data,
-			      VIRTQ_MAX_SIZE);
+			      sizeof(struct virtio_blk_outhdr), len, data, max);
 	} else {
 		/* everything writable except the status byte */
 		len = r->in_len - 1;
-		n = iov_slice(r->iov + r->out_num, r->in_num, 0, len,
-			      bq->data, VIRTQ_MAX_SIZE);
+		n = iov_slice(r->iov + r->out_num, r->in_num, 0, len, data,
+			      max);
 	}
 	if (n < 0)
 		return VIRTIO_BLK_S_IOERR;
@@ -100,6 +139,19 @@ static uint8_t do_rw(struct virtio_blk *b, struct blk_queue *bq,
 		return VIRTIO_BLK_S_IOERR;
 	if (len == 0)
 		return VIRTIO_BLK_S_OK;
+	if (slot) {
+		/* the iovecs were built by the checked accessors above */
+		ret = bdaio_rw(bq->aio, write, data, n, sector * SECTOR, slot);
+		if (ret == 0) {
+			slot->used = *written + (write ? 0 : (uint32_t)len);
+			return BLK_S_INFLIGHT;
+		}
+		if (ret < 0)
+			return VIRTIO_BLK_S_IOERR;
+		if (!write)
+			*written += (uint32_t)len;
+		return VIRTIO_BLK_S_OK;
+	}
 	if (write)
 		ret = blockdev_pwritev(b->bd, bq->data, n, sector * SECTOR);
 	else
@@ -158,9 +210,11 @@ static uint8_t do_segments(struct virtio_blk *b, struct virtq_req *r,
 
 /* Handle one popped chain: *used = the used length (bytes written into
  * the writable part, status byte included). False if the chain has no
- * writable byte, i.e. no status byte (5.2.6): it cannot be completed. */
+ * writable byte, i.e. no status byte (5.2.6): it cannot be completed.
+ * With a slot (asynchronous I/O), *inflight says the request went to the
+ * backend: the slot holds what completing it needs. */
 static bool handle_req(struct virtio_blk *b, struct blk_queue *bq,
-		       uint32_t *used)
+		       struct blk_slot *slot, uint32_t *used, bool *inflight)
 {
 	struct virtq_req *r = &bq->req;
 	struct virtio_blk_outhdr h;
@@ -181,12 +235,22 @@ static bool handle_req(struct virtio_blk *b, struct blk_queue *bq,
 	}
 	switch (h.type) {
 	case VIRTIO_BLK_T_IN:
-		st = do_rw(b, bq, h.sector, false, &written);
+		st = do_rw(b, bq, slot, h.sector, false, &written);
 		break;
 	case VIRTIO_BLK_T_OUT:
-		st = do_rw(b, bq, h.sector, true, &written);
+		st = do_rw(b, bq, slot, h.sector, true, &written);
 		break;
 	case VIRTIO_BLK_T_FLUSH:
+		if (slot) {
+			/* after the writes in flight on this queue */
+			int ret = bdaio_flush(bq->aio, slot);
+
+			st = ret == 0  ? BLK_S_INFLIGHT :
+			     ret == 1  ? VIRTIO_BLK_S_OK :
+					 VIRTIO_BLK_S_IOERR;
+			slot->used = written;
+			break;
+		}
 		st = blockdev_flush(b->bd) ? VIRTIO_BLK_S_IOERR
 					   : VIRTIO_BLK_S_OK;
 		break;
@@ -209,6 +273,13 @@ static bool handle_req(struct virtio_blk *b, struct blk_queue *bq,
 		break;
 	}
 done:
+	if (slot) {
+		slot->status = status;
+		slot->head = r->head;
+	}
+	*inflight = st == BLK_S_INFLIGHT;
+	if (*inflight)
+		return true; /* the caller keeps the slot */
 	*status = st;
 	*used = written;
 	return true;
@@ -231,9 +302,23 @@ struct blk_drain {
 static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 {
 	struct blk_drain *x = opaque;
+	struct blk_queue *bq = x->bq;
+	struct blk_slot *slot = NULL;
+	bool inflight = false;
 
 	(void)r;
-	if (!handle_req(x->b, x->bq, used)) {
+	if (bq->aio) {
+		/* no slot, or a flush waits for the writes before it (later
+		 * requests wait for it) */
+		if (!bq->nfree || bdaio_blocked(bq->aio)) {
+			bq->stalled = true; /* completions will resume us */
+			return VIRTQ_REQ_RETRY;
+		}
+		slot = bq->free[--bq->nfree];
+	}
+	if (!handle_req(x->b, bq, slot, used, &inflight)) {
+		if (slot)
+			bq->free[bq->nfree++] = slot;
 		/* the driver broke the request format: stop here, the chain
 		 * stays unused */
 		pr_warn_limited(&x->b->dev.dev.warn, "virtio-blk",
@@ -242,6 +327,10 @@ static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 		return -EINVAL;
 	}
 	stat_inc(&x->b->dev.vm->stats, STAT_VQ_REQUESTS);
+	if (inflight)
+		return VIRTQ_REQ_ASYNC;
+	if (slot)
+		bq->free[bq->nfree++] = slot;
 	return VIRTQ_REQ_DONE;
 }
 
@@ -249,12 +338,79 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_blk *b = d->opaque;
 	struct blk_drain x = { b, b->q[qidx], qidx };
+	int ret;
 
 	/* At most BLK_BUDGET requests a run; the queue kicks itself for the
 	 * rest, so a reset or stop queued for this thread gets in between. */
-	if (virtio_pci_drain(d, qidx, &x.bq->req, BLK_BUDGET, blk_drain_req,
-			     &x) == VIRTQ_DRAIN_BUDGET)
+	ret = virtio_pci_drain(d, qidx, &x.bq->req, BLK_BUDGET, blk_drain_req,
+			       &x);
+	if (x.bq->aio)
+		bdaio_submit(x.bq->aio); /* the whole run at once */
+	if (ret == VIRTQ_DRAIN_BUDGET)
 		virtio_pci_kick_queue(d, qidx);
+}
+
+/* ---- asynchronous completions ---- */
+
+/* bdaio's done callback: the request in slot tag finished. The status
+ * byte and the used entry are written now (completion order); the
+ * interrupt is for the whole batch (blk_aio_batch_end). */
+static void blk_aio_done(void *opaque, void *tag, int ret)
+{
+	struct blk_queue *bq = opaque;
+	struct blk_slot *slot = tag;
+	struct virtq *q = &bq->b->dev.vqs[bq->qidx];
+
+	*slot->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	virtq_push(q, slot->head, ret ? 1 : slot->used);
+	bq->free[bq->nfree++] = slot;
+}
+
+/* After a batch of completions: one interrupt if the driver wants it,
+ * and a drain stopped for want of a slot started again (through a kick, which checks that the device may
+ * still use its queues). */
+static void blk_aio_batch_end(struct blk_queue *bq)
+{
+	struct virtio_dev *d = &bq->b->dev;
+
+	if (virtq_need_notify(&d->vqs[bq->qidx]))
+		virtio_pci_notify_queue(d, bq->qidx);
+	if (bq->stalled && bq->nfree && !bdaio_blocked(bq->aio)) {
+		bq->stalled = false;
+		virtio_pci_kick_queue(d, bq->qidx);
+	}
+}
+
+/* The context's eventfd fired (the queue's I/O thread). */
+static void blk_aio_ready(void *opaque, uint32_t events)
+{
+	struct blk_queue *bq = opaque;
+	uint64_t cnt;
+	ssize_t r;
+
+	(void)events;
+	r = read(bdaio_fd(bq->aio), &cnt, sizeof(cnt));
+	(void)r; /* EAGAIN: an earlier wakeup took it */
+	if (bdaio_reap(bq->aio))
+		blk_aio_batch_end(bq);
+}
+
+/* Before the queue is reset or its thread stops (virtio_pci.h): every
+ * request in flight completes into the ring it was taken from. */
+static void blk_queue_flush(struct virtio_dev *d, unsigned qidx)
+{
+	struct virtio_blk *b = d->opaque;
+	struct blk_queue *bq = b->q[qidx];
+
+	if (!bq->aio || !bdaio_inflight(bq->aio))
+		return;
+	bdaio_wait(bq->aio);
+	blk_aio_batch_end(bq);
+}
+
+int virtio_blk_aio_error(struct virtio_dev *d)
+{
+	return ((struct virtio_blk *)d->opaque)->aio_err;
 }
 
 static void blk_cfg_read(struct virtio_dev *d, unsigned off, void *data,
@@ -268,20 +424,80 @@ static void blk_cfg_read(struct virtio_dev *d, unsigned off, void *data,
 		memset(data, 0, len);
 }
 
+static void free_queue(struct blk_queue *bq)
+{
+	if (!bq)
+		return;
+	bdaio_free(bq->aio);
+	free(bq->slots);
+	free(bq);
+}
+
+/* A queue, with its io_uring context when aio asks for one (the fallback
+ * is synchronous I/O: b->aio_err says why). The context's eventfd is
+ * watched by the queue's I/O thread. */
+static int new_queue(struct virtio_blk *b, unsigned qidx,
+		     enum virtio_blk_aio aio, struct blk_queue **out)
+{
+	struct blk_queue *bq = calloc(1, sizeof(*bq));
+	int ret;
+
+	if (!bq)
+		return -ENOMEM;
+	bq->b = b;
+	bq->qidx = qidx;
+	*out = bq;
+	if (aio == VIRTIO_BLK_AIO_SYNC || b->aio_err)
+		return 0;
+	bq->slots = calloc(BLK_AIO_SLOTS, sizeof(*bq->slots));
+	if (!bq->slots)
+		return -ENOMEM;
+	for (unsigned i = 0; i < BLK_AIO_SLOTS; i++) {
+		bq->slots[i].bq = bq;
+		bq->free[bq->nfree++] = &bq->slots[i];
+	}
+	ret = bdaio_new(b->bd, BLK_AIO_SLOTS, blk_aio_done, bq, &bq->aio);
+	if (ret) {
+		b->aio_err = ret; /* synchronous I/O on every queue */
+		free(bq->slots);
+		bq->slots = NULL;
+		bq->nfree = 0;
+	}
+	return 0;
+}
+
+/* Watch each queue's completions on its I/O thread. */
+static int watch_queues(struct virtio_blk *b)
+{
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		struct blk_queue *bq = b->q[i];
+		int ret;
+
+		if (!bq->aio)
+			continue;
+		ret = evloop_add(virtio_pci_queue_loop(&b->dev, i),
+				 bdaio_fd(bq->aio), EPOLLIN, blk_aio_ready, bq);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The device's free step (virtio_pci.h): close the image, free. */
 static void blk_free(struct virtio_dev *d)
 {
 	struct virtio_blk *b = d->opaque;
 
-	blockdev_close(b->bd);
 	for (unsigned i = 0; i < b->nr_queues; i++)
-		free(b->q[i]);
+		free_queue(b->q[i]);
+	blockdev_close(b->bd);
 	free(b);
 }
 
 static const struct virtio_dev_ops blk_ops = {
 	.cfg_read = blk_cfg_read,
 	.queue_notify = blk_queue_notify,
+	.queue_flush = blk_queue_flush,
 	.free = blk_free,
 };
 
@@ -359,20 +575,28 @@ int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
 		       strnlen(cfg->serial, sizeof(b->serial)));
 	fill_config(b, &desc.features);
 	for (i = 0; i < nr_queues; i++) {
-		b->q[i] = calloc(1, sizeof(*b->q[i]));
-		if (!b->q[i]) {
-			ret = -ENOMEM;
+		ret = new_queue(b, i, cfg->aio, &b->q[i]);
+		if (ret)
 			goto fail;
-		}
 	}
+	if (b->aio_err) /* one queue could not: none does */
+		for (i = 0; i < nr_queues; i++) {
+			bdaio_free(b->q[i]->aio);
+			b->q[i]->aio = NULL;
+		}
 	ret = virtio_pci_init(&b->dev, vm, &desc, b);
 	if (ret)
 		goto fail;
+	ret = watch_queues(b);
+	if (ret) {
+		virtio_pci_destroy(&b->dev);
+		goto fail;
+	}
 	*out = &b->dev;
 	return 0;
 fail:
 	for (i = 0; i < nr_queues; i++)
-		free(b->q[i]);
+		free_queue(b->q[i]);
 	free(b);
 	return ret;
 }

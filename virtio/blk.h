@@ -14,11 +14,16 @@ struct blockdev;
 /* Queue size offered; seg_max is this minus 2 (header and status). */
 #define VIRTIO_BLK_QUEUE_SIZE 256
 
+/* How requests reach the image: io_uring (asynchronous, several in
+ * flight per queue; the default) or synchronous calls, one at a time. */
+enum virtio_blk_aio { VIRTIO_BLK_AIO_IO_URING = 0, VIRTIO_BLK_AIO_SYNC };
+
 struct virtio_blk_cfg {
 	struct blockdev *bd;  /* the image; the device owns it once created */
 	const char *serial;   /* GET_ID (at most 20 bytes used); NULL: none */
 	unsigned nr_queues;   /* >= 1, more than VIRTIO_BLK_MAX_QUEUES are
 			       * clamped to it; >1 offers VIRTIO_BLK_F_MQ */
+	enum virtio_blk_aio aio;
 };
 
 /* Create a virtio-blk device backed by cfg->bd (device.h, virtio_pci.h):
@@ -27,5 +32,10 @@ struct virtio_blk_cfg {
  * caller's. 0 or -errno. */
 int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
 		      struct virtio_dev **out);
+
+/* Why a device created with VIRTIO_BLK_AIO_IO_URING does synchronous I/O
+ * instead (-errno from the io_uring set-up: -ENOSYS, -EPERM, ...), or 0.
+ * For the caller's one-line notice. */
+int virtio_blk_aio_error(struct virtio_dev *d);
 
 #endif

@@ -300,10 +300,21 @@ struct qop {
 	int ret;
 };
 
+/* Requests still in flight on the queue finish before it is reset (or
+ * its thread stops): none may complete into a ring that was reset. */
+static void qop_flush(void *opaque)
+{
+	struct qop *op = opaque;
+
+	if (op->d->desc.ops->queue_flush)
+		op->d->desc.ops->queue_flush(op->d, op->idx);
+}
+
 static void qop_reset(void *opaque)
 {
 	struct qop *op = opaque;
 
+	qop_flush(op);
 	virtq_reset(&op->d->vqs[op->idx]);
 }
 
@@ -1044,6 +1055,13 @@ int virtio_pci_start(struct virtio_dev *d)
 void virtio_pci_destroy(struct virtio_dev *d)
 {
 	unsigned i;
+
+	if (d->nr_loops) /* not yet destroyed: let the queues finish */
+		for (i = 0; i < d->desc.nr_queues; i++) {
+			struct qop op;
+
+			queue_call(d, i, qop_flush, &op);
+		}
 
 	for (i = 0; i < d->nr_loops; i++) {
 		if (d->loops[i])

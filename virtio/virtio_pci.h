@@ -79,6 +79,11 @@ struct virtio_dev_ops {
 	 * with virtio_pci_kick_queue). Runs on that queue's I/O thread;
 	 * process d->vqs[qidx] until empty. */
 	void (*queue_notify)(struct virtio_dev *d, unsigned qidx);
+	/* Optional: finish every request of queue qidx still in flight
+	 * (wait for the backend, push them) before the queue is reset or its
+	 * thread stops, so that nothing completes into a ring that was
+	 * reset. Runs on that queue's I/O thread. */
+	void (*queue_flush)(struct virtio_dev *d, unsigned qidx);
 	/* Optional: the driver set FEATURES_OK with d->driver_features.
 	 * Return 0 to accept, -EINVAL to refuse (FEATURES_OK stays clear).
 	 * The transport already refused unoffered bits and a missing

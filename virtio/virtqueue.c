@@ -384,7 +384,8 @@ int virtq_drain(struct virtq *q, struct virtq_req *req, unsigned budget,
 				ret = VIRTQ_DRAIN_STOPPED;
 				goto stop;
 			}
-			virtq_push(q, req->head, written);
+			if (h != VIRTQ_REQ_ASYNC)
+				virtq_push(q, req->head, written);
 			if (budget && ++pushed == budget) {
 				ret = VIRTQ_DRAIN_BUDGET;
 				goto stop;

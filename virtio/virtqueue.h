@@ -149,6 +149,10 @@ enum virtq_req_ret {
 	VIRTQ_REQ_DONE = 0,   /* push it with *written bytes; go on */
 	VIRTQ_REQ_RETRY,      /* not taken (e.g. backend full): give the chain
 			       * back (virtq_unpop) and stop */
+	VIRTQ_REQ_ASYNC,      /* taken, in flight: the device pushes it
+			       * later itself (virtq_push, then
+			       * virtq_need_notify); counts towards the
+			       * budget */
 	/* anything negative (an errno): the chain is malformed for the
 	 * device and cannot be completed; it is not pushed, the drain stops
 	 * and returns that value (the device needs a reset) */
@@ -174,7 +178,8 @@ typedef void virtq_notify_fn(void *notify_arg);
  * until the ring is empty, call notify(notify_arg) if virtq_need_notify()
  * says the driver wants an interrupt, re-enable notifications and go
  * round again if chains came in before that (the driver may not kick for
- * those). At most `budget` chains are pushed per call (0: no limit).
+ * those). At most `budget` chains are pushed or taken per call (0: no
+ * limit).
  *
  * Returns a virtq_drain_ret. STOPPED and BUDGET leave notifications off
  * (the driver is told of what was pushed): the caller resumes the drain

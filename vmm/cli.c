@@ -73,9 +73,10 @@ void cli_usage(FILE *f)
 "                       pages reserved in /proc/sys/vm/nr_hugepages (SIZE a multiple of 2M)\n"
 "  --cpus N             vCPUs (default 1)\n"
 "  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR][,if=virtio|ide]\n"
-"        [,backing-format=raw|qcow2][,backing-dir=DIR[:DIR...]]\n"
+"        [,backing-format=raw|qcow2][,backing-dir=DIR[:DIR...]][,aio=io_uring|sync]\n"
 "                       virtio-blk disk, or an IDE disk (if=ide, at most 4) (repeatable);\n"
-"                       backing files must be in the image's directory or a backing-dir\n"
+"                       backing files must be in the image's directory or a backing-dir;\n"
+"                       aio: virtio-blk requests through io_uring (default) or one at a time\n"
 "  --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=XX:XX:XX:XX:XX:XX]\n"
 "        [,model=virtio|e1000][,vhost=on|off]\n"
 "                       virtio-net (or an emulated Intel e1000) on a tap\n"
@@ -229,6 +230,21 @@ static int disk_cache(void *ctx, const char *opt, const char *v)
 	return 0;
 }
 
+static int disk_aio(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+
+	if (!strcmp(v, "io_uring")) {
+		d->aio_sync = false;
+	} else if (!strcmp(v, "sync")) {
+		d->aio_sync = true;
+	} else {
+		pr_err("%s: aio='%s' is not io_uring or sync", opt, v);
+		return -1;
+	}
+	return 0;
+}
+
 static int disk_serial(void *ctx, const char *opt, const char *v)
 {
 	struct disk_opt *d = ctx;
@@ -296,6 +312,7 @@ static const struct subopt disk_keys[] = {
 	{ "backing-dir", disk_backing_dir },
 	{ "readonly", disk_readonly },
 	{ "cache", disk_cache },
+	{ "aio", disk_aio },
 	{ "serial", disk_serial },
 	{ "if", disk_if },
 	{ NULL, NULL },

@@ -348,7 +348,10 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		char serial[21];
 		struct virtio_blk_cfg bc = { .bd = m->disks[i],
 					     .serial = cfg->disks[i].serial,
-					     .nr_queues = vm->nr_cpus };
+					     .nr_queues = vm->nr_cpus,
+					     .aio = cfg->disks[i].aio_sync ?
+						    VIRTIO_BLK_AIO_SYNC :
+						    VIRTIO_BLK_AIO_IO_URING };
 
 		if (cfg->disks[i].ide)
 			continue;
@@ -360,6 +363,9 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		if ((ret = virtio_blk_create(vm, &bc, &vd)))
 			return create_failed(opt, "virtio-blk", ret);
 		m->disks[i] = NULL; /* owned by the device now */
+		if ((ret = virtio_blk_aio_error(vd)))
+			pr_info("%s: io_uring unavailable (%s): synchronous I/O",
+				opt, strerror(-ret));
 		if ((ret = plug(m, &vd->dev)))
 			return create_failed(opt, "virtio-blk", ret);
 	}

@@ -22,6 +22,7 @@ struct disk_opt {
 	const char *format;   /* NULL: detect */
 	bool readonly;
 	enum blockdev_cache cache;
+	bool aio_sync;        /* aio=sync: no io_uring (virtio-blk) */
 	const char *serial;   /* NULL: derived from the index */
 	bool ide;             /* if=ide: on the IDE controller, else virtio-blk */
 	const char *backing_format; /* backing-format=: NULL: from the image */

@@ -62,13 +62,14 @@ static const char *const vcpu_calls[] = {
 };
 
 /* Device I/O threads: an epoll loop over eventfds, taps and timerfds;
- * disk requests (virtio-blk, qcow2 growth), tap frames, interrupts,
- * virtio-rng's entropy. */
+ * disk requests (virtio-blk, qcow2 growth; io_uring_enter submits and
+ * waits on a queue's ring, which was set up and restricted before),
+ * tap frames, interrupts, virtio-rng's entropy. */
 static const char *const io_calls[] = {
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "ioctl", "poll", "ppoll",
 	"pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
 	"fsync", "fdatasync", "fallocate", "ftruncate", "lseek",
-	"timerfd_settime", "timerfd_gettime", "getrandom",
+	"timerfd_settime", "timerfd_gettime", "getrandom", "io_uring_enter",
 	NULL,
 };
 
@@ -107,6 +108,7 @@ static const char *const restart_calls[] = {
 	"clone", "clone3", "set_robust_list", "rseq", "prctl", "seccomp",
 	"sched_getaffinity", "getrlimit", "prlimit64", "uname",
 	"fadvise64", "getdents64",
+	"io_uring_setup", "io_uring_register", /* virtio-blk's rings */
 	NULL,
 };
 

@@ -18,6 +18,17 @@
 
 struct blockdev;
 
+/* Where the start of a request lies in the host file, for asynchronous
+ * I/O (aio.c): bytes [off, off + len) of the guest disk are bytes
+ * [host, host + len) of the file (sync false), or are to go through the
+ * format's own preadv/pwritev (sync true: backing data, zero clusters,
+ * allocation, copy-on-write). */
+struct bd_extent {
+	uint64_t host;
+	uint64_t len;         /* > 0, at most what was asked */
+	bool sync;
+};
+
 struct blockdev_ops {
 	int (*preadv)(struct blockdev *bd, const struct iovec *iov, int iovcnt,
 		      uint64_t offset);
@@ -32,6 +43,14 @@ struct blockdev_ops {
 	int (*write_zeroes)(struct blockdev *bd, uint64_t offset, uint64_t len,
 			    bool may_unmap);
 	void (*close)(struct blockdev *bd); /* frees bd */
+	/* Optional, for asynchronous I/O on bd->aio_fd (aio.c): map the
+	 * start of [off, off + len) (inside the disk) for a read or a write.
+	 * Each extent given with sync false is in flight until aio_end is
+	 * called for it once (the format may defer what could move it, like
+	 * freeing clusters). 0 or -errno. */
+	int (*aio_map)(struct blockdev *bd, uint64_t off, uint64_t len,
+		       bool write, struct bd_extent *e);
+	void (*aio_end)(struct blockdev *bd); /* optional */
 };
 
 enum blockdev_cache { BLOCKDEV_CACHE_WRITEBACK, BLOCKDEV_CACHE_NONE };
@@ -44,6 +63,8 @@ struct blockdev {
 	bool readonly;
 	bool direct;          /* opened with O_DIRECT (cache=none) */
 	uint32_t align;       /* buffer/offset alignment O_DIRECT needs, or 1 */
+	int aio_fd;           /* the file aio_map's extents are in */
+	bool aio_fsync;       /* flush is exactly fdatasync(aio_fd) */
 };
 
 #define BLOCKDEV_MAX_BACKING_DIRS 8
@@ -106,5 +127,52 @@ static inline void blockdev_close(struct blockdev *bd)
 	if (bd)
 		bd->ops->close(bd);
 }
+
+/* ---- asynchronous I/O (aio.c, io_uring) ----
+ * One context per thread that submits (a virtio-blk queue): an io_uring
+ * with the image's file registered (fixed file) and an eventfd that
+ * becomes readable when completions wait. Requests are split where the
+ * format maps them; pieces the format cannot hand out go through its
+ * synchronous path at submission. Short transfers are continued, reads at
+ * end of file return zeroes; completions are reported in the order they
+ * finish. Not thread-safe: one thread uses a context. */
+struct bdaio;
+
+/* A request finished: tag as given, ret 0 or -errno. */
+typedef void bdaio_done_fn(void *opaque, void *tag, int ret);
+
+/* depth: requests expected in flight (sizes the ring). -EOPNOTSUPP if the
+ * format has no aio_map, else what io_uring set-up returned (-ENOSYS,
+ * -EPERM where it is missing or forbidden). */
+int bdaio_new(struct blockdev *bd, unsigned depth, bdaio_done_fn *done,
+	      void *opaque, struct bdaio **out);
+/* Waits for the requests in flight (done is called), then frees. */
+void bdaio_free(struct bdaio *a);
+/* Readable when bdaio_reap has work; the caller reads it to clear it. */
+int bdaio_fd(const struct bdaio *a);
+/* Queue a read (into iov) or write (from iov) at guest offset off,
+ * checked by the caller to be inside the disk. iov[0..iovcnt) must stay
+ * valid until done. Returns 0: in flight, done(opaque, tag, ret) will be
+ * called from bdaio_reap/bdaio_wait/a later submission; 1: completed
+ * already, successfully; -errno: completed already, failed (done is not
+ * called for these two). */
+int bdaio_rw(struct bdaio *a, bool write, const struct iovec *iov,
+	     int iovcnt, uint64_t off, void *tag);
+/* FLUSH: durable once every write of this context queued before it has
+ * completed (fdatasync once they have, or waiting for them and the
+ * format's flush). Same returns as bdaio_rw; -EBUSY while blocked. */
+int bdaio_flush(struct bdaio *a, void *tag);
+/* A flush waits for writes in flight: queue nothing more until it went
+ * (a completion unblocks the context). */
+bool bdaio_blocked(const struct bdaio *a);
+/* Hand what was queued to the kernel (retrying EINTR and EAGAIN). */
+void bdaio_submit(struct bdaio *a);
+/* Report every finished request (done) and submit what continues a
+ * short transfer; never blocks. Returns how many requests finished. */
+unsigned bdaio_reap(struct bdaio *a);
+/* Submit and wait until no request is in flight. */
+void bdaio_wait(struct bdaio *a);
+/* Requests in flight. */
+unsigned bdaio_inflight(const struct bdaio *a);
 
 #endif

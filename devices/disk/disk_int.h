@@ -45,6 +45,20 @@ int bdfile_zero(struct bdfile *f, uint64_t off, uint64_t len, bool may_unmap);
 int bdfile_size(struct bdfile *f, uint64_t *size);
 int bdfile_truncate(struct bdfile *f, uint64_t size);
 
+/* ---- asynchronous I/O (aio.c) ----
+ * Test seams (tests/unit), all NULL in minivmm: a stand-in for
+ * io_uring_submit (to return -EINTR or -EAGAIN), for a completion's
+ * result given the bytes asked for (a short transfer), and a reordering
+ * of a batch of completions (struct io_uring_cqe pointers) before they are
+ * handled. */
+struct io_uring;
+struct bdaio_hooks {
+	int (*submit)(struct io_uring *ring);
+	int (*result)(int res, size_t want);
+	void (*order)(void **cqes, unsigned n);
+};
+extern struct bdaio_hooks bdaio_hooks;
+
 /* ---- backing files (backing.c) ---- */
 /* The directories a backing chain may use, as real paths: the top
  * image's own directory first, then the ones the user added. */

@@ -103,6 +103,8 @@ static const struct blockdev_ops qcow2_ops = {
 	.discard = qcow2_discard,
 	.write_zeroes = qcow2_write_zeroes,
 	.close = qcow2_close,
+	.aio_map = qcow2_aio_map,
+	.aio_end = qcow2_aio_end,
 };
 
 /* ---- open ---- */
@@ -225,6 +227,7 @@ static struct qcow2 *qcow2_alloc(struct bdfile *f, const struct blockdev_opts *o
 	s->bd.readonly = o->readonly;
 	s->bd.direct = f->direct;
 	s->bd.align = f->align;
+	s->bd.aio_fd = f->fd;
 	s->l1_dirty_lo = UINT32_MAX;
 	return s;
 }

@@ -122,6 +122,8 @@ struct qcow2 {
 	uint64_t end_cl;               /* clusters in use up to here (file end) */
 	struct qfree *pend;            /* frees waiting for the next flush */
 	size_t npend, cappend;
+	unsigned aio_inflight;         /* extents qcow2_aio_map handed out
+					* and not yet ended (atomic) */
 
 	char backing_name[1024];
 	char backing_fmt[32];
@@ -216,6 +218,9 @@ int qcow2_preadv(struct blockdev *bd, const struct iovec *iov, int iovcnt,
 int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov, int iovcnt,
 		  uint64_t off);
 int qcow2_discard(struct blockdev *bd, uint64_t off, uint64_t len);
+int qcow2_aio_map(struct blockdev *bd, uint64_t off, uint64_t len,
+		  bool write, struct bd_extent *e);
+void qcow2_aio_end(struct blockdev *bd);
 int qcow2_write_zeroes(struct blockdev *bd, uint64_t off, uint64_t len,
 		       bool may_unmap);
 

@@ -365,6 +365,65 @@ int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov, int iovcnt,
 	return ret;
 }
 
+/* ---- asynchronous I/O ---- */
+
+/* blockdev.h aio_map: a run of allocated clusters, contiguous in the
+ * file, that the guest may read, or write in place (COPIED: not shared
+ * with a snapshot, nothing to copy), is looked up under the lock and
+ * handed out; its transfer then runs without the lock. Anything else
+ * (backing data, zero and compressed clusters, allocation, copy-on-write)
+ * is one cluster step for the synchronous path, which keeps allocation
+ * ordered as it is. While such runs are in flight, clusters freed by a
+ * discard stay allocated (qcow2_flush_locked): a run in flight never
+ * lands in a cluster that was given to another guest offset. */
+int qcow2_aio_map(struct blockdev *bd, uint64_t off, uint64_t len,
+		  bool write, struct bd_extent *e)
+{
+	struct qcow2 *s = to_qcow2(bd);
+	uint64_t done = 0;
+	int ret = 0;
+
+	if (off > bd->size || len > bd->size - off)
+		return -EINVAL;
+	e->sync = false;
+	e->len = 0;
+	pthread_mutex_lock(&s->lock);
+	while (done < len) {
+		struct cstep c;
+		bool direct;
+
+		ret = qcow2_cluster_step(s, off + done, len - done, &c);
+		if (ret)
+			break;
+		direct = c.t == C_NORMAL && !(write && s->corrupt) &&
+			 (!write || (c.e & QCOW2_OFLAG_COPIED));
+		if (!direct) {
+			if (!done) {
+				e->sync = true;
+				e->len = c.n;
+			}
+			break;
+		}
+		if (!done)
+			e->host = c.host + c.in;
+		else if (e->host + done != c.host + c.in)
+			break;
+		done += c.n;
+		e->len = done;
+	}
+	if (ret && e->len)
+		ret = 0; /* what was mapped goes; the next call fails */
+	if (!ret && !e->sync)
+		__atomic_fetch_add(&s->aio_inflight, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+void qcow2_aio_end(struct blockdev *bd)
+{
+	__atomic_fetch_sub(&to_qcow2(bd)->aio_inflight, 1, __ATOMIC_RELEASE);
+}
+
 /* ---- discard and write-zeroes ---- */
 
 /* Write len zero bytes at guest offset g through the normal write path. */

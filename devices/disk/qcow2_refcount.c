@@ -489,7 +489,11 @@ int qcow2_flush_locked(struct qcow2 *s)
 		ret = bdfile_flush(&s->f);
 	if (ret)
 		return ret;
-	/* 4: deferred decrements, now that no durable table uses them */
+	/* 4: deferred decrements, now that no durable table uses them;
+	 * not while asynchronous transfers mapped before the change may be
+	 * in flight to those clusters (qcow2_aio_map): the next flush */
+	if (__atomic_load_n(&s->aio_inflight, __ATOMIC_ACQUIRE))
+		return 0;
 	size_t n = s->npend;
 	s->npend = 0;
 	for (size_t i = 0; i < n && !ret; i++) {

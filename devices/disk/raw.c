@@ -108,6 +108,22 @@ static int raw_write_zeroes(struct blockdev *bd, uint64_t off, uint64_t len,
 	return ret ? ret : bdfile_zero(&to_raw(bd)->f, off, len, may_unmap);
 }
 
+/* Asynchronous I/O: guest byte N is file byte N, except that a write
+ * over the first bytes of a probed image goes through raw_pwritev (its
+ * sector-0 guard). */
+static int raw_aio_map(struct blockdev *bd, uint64_t off, uint64_t len,
+		       bool write, struct bd_extent *e)
+{
+	int ret = check_range(bd, off, len);
+
+	if (ret)
+		return ret;
+	e->host = off;
+	e->len = len;
+	e->sync = write && to_raw(bd)->probed && off < BLOCKDEV_PROBE_BYTES;
+	return 0;
+}
+
 static void raw_close(struct blockdev *bd)
 {
 	struct raw *r = to_raw(bd);
@@ -124,6 +140,7 @@ static const struct blockdev_ops raw_ops = {
 	.discard = raw_discard,
 	.write_zeroes = raw_write_zeroes,
 	.close = raw_close,
+	.aio_map = raw_aio_map,
 };
 
 int raw_open(struct bdfile *f, const struct blockdev_opts *o, bool probed,
@@ -162,6 +179,8 @@ int raw_open(struct bdfile *f, const struct blockdev_opts *o, bool probed,
 	r->bd.readonly = o->readonly;
 	r->bd.direct = f->direct;
 	r->bd.align = f->align;
+	r->bd.aio_fd = f->fd;
+	r->bd.aio_fsync = !o->readonly;
 	*out = &r->bd;
 	return 0;
 }

@@ -169,9 +169,14 @@ static inline uint16_t vdrv_post(struct vdrv *v, unsigned i,
 }
 
 /* Run the device on queue i (synchronously, on this thread). */
+/* Kick queue i and run the device until the requests it took are
+ * finished (a device with asynchronous backends completes them in
+ * queue_flush). */
 static inline void vdrv_kick(struct vdrv *v, unsigned i)
 {
 	v->dev->desc.ops->queue_notify(v->dev, i);
+	if (v->dev->desc.ops->queue_flush)
+		v->dev->desc.ops->queue_flush(v->dev, i);
 }
 
 /* Reap one used entry; false if none. */

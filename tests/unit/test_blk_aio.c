@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT
+ * Unit tests: virtio-blk with asynchronous I/O (virtio/blk.c over
+ * devices/disk/aio.c, io_uring on a temporary raw file): used entries in
+ * completion order with one interrupt per batch, FLUSH after the writes in
+ * flight before it (even when one of them needs a second round), short
+ * reads and writes continued, a write that makes no progress failing,
+ * EINTR/EAGAIN from io_uring_enter and -EAGAIN results retried, a queue
+ * reset with requests in flight. Faults are injected through the test
+ * seams of aio.c (struct bdaio_hooks), not by replacing libc calls.
+ * Driven through the real virtio-pci transport with virtio_drv.h; the
+ * queue's thread is not started: the test reaps completions itself
+ * (queue_flush). Skipped where io_uring cannot be set up. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <liburing.h>
+
+#include <linux/virtio_blk.h>
+
+#include "devices/disk/disk_int.h"
+#include "fake_vm.h"
+#include "virtio/blk.h"
+#include "virtio/virtio_pci.h"
+#include "virtio_drv.h"
+#include "vmm/log.h"
+#include "vmm/vm.h"
+
+#define RAM_SIZE (8 << 20)
+#define DISK_SIZE (1 << 20)
+#define HDRS 0x10000  /* request r: header at HDRS + 64r, status + 32 */
+#define DATA 0x200000 /* request r: data at DATA + 64K r */
+#define QBASE 0x100000
+#define NREQ 8
+
+static struct vm vm;
+static uint8_t *ram;
+static char path[] = "/tmp/test_blk_aio.XXXXXX";
+static int fd = -1;
+static struct virtio_dev *blk;
+static struct vdrv drv;
+
+static uint8_t pattern(uint64_t off)
+{
+	return (uint8_t)(off * 7 + off / 512);
+}
+
+static int setup(void **state)
+{
+	uint8_t *buf = malloc(DISK_SIZE);
+	struct blockdev_opts o = { .path = path, .format = "raw" };
+	struct virtio_blk_cfg bc = { .serial = "aio", .nr_queues = 1 };
+	char err[256];
+
+	(void)state;
+	log_quiet = true;
+	memset(&bdaio_hooks, 0, sizeof(bdaio_hooks));
+	fake_vm_reset();
+	memset(&vm, 0, sizeof(vm));
+	ram = calloc(1, RAM_SIZE);
+	assert_non_null(ram);
+	assert_int_equal(gm_add_region(&vm.mem, 0, RAM_SIZE, ram), 0);
+	strcpy(path, "/tmp/test_blk_aio.XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	for (uint64_t i = 0; i < DISK_SIZE; i++)
+		buf[i] = pattern(i);
+	assert_int_equal(pwrite(fd, buf, DISK_SIZE, 0), DISK_SIZE);
+	free(buf);
+	assert_int_equal(blockdev_open(&o, &bc.bd, err, sizeof(err)), 0);
+	assert_int_equal(virtio_blk_create(&vm, &bc, &blk), 0);
+	if (virtio_blk_aio_error(blk)) {
+		fprintf(stderr, "# io_uring unavailable: %s\n",
+			strerror(-virtio_blk_aio_error(blk)));
+		blk->dev.ops->free(&blk->dev);
+		blk = NULL;
+		return 0;
+	}
+	drv.dev = blk;
+	drv.ram = ram;
+	assert_true(vdrv_negotiate(&drv, vdrv_device_features(&drv)) &
+		    VIRTIO_CONFIG_S_FEATURES_OK);
+	vdrv_setup_queue(&drv, 0, 256, QBASE);
+	vdrv_driver_ok(&drv);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	memset(&bdaio_hooks, 0, sizeof(bdaio_hooks));
+	if (blk)
+		blk->dev.ops->free(&blk->dev);
+	close(fd);
+	unlink(path);
+	free(ram);
+	return 0;
+}
+
+#define NEED_URING()                                                     \
+	do {                                                             \
+		if (!blk)                                                \
+			skip();                                          \
+	} while (0)
+
+/* Post request r: type at sector, len bytes of data (none for FLUSH). */
+static uint16_t post(unsigned r, uint32_t type, uint64_t sector,
+		     uint32_t len)
+{
+	uint64_t hdr = HDRS + 64ULL * r;
+	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
+	struct vdrv_buf b[3] = {
+		{ hdr, 16, false },
+		{ DATA + 0x10000ULL * r, len, type == VIRTIO_BLK_T_IN },
+		{ hdr + 32, 1, true },
+	};
+
+	memcpy(ram + hdr, &h, sizeof(h));
+	ram[hdr + 32] = 0xee;
+	if (!len) {
+		b[1] = b[2];
+		return vdrv_post(&drv, 0, b, 2, false);
+	}
+	return vdrv_post(&drv, 0, b, 3, false);
+}
+
+static uint8_t status_of(unsigned r)
+{
+	return ram[HDRS + 64ULL * r + 32];
+}
+
+static void check_read(unsigned r, uint64_t sector, uint32_t len)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (ram[DATA + 0x10000ULL * r + i] != pattern(sector * 512 + i))
+			fail_msg("request %u byte %u", r, i);
+}
+
+/* The device's pass over the queue and the wait for what it started. */
+static void run_queue(void)
+{
+	blk->desc.ops->queue_notify(blk, 0);
+	blk->desc.ops->queue_flush(blk, 0);
+}
+
+/* ---- completion order ---- */
+
+static unsigned want_cqes;
+
+/* Submit, and wait until every request has completed, so that they are
+ * all reaped in one batch. */
+static int submit_wait(struct io_uring *ring)
+{
+	return io_uring_submit_and_wait(ring, want_cqes);
+}
+
+static void reverse(void **cqes, unsigned n)
+{
+	for (unsigned i = 0; i < n / 2; i++) {
+		void *t = cqes[i];
+		cqes[i] = cqes[n - 1 - i];
+		cqes[n - 1 - i] = t;
+	}
+}
+
+static void test_completion_order(void **state)
+{
+	uint16_t heads[NREQ], h;
+	uint32_t len;
+	uint64_t irqs;
+
+	(void)state;
+	NEED_URING();
+	/* one request first: the queue's first interrupt check comes before
+	 * anything was ever pushed and may say yes */
+	post(0, VIRTIO_BLK_T_IN, 0, 512);
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	want_cqes = NREQ;
+	bdaio_hooks.submit = submit_wait;
+	bdaio_hooks.order = reverse; /* the last one finishes first */
+	for (unsigned r = 0; r < NREQ; r++)
+		heads[r] = post(r, VIRTIO_BLK_T_IN, 8 * r + 1, 4096);
+	/* EVENT_IDX: interrupt at the next used entry, as a driver asks */
+	*(uint16_t *)(ram + drv.q[0].avail + 4 + 2 * drv.q[0].size) =
+		drv.q[0].last_used;
+	irqs = blk->q[0].irqs;
+	run_queue();
+	for (unsigned r = 0; r < NREQ; r++) {
+		assert_true(vdrv_used(&drv, 0, &h, &len));
+		/* used entries in the order the requests completed */
+		assert_int_equal(h, heads[NREQ - 1 - r]);
+		assert_int_equal(len, 4097);
+		assert_int_equal(status_of(NREQ - 1 - r), VIRTIO_BLK_S_OK);
+		check_read(r, 8 * r + 1, 4096);
+	}
+	assert_false(vdrv_used(&drv, 0, &h, &len));
+	/* one interrupt for the batch */
+	assert_int_equal(blk->q[0].irqs - irqs, 1);
+}
+
+/* ---- FLUSH after the writes in flight ---- */
+
+static int short_calls;
+
+/* The first result of each test comes back short (half of it). */
+static int short_first(int res, size_t want)
+{
+	if (short_calls++ == 0 && res > 0 && (size_t)res == want)
+		return res / 2;
+	return res;
+}
+
+static void test_flush_after_writes(void **state)
+{
+	uint16_t hw0, hw1, hf, hr, h = 0;
+	uint32_t len;
+	uint8_t buf[8192];
+
+	(void)state;
+	NEED_URING();
+	short_calls = 0;
+	bdaio_hooks.result = short_first; /* w0 needs a second round */
+	memset(ram + DATA, 0x5a, 8192);
+	memset(ram + DATA + 0x10000, 0xa5, 4096);
+	hw0 = post(0, VIRTIO_BLK_T_OUT, 64, 8192);
+	hw1 = post(1, VIRTIO_BLK_T_OUT, 200, 4096);
+	hf = post(2, VIRTIO_BLK_T_FLUSH, 0, 0);
+	hr = post(3, VIRTIO_BLK_T_IN, 64, 8192);
+	run_queue();
+	/* the two writes, then the flush; the read waited for the flush */
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_true(h == hw0 || h == hw1);
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_true(h == hw0 || h == hw1);
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(h, hf);
+	assert_int_equal(status_of(0), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(1), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(2), VIRTIO_BLK_S_OK);
+	assert_false(vdrv_used(&drv, 0, &h, &len));
+	/* the queue resumes (its thread is kicked): the read */
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(h, hr);
+	assert_int_equal(status_of(3), VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram + DATA + 3 * 0x10000, ram + DATA, 8192);
+	assert_int_equal(pread(fd, buf, 8192, 64 * 512), 8192);
+	assert_memory_equal(buf, ram + DATA, 8192);
+	assert_true(short_calls >= 3);
+}
+
+/* ---- short transfers ---- */
+
+/* Every transfer moves at most 512 bytes a round. */
+static int trickle(int res, size_t want)
+{
+	(void)want;
+	short_calls++;
+	return res > 512 ? 512 : res;
+}
+
+static void test_short_read_write(void **state)
+{
+	uint16_t h;
+	uint32_t len;
+	uint8_t buf[16384];
+
+	(void)state;
+	NEED_URING();
+	short_calls = 0;
+	bdaio_hooks.result = trickle;
+	post(0, VIRTIO_BLK_T_IN, 3, 16384);
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(len, 16385);
+	assert_int_equal(status_of(0), VIRTIO_BLK_S_OK);
+	check_read(0, 3, 16384);
+	assert_true(short_calls >= 32);
+
+	for (unsigned i = 0; i < 16384; i++)
+		ram[DATA + 0x10000 + i] = (uint8_t)(i * 13);
+	post(1, VIRTIO_BLK_T_OUT, 100, 16384);
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(status_of(1), VIRTIO_BLK_S_OK);
+	assert_int_equal(pread(fd, buf, 16384, 100 * 512), 16384);
+	assert_memory_equal(buf, ram + DATA + 0x10000, 16384);
+}
+
+/* A write that moves nothing, and an error result: IOERR, never OK. */
+static int write_nothing(int res, size_t want)
+{
+	(void)res;
+	(void)want;
+	return short_calls++ == 0 ? 0 : -EIO;
+}
+
+static void test_no_progress_is_ioerr(void **state)
+{
+	uint16_t h;
+	uint32_t len;
+
+	(void)state;
+	NEED_URING();
+	short_calls = 0;
+	bdaio_hooks.result = write_nothing;
+	post(0, VIRTIO_BLK_T_OUT, 8, 4096);
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(len, 1);
+	assert_int_equal(status_of(0), VIRTIO_BLK_S_IOERR);
+	post(1, VIRTIO_BLK_T_IN, 8, 4096);
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(len, 1);
+	assert_int_equal(status_of(1), VIRTIO_BLK_S_IOERR);
+}
+
+/* ---- EINTR and EAGAIN ---- */
+
+static int submit_calls;
+
+/* io_uring_enter fails with EINTR, then EAGAIN, then works. */
+static int submit_interrupted(struct io_uring *ring)
+{
+	switch (submit_calls++) {
+	case 0:
+	case 1:
+		return -EINTR;
+	case 2:
+	case 3:
+		return -EAGAIN;
+	default:
+		return io_uring_submit(ring);
+	}
+}
+
+/* The first result of a transfer is -EAGAIN: the same again. */
+static int again_first(int res, size_t want)
+{
+	(void)want;
+	return short_calls++ == 0 ? -EAGAIN : res;
+}
+
+static void test_eintr_eagain(void **state)
+{
+	uint16_t h;
+	uint32_t len;
+
+	(void)state;
+	NEED_URING();
+	submit_calls = 0;
+	short_calls = 0;
+	bdaio_hooks.submit = submit_interrupted;
+	bdaio_hooks.result = again_first;
+	post(0, VIRTIO_BLK_T_IN, 16, 8192);
+	post(1, VIRTIO_BLK_T_IN, 40, 512);
+	run_queue();
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(status_of(0), VIRTIO_BLK_S_OK);
+	assert_int_equal(status_of(1), VIRTIO_BLK_S_OK);
+	check_read(0, 16, 8192);
+	check_read(1, 40, 512);
+	assert_true(submit_calls >= 5);
+}
+
+/* ---- reset with requests in flight ---- */
+
+static void test_reset_waits(void **state)
+{
+	uint16_t h;
+	uint32_t len;
+	struct vring_used *u = (struct vring_used *)(ram + drv.q[0].used);
+
+	(void)state;
+	NEED_URING();
+	for (unsigned r = 0; r < NREQ; r++)
+		post(r, VIRTIO_BLK_T_IN, 8 * r, 4096);
+	blk->desc.ops->queue_notify(blk, 0); /* in flight, not reaped */
+	/* status 0: the transport resets the queue, which first finishes
+	 * what is in flight into the ring it came from */
+	VDRV_WR(&drv, device_status, 0);
+	assert_int_equal(u->idx, NREQ);
+	for (unsigned r = 0; r < NREQ; r++)
+		assert_int_equal(status_of(r), VIRTIO_BLK_S_OK);
+	assert_false(blk->vqs[0].ready);
+	/* and nothing arrives afterwards */
+	blk->desc.ops->queue_flush(blk, 0);
+	assert_int_equal(u->idx, NREQ);
+	(void)h;
+	(void)len;
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_completion_order),
+		T(test_flush_after_writes),
+		T(test_short_read_write),
+		T(test_no_progress_is_ioerr),
+		T(test_eintr_eagain),
+		T(test_reset_waits),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
