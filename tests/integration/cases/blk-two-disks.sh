@@ -2,13 +2,14 @@
 # blank raw scratch disk; the guest sees both with their serials and sizes,
 # reads the first while writing and verifying a pattern on the second. With
 # 2 vCPUs the machine gives each disk 2 request queues (VIRTIO_BLK_F_MQ):
-# the guest's blk-mq shows 2 hardware queues.
+# the guest's blk-mq shows 2 hardware queues. The scratch disk uses aio=sync (the
+# synchronous path), the first one io_uring (the default).
 . "$TESTS/lib.sh"
 GUEST_MODULES=virtio_pci,virtio_blk,crc32c_generic,ext4
 truncate -s 64M "$WORK/scratch.img"
 boot_linux "$WORK/boot.log" generic blk-two-disks \
   --disk "$ASSETS/blk/ext4.img,format=raw,readonly=on,serial=first" \
-  --disk "$WORK/scratch.img,format=raw,serial=second" --memory 512M --cpus 2; rc=$?
+  --disk "$WORK/scratch.img,format=raw,serial=second,aio=sync" --memory 512M --cpus 2; rc=$?
 if boot_ok blk-two-disks-boot "$WORK/boot.log" $rc; then
   expect_line "$WORK/boot.log" '^BLK-DISKS first 65536 second 131072$' && ok blk-two-disks-seen ||
     { not_ok blk-two-disks-seen "serials/sizes wrong"; tr -d '\r' < "$WORK/boot.log" | grep '^BLK-DISKS' | sed 's/^/    | /'; }

@@ -21,6 +21,8 @@
 # Then a summary line (rounds done and their seconds, the disk threads at each kill,
 # batches verified, leak reports); ok if nothing failed and at least 3 rounds ran (a
 # round that might not end within CRASH_BUDGET s, default 280, is not started).
+# Odd rounds use the default aio=io_uring, even rounds aio=sync (the synchronous
+# path), on the same images.
 # The final images go to $OUT for .post (the build host's qemu-img, minivmm img check).
 . "$TESTS/lib.sh"
 CRASH_LIB=1 . "$TESTS/guest/qcow2-crash.sh"
@@ -111,10 +113,11 @@ while [ $R -le $N ]; do
   log=$WORK/round$R.log
   md5=0; [ $R -gt 1 ] && md5=1
   cmd="console=ttyS0 reboot=k panic=-1 quiet minivmm.modules=virtio_pci,virtio_blk minivmm.run=qcow2-crash minivmm.round=$R minivmm.md5=$md5"
-  echo "+ minivmm run (round $R) --cmdline '$cmd'" > "$log"
+  aio=io_uring; [ $((R % 2)) = 0 ] && aio=sync
+  echo "+ minivmm run (round $R, aio=$aio) --cmdline '$cmd'" > "$log"
   "$MINIVMM" run --kernel "$ASSETS/cloud/vmlinuz" --initrd "$ASSETS/cloud/initramfs.cpio.gz" \
-    --cmdline "$cmd" --disk "$WORK/a.qcow2,format=qcow2,serial=crash-a" \
-    --disk "$WORK/b.qcow2,format=qcow2,serial=crash-b" >>"$log" 2>&1 </dev/null &
+    --cmdline "$cmd" --disk "$WORK/a.qcow2,format=qcow2,serial=crash-a,aio=$aio" \
+    --disk "$WORK/b.qcow2,format=qcow2,serial=crash-b,aio=$aio" >>"$log" 2>&1 </dev/null &
   pid=$!
   t=0
   while [ $t -lt $((BOOT_TIMEOUT * 5)) ] && kill -0 $pid 2>/dev/null && ! expect_line "$log" "^CRASH-WRITING $R"; do
@@ -175,7 +178,7 @@ while [ $R -le $N ]; do
   verify a $R; va=$?
   verify b $R; vb=$?
   if [ $va = 0 ] && [ $vb = 0 ] && [ -z "$data_why" ]; then
-    ok qcow2-crash-r$R-data "kill after $d ms (disk threads: ${io:-not seen}); flushed batches a=$((last_a + 1)) b=$((last_b + 1))"
+    ok qcow2-crash-r$R-data "aio=$aio, kill after $d ms (disk threads: ${io:-not seen}); flushed batches a=$((last_a + 1)) b=$((last_b + 1))"
   else
     not_ok qcow2-crash-r$R-data "kill after $d ms:$data_why"; failed=1
   fi
