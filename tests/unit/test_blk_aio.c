@@ -5,13 +5,17 @@
  * flight before it (even when one of them needs a second round), short
  * reads and writes continued, a write that makes no progress failing,
  * EINTR/EAGAIN from io_uring_enter and -EAGAIN results retried, a queue
- * reset with requests in flight. Faults are injected through the test
+ * reset with requests in flight; on a qcow2 image, two contexts (two
+ * queues' threads) writing and reading at once, cutting requests across
+ * allocated and new clusters, checked against a model and by img check.
+ * Faults are injected through the test
  * seams of aio.c (struct bdaio_hooks), not by replacing libc calls.
  * Driven through the real virtio-pci transport with virtio_drv.h; the
  * queue's thread is not started: the test reaps completions itself
  * (queue_flush). Skipped where io_uring cannot be set up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,6 +31,7 @@
 #include <linux/virtio_blk.h>
 
 #include "devices/disk/disk_int.h"
+#include "devices/disk/img.h"
 #include "fake_vm.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
@@ -401,6 +406,152 @@ static void test_reset_waits(void **state)
 	(void)len;
 }
 
+/* ---- qcow2: two contexts on one image ---- */
+
+#define Q_SIZE (4 << 20)
+#define Q_HALF (Q_SIZE / 2)
+
+struct qctx {
+	struct blockdev *bd;
+	uint64_t base;          /* its half of the disk */
+	uint8_t *model;         /* what its half holds */
+	int fails;
+	unsigned done, pending, async;
+};
+
+static void qdone(void *opaque, void *tag, int ret)
+{
+	struct qctx *c = opaque;
+
+	(void)tag;
+	if (ret)
+		c->fails++;
+	c->done++;
+	c->pending--;
+}
+
+static void fill(uint8_t *b, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		b[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 9));
+}
+
+/* Rounds of 8 requests in flight at once: writes of 1-40 sectors at
+ * random sector offsets of its half (across cluster edges, new and
+ * allocated clusters), then reads of the same ranges, checked. */
+static void *qworker(void *arg)
+{
+	struct qctx *c = arg;
+	struct bdaio *a;
+	uint8_t *buf[8], *got[8];
+	uint64_t off[8];
+	size_t len[8];
+	unsigned seed = (unsigned)c->base;
+
+	if (bdaio_new(c->bd, 16, qdone, c, &a)) {
+		c->fails = -1000;
+		return NULL;
+	}
+	for (int i = 0; i < 8; i++) {
+		buf[i] = malloc(40 * 512);
+		got[i] = malloc(40 * 512);
+	}
+	for (int round = 0; round < 60; round++) {
+		for (int i = 0; i < 8; i++) {
+			seed = seed * 1103515245 + 12345;
+			len[i] = 512 * (1 + (seed >> 8) % 40);
+			/* distinct slots: no two requests of a round overlap */
+			off[i] = (uint64_t)i * (Q_HALF / 8) +
+				 512 * ((seed >> 16) % ((Q_HALF / 8 - len[i]) / 512));
+			fill(buf[i], len[i], seed);
+			struct iovec v[2] = { { buf[i], 512 },
+					      { buf[i] + 512, len[i] - 512 } };
+			int r = bdaio_rw(a, true, v, len[i] > 512 ? 2 : 1,
+					 c->base + off[i], buf[i]);
+			if (r == 0) {
+				c->pending++;
+				c->async++;
+			} else if (r < 0) {
+				c->fails++;
+			}
+			memcpy(c->model + off[i], buf[i], len[i]);
+		}
+		bdaio_submit(a);
+		bdaio_wait(a);
+		for (int i = 0; i < 8; i++) {
+			struct iovec v = { got[i], len[i] };
+			int r = bdaio_rw(a, false, &v, 1, c->base + off[i],
+					 got[i]);
+			if (r == 0)
+				c->pending++;
+			else if (r < 0)
+				c->fails++;
+		}
+		bdaio_wait(a);
+		for (int i = 0; i < 8; i++)
+			if (memcmp(got[i], c->model + off[i], len[i]))
+				c->fails++;
+		if (round % 20 == 19 && bdaio_flush(a, NULL) < 0)
+			c->fails++;
+		bdaio_wait(a);
+	}
+	bdaio_free(a);
+	for (int i = 0; i < 8; i++) {
+		free(buf[i]);
+		free(got[i]);
+	}
+	return NULL;
+}
+
+static void test_qcow2_two_contexts(void **state)
+{
+	char p[] = "/tmp/test_blk_aio_q.XXXXXX";
+	char *create[] = { "img", "create", "-f", "qcow2", "-o",
+			   "cluster_size=4096", p, "4M", NULL };
+	char *check[] = { "img", "check", p, NULL };
+	struct blockdev_opts o = { .path = p, .format = "qcow2" };
+	struct qctx c[2];
+	pthread_t t[2];
+	struct blockdev *bd;
+	struct bdaio *probe;
+	char err[256];
+	uint8_t *all;
+
+	(void)state;
+	NEED_URING();
+	int qfd = mkstemp(p);
+	assert_true(qfd >= 0);
+	close(qfd);
+	assert_int_equal(img_main(8, create), 0);
+	assert_int_equal(blockdev_open(&o, &bd, err, sizeof(err)), 0);
+	assert_int_equal(bdaio_new(bd, 4, qdone, NULL, &probe), 0);
+	bdaio_free(probe);
+	for (int i = 0; i < 2; i++) {
+		c[i] = (struct qctx){ .bd = bd, .base = (uint64_t)i * Q_HALF,
+				      .model = calloc(1, Q_HALF) };
+		assert_int_equal(pthread_create(&t[i], NULL, qworker, &c[i]),
+				 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(c[i].fails, 0);
+		assert_int_equal(c[i].pending, 0);
+		assert_true(c[i].async > 100); /* allocated clusters: async */
+	}
+	/* the whole disk, synchronously, as the models say */
+	all = malloc(Q_SIZE);
+	struct iovec v = { all, Q_SIZE };
+	assert_int_equal(blockdev_preadv(bd, &v, 1, 0), 0);
+	assert_memory_equal(all, c[0].model, Q_HALF);
+	assert_memory_equal(all + Q_HALF, c[1].model, Q_HALF);
+	blockdev_close(bd);
+	assert_int_equal(img_main(3, check), 0);
+	free(all);
+	free(c[0].model);
+	free(c[1].model);
+	unlink(p);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -411,6 +562,7 @@ int main(void)
 		T(test_no_progress_is_ioerr),
 		T(test_eintr_eagain),
 		T(test_reset_waits),
+		T(test_qcow2_two_contexts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,16 @@ if boot_ok blk-two-disks-boot "$WORK/boot.log" $rc; then
     { not_ok blk-two-disks-seen "serials/sizes wrong"; tr -d '\r' < "$WORK/boot.log" | grep '^BLK-DISKS' | sed 's/^/    | /'; }
   expect_line "$WORK/boot.log" '^BLK-MQ 2 2$' && ok blk-two-disks-multiqueue ||
     { not_ok blk-two-disks-multiqueue "expected 2 hardware queues per disk"; tr -d '\r' < "$WORK/boot.log" | grep '^BLK-MQ' | sed 's/^/    | /'; }
+  # every request queue has its own interrupt, and a disk's two queues go to two vCPUs
+  # ("BLK-IRQ virtioN-req.Q IRQ CPU" from the guest's /proc/interrupts)
+  irqs=$(tr -d '\r' < "$WORK/boot.log" | grep '^BLK-IRQ ')
+  nq=$(echo "$irqs" | grep -c .)
+  nirq=$(echo "$irqs" | awk '{ print $3 }' | sort -u | grep -c .)
+  spread=$(echo "$irqs" | awk '{ split($2, d, "-"); cpus[d[1]] = cpus[d[1]] " " $4 }
+    END { n = 0; for (k in cpus) { split(cpus[k], c, " "); if (c[1] != c[2]) n++ } print n }')
+  [ "$nq" = 4 ] && [ "$nirq" = 4 ] && [ "$spread" = 2 ] && ok blk-two-disks-queue-irqs ||
+    { not_ok blk-two-disks-queue-irqs "expected 4 queue interrupts, each its own, a disk's two on two vCPUs"; echo "$irqs" | sed 's/^/    | /'; }
+  echo "$irqs" | sed 's/^/    # /'
   expect_line "$WORK/boot.log" '^BLK-TWO OK$' && ok blk-two-disks-io ||
     { not_ok blk-two-disks-io "parallel I/O failed"; show_tail "$WORK/boot.log"; }
 fi
