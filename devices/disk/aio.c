@@ -41,6 +41,10 @@ struct bdaio_hooks bdaio_hooks;
 #define SUBMIT_TRIES 1000
 /* Completions taken from the ring at once. */
 #define REAP_BATCH 64
+/* Pieces one request may have in flight; the rest of a request cut
+ * finer than that (a fragmented qcow2 image) is done synchronously, so
+ * what a guest's request costs in memory stays bounded. */
+#define MAX_PIECES 32
 
 struct bdaio {
 	struct io_uring ring;
@@ -52,6 +56,8 @@ struct bdaio {
 	unsigned queued;     /* SQEs prepared, not yet submitted */
 	unsigned writes;     /* write requests in flight */
 	struct aio_piece *flush_wait; /* an FSYNC waiting for them */
+	struct iovec *scratch; /* slicing a request, before a piece */
+	int scratch_n;
 };
 
 /* One request. pending counts its pieces in flight, plus one while
@@ -296,6 +302,22 @@ static int sync_rw(struct blockdev *bd, bool write, const struct iovec *iov,
 		     : blockdev_preadv(bd, iov, iovcnt, off);
 }
 
+/* Bytes [skip, skip + len) of iov at guest offset off, through the
+ * format's synchronous path. 0 or -errno. */
+static int sync_piece(struct bdaio *a, bool write, const struct iovec *iov,
+		      int iovcnt, size_t skip, uint64_t off, uint64_t len)
+{
+	struct iovec *v = malloc(sizeof(*v) * (size_t)iovcnt);
+	int n, ret;
+
+	if (!v)
+		return -ENOMEM;
+	n = iov_slice(iov, (unsigned)iovcnt, skip, len, v, (unsigned)iovcnt);
+	ret = n <= 0 ? -EIO : sync_rw(a->bd, write, v, n, off);
+	free(v);
+	return ret;
+}
+
 /* Queue extent e of a request: bytes [skip, skip + e->len) of iov. */
 static int queue_extent(struct bdaio *a, struct aio_req *r, bool write,
 			const struct iovec *iov, int iovcnt, size_t skip,
@@ -304,17 +326,23 @@ static int queue_extent(struct bdaio *a, struct aio_req *r, bool write,
 	struct aio_piece *p;
 	int n;
 
-	p = malloc(sizeof(*p) + sizeof(struct iovec) * (size_t)iovcnt);
+	if (a->scratch_n < iovcnt) {
+		struct iovec *v = realloc(a->scratch, sizeof(*v) * (size_t)iovcnt);
+
+		if (!v)
+			return -ENOMEM;
+		a->scratch = v;
+		a->scratch_n = iovcnt;
+	}
+	n = iov_slice(iov, (unsigned)iovcnt, skip, e->len, a->scratch,
+		      (unsigned)iovcnt);
+	if (n <= 0 || !aligned(a->bd, a->scratch, n, e->host))
+		return 1; /* O_DIRECT would need a bounce buffer: the caller
+			   * does it through the format's synchronous path */
+	p = malloc(sizeof(*p) + sizeof(struct iovec) * (size_t)n);
 	if (!p)
 		return -ENOMEM;
-	n = iov_slice(iov, (unsigned)iovcnt, skip, e->len, p->v,
-		      (unsigned)iovcnt);
-	if (n <= 0 || !aligned(a->bd, p->v, n, e->host)) {
-		/* O_DIRECT would need a bounce buffer: the caller does it
-		 * through the format's synchronous path */
-		free(p);
-		return 1;
-	}
+	memcpy(p->v, a->scratch, sizeof(struct iovec) * (size_t)n);
 	p->r = r;
 	p->op = write ? PIECE_WRITE : PIECE_READ;
 	p->mapped = true;
@@ -354,9 +382,15 @@ int bdaio_rw(struct bdaio *a, bool write, const struct iovec *iov,
 	a->writes += write;
 	while (done < len && !r->err) {
 		struct bd_extent e = { 0 };
-		int ret = bd->ops->aio_map(bd, off + done, len - done, write,
-					   &e);
+		int ret;
 
+		if (r->pending > MAX_PIECES) {
+			/* the rest at once, through the format */
+			e.sync = true;
+			e.len = len - done;
+			goto now;
+		}
+		ret = bd->ops->aio_map(bd, off + done, len - done, write, &e);
 		if (!ret && (e.len == 0 || e.len > len - done)) {
 			if (!e.sync && bd->ops->aio_end)
 				bd->ops->aio_end(bd);
@@ -381,18 +415,8 @@ int bdaio_rw(struct bdaio *a, bool write, const struct iovec *iov,
 				continue;
 			}
 		}
-		/* through the format, now */
-		struct iovec *v = malloc(sizeof(*v) * (size_t)iovcnt);
-		int n;
-
-		if (!v) {
-			r->err = -ENOMEM;
-			break;
-		}
-		n = iov_slice(iov, (unsigned)iovcnt, done, e.len, v,
-			      (unsigned)iovcnt);
-		ret = n <= 0 ? -EIO : sync_rw(bd, write, v, n, off + done);
-		free(v);
+now:		/* through the format, now */
+		ret = sync_piece(a, write, iov, iovcnt, done, off + done, e.len);
 		if (ret)
 			r->err = ret;
 		done += e.len;
@@ -529,5 +553,6 @@ void bdaio_free(struct bdaio *a)
 	bdaio_wait(a);
 	io_uring_queue_exit(&a->ring);
 	close(a->efd);
+	free(a->scratch);
 	free(a);
 }

@@ -532,6 +532,8 @@ static void test_qcow2_two_contexts(void **state)
 		assert_int_equal(pthread_create(&t[i], NULL, qworker, &c[i]),
 				 0);
 	}
+	uint8_t *model0 = c[0].model;
+
 	for (int i = 0; i < 2; i++) {
 		pthread_join(t[i], NULL);
 		assert_int_equal(c[i].fails, 0);
@@ -544,10 +546,26 @@ static void test_qcow2_two_contexts(void **state)
 	assert_int_equal(blockdev_preadv(bd, &v, 1, 0), 0);
 	assert_memory_equal(all, c[0].model, Q_HALF);
 	assert_memory_equal(all + Q_HALF, c[1].model, Q_HALF);
+	/* and in one asynchronous request: the clusters were allocated in
+	 * random order, so it is cut into more pieces than one request may
+	 * have in flight; the rest goes the synchronous way */
+	memset(all, 0xee, Q_SIZE);
+	c[0] = (struct qctx){ .bd = bd };
+	assert_int_equal(bdaio_new(bd, 4, qdone, &c[0], &probe), 0);
+	int r = bdaio_rw(probe, false, &v, 1, 0, NULL);
+	assert_true(r >= 0);
+	if (r == 0)
+		c[0].pending++;
+	bdaio_wait(probe);
+	bdaio_free(probe);
+	assert_int_equal(c[0].fails, 0);
+	assert_int_equal(c[0].pending, 0);
+	assert_memory_equal(all, model0, Q_HALF);
+	assert_memory_equal(all + Q_HALF, c[1].model, Q_HALF);
 	blockdev_close(bd);
 	assert_int_equal(img_main(3, check), 0);
 	free(all);
-	free(c[0].model);
+	free(model0);
 	free(c[1].model);
 	unlink(p);
 }
