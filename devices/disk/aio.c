@@ -53,7 +53,6 @@ struct bdaio {
 	bdaio_done_fn *done;
 	void *opaque;
 	unsigned inflight;   /* requests */
-	unsigned queued;     /* SQEs prepared, not yet submitted */
 	unsigned writes;     /* write requests in flight */
 	struct aio_piece *flush_wait; /* an FSYNC waiting for them */
 	struct iovec *scratch; /* slicing a request, before a piece */
@@ -94,18 +93,17 @@ void bdaio_submit(struct bdaio *a)
 {
 	int tries = 0;
 
-	while (a->queued) {
+	/* what the kernel has not taken yet, by the ring's own indices */
+	while (io_uring_sq_ready(&a->ring)) {
 		int ret = do_submit(&a->ring);
 
-		if (ret >= 0) {
-			a->queued -= (unsigned)ret < a->queued ? (unsigned)ret
-							       : a->queued;
+		if (ret > 0) {
 			tries = 0;
 			continue;
 		}
 		if (ret == -EINTR)
 			continue;
-		if (ret == -EBUSY || ret == -EAGAIN) {
+		if (ret == 0 || ret == -EBUSY || ret == -EAGAIN) {
 			/* completions waiting, or the kernel short of
 			 * memory: take completions, try again */
 			if (++tries > SUBMIT_TRIES)
@@ -124,10 +122,10 @@ static struct io_uring_sqe *get_sqe(struct bdaio *a)
 	struct io_uring_sqe *sqe;
 
 	while (!(sqe = io_uring_get_sqe(&a->ring))) {
-		unsigned before = a->queued;
+		unsigned before = io_uring_sq_ready(&a->ring);
 
 		bdaio_submit(a);
-		if (a->queued == before)
+		if (io_uring_sq_ready(&a->ring) == before)
 			reap_some(a); /* the kernel took nothing: make room */
 	}
 	return sqe;
@@ -146,7 +144,6 @@ static void prep_piece(struct bdaio *a, struct aio_piece *p)
 	}
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data(sqe, p);
-	a->queued++;
 }
 
 static void req_put(struct bdaio *a, struct aio_req *r, int err)
