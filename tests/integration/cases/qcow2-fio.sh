@@ -19,9 +19,9 @@ if boot_ok qcow2-fio-boot "$WORK/boot.log" $rc; then
     { not_ok qcow2-fio-seq-1m "sequential write/verify failed"; show_tail "$WORK/boot.log" 25; }
   expect_line "$WORK/boot.log" '^BLK-VERIFY-RAND OK' && ok qcow2-fio-rand-4k ||
     { not_ok qcow2-fio-rand-4k "random write/verify failed"; show_tail "$WORK/boot.log" 25; }
-  # both queues served requests (minivmm --stats at exit: "virtio-blk@NN queue Q:
+  # both queues served requests (minivmm --stats at exit: "virtio-blk0 queue Q:
   # K notifications, I interrupts"; DRIVER_OK alone gives each queue one)
-  q=$(tr -d '\r' < "$WORK/boot.log" | grep -Ec 'virtio-blk@[0-9a-f]+ queue [01]: [1-9][0-9]{2,} notifications')
+  q=$(tr -d '\r' < "$WORK/boot.log" | grep -Ec 'virtio-blk0 queue [01]: [1-9][0-9]{2,} notifications')
   expect_line "$WORK/boot.log" '^BLK-VERIFY-JOBS 2' && [ "$q" = 2 ] && ok qcow2-fio-two-queues ||
     { not_ok qcow2-fio-two-queues "expected 2 fio jobs and 2 busy queues (got $q)"; tr -d '\r' < "$WORK/boot.log" | grep -E 'BLK-VERIFY-JOBS|queue [0-9]:' | sed 's/^/    | /'; }
   tr -d '\r' < "$WORK/boot.log" | grep -E '^BLK-VERIFY-(SEQ|RAND|TOOL|JOBS)' | sed 's/^/    # /'
