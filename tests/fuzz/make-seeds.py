@@ -300,6 +300,8 @@ write('boot', 'pvh-elf64', ehdr + ph_load + ph_note + code + note)
 # ---- command lines (NUL-separated) and control-socket streams ----
 for name, args in (
         ('kernel', ['--kernel', 'k', '--memory', '512M', '--cpus', '2']),
+        ('memory', ['--kernel', 'k', '--memory', '512M,hugepages=on', '--memory',
+                    '1G,hugepages=off,hugepages=on', '--cpus', '2']),
         ('disks', ['--kernel', 'k', '--disk', 'a.img,format=raw,readonly=on,serial=x',
                    '--disk', 'b.qcow2,format=qcow2,cache=none', '--ide', 'c.img']),
         ('net', ['--kernel', 'k', '--net', 'tap=tap0,bridge=br0,mac=52:54:00:12:34:56',
