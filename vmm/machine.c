@@ -22,6 +22,7 @@
 #include "sandbox.h"
 #include "term.h"
 #include "vcpu.h"
+#include "x86/cpuid.h"
 #include "x86/layout.h"
 #include "boot/x86/acpi.h"
 #include "boot/x86/boot.h"
@@ -411,11 +412,16 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 static int start_vcpus(struct machine *m, const struct x86_boot_entry *entry)
 {
 	struct vm *vm = &m->vm;
-	int ret;
+	struct kvm_cpuid2 *supported = x86_supported_cpuid(vm->kvm_fd);
+	int ret = 0;
 
-	for (unsigned i = 0; i < vm->nr_cpus; i++)
-		if ((ret = vcpu_create(vm, &vm->vcpus[i], i)))
-			return ret;
+	if (!supported)
+		return -EIO;
+	for (unsigned i = 0; i < vm->nr_cpus && !ret; i++)
+		ret = vcpu_create(vm, &vm->vcpus[i], i, supported);
+	free(supported);
+	if (ret)
+		return ret;
 	ret = x86_boot_setup_vcpu(vm->vcpus[0].fd, &vm->mem, entry);
 	if (ret) {
 		pr_err("cannot set up the boot vCPU: %s", strerror(-ret));

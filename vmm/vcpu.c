@@ -39,11 +39,10 @@ void vcpu_init_signals(void)
 	sigaction(vcpu_kick_signal, &sa, NULL);
 }
 
-int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id)
+int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id,
+		const struct kvm_cpuid2 *supported)
 {
-	struct kvm_cpuid2 *supported;
 	struct kvm_run *run;
-	int ret;
 
 	memset(c, 0, sizeof(*c));
 	c->vm = vm;
@@ -62,12 +61,7 @@ int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id)
 		return -errno;
 	}
 	__atomic_store_n(&c->run, run, __ATOMIC_RELEASE);
-	supported = x86_supported_cpuid(vm->kvm_fd);
-	if (!supported)
-		return -EIO;
-	ret = x86_vcpu_init(vm->kvm_fd, c->fd, supported, id, vm->nr_cpus);
-	free(supported);
-	return ret;
+	return x86_vcpu_init(vm->kvm_fd, c->fd, supported, id, vm->nr_cpus);
 }
 
 void vcpu_dump_regs(struct vcpu *c)
