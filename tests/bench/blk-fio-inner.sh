@@ -12,6 +12,15 @@
 # guest this script reads the exit counter ("info"), so exits per I/O are counted over
 # each fio job only (boot excluded). The same log polling runs for QEMU, so both
 # VMMs see the same load from this script.
+# VMMS (default "minivmm qemu") picks the configurations, run in that order:
+#   minivmm       --disk IMG,format=F,cache=none (its default backend)
+#   minivmm-uring the same with aio=io_uring;  minivmm-sync  with aio=sync
+#   qemu          -drive file=IMG,if=virtio,format=F,cache=none (QEMU's defaults
+#                 otherwise: aio=threads, no iothread, one queue per vCPU)
+#   qemu-best     -drive ...,cache=none,aio=io_uring on an iothread, virtio-blk-pci
+#                 num-queues=CPUS
+# The table has one column per configuration and a ratio for every minivmm one against
+# every qemu one. JOBS: the guest's fio jobs (bench-fio.sh's minivmm.jobs).
 MINIVMM=$1 A=$2 IMG=$3 ROUNDS=${4:-1}
 MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M}
 K=$A/cloud/vmlinuz I=$A/cloud/initramfs-tools.cpio
@@ -19,9 +28,11 @@ W=$(pwd)/bench-work
 mkdir -p "$W"; : > "$W/results"
 QEMU=$(command -v qemu-system-x86_64 || true)
 SOCAT=$(command -v socat || true)
-CL="console=ttyS0 quiet reboot=k panic=-1 minivmm.modules=virtio_pci,virtio_blk minivmm.run=bench-fio minivmm.runtime=$RUNTIME minivmm.size=$SIZE"
+VMMS=${VMMS:-minivmm qemu}
+CL="console=ttyS0 quiet reboot=k panic=-1 minivmm.modules=virtio_pci,virtio_blk minivmm.run=bench-fio minivmm.runtime=$RUNTIME minivmm.size=$SIZE${JOBS:+ minivmm.jobs=$JOBS}"
 echo "# bench host: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print int($2/1024) }' /proc/meminfo) MiB; /dev/kvm: $([ -c /dev/kvm ] && echo yes || echo NO)"
 echo "# guest: cloud kernel, ${MEM} MiB, $CPUS vCPU(s); fio ${RUNTIME}s per job on a ${SIZE} region, O_DIRECT, libaio"
+echo "# configurations: $VMMS"
 [ -n "$QEMU" ] || echo "# no qemu-system-x86_64: minivmm only"
 [ -n "$SOCAT" ] || echo "# no socat: no per-job counts of minivmm's user-space exits"
 # KVM's per-VM counters (/sys/kernel/debug/kvm/PID-FD/exits...) count every exit, for both VMMs
@@ -65,7 +76,7 @@ run() {
     if [ "$n" -gt "$seen" ]; then
       ex=
       kx=$(kexits $pid)
-      [ "$vmm" != qemu ] && [ -n "$SOCAT" ] && [ $alive = 1 ] && ex=$(exits)
+      case $vmm in minivmm*) [ -n "$SOCAT" ] && [ $alive = 1 ] && ex=$(exits);; esac
       grep -o 'BENCH-FIO-[BE][EN][GD]I*N* [a-z0-9]*' "$log" | sed -n "$((seen + 1)),${n}p" |
         while read -r m j; do echo "$m $j ${ex:-?} ${kx%/*} ${kx#*/}" >> "$W/$tag.marks"; done
       seen=$n
@@ -108,18 +119,36 @@ run() {
   fi
 }
 
+# boot VMM FMT TAG: one run of configuration VMM on image FMT
+boot() {
+  case $1 in
+    minivmm|minivmm-uring|minivmm-sync)
+      case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;; *) aio=;; esac
+      run "$3" "$1" "$2" "$MINIVMM" run --kernel "$K" --initrd "$I" \
+        --memory "${MEM}M" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
+        --disk "$IMG/$2.img,format=$2,cache=none$aio";;
+    qemu)
+      run "$3" "$1" "$2" "$QEMU" -M pc -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
+        -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+        -kernel "$K" -initrd "$I" -append "$CL" \
+        -drive "file=$IMG/$2.img,if=virtio,format=$2,cache=none";;
+    qemu-best)
+      run "$3" "$1" "$2" "$QEMU" -M pc -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
+        -nodefaults -no-user-config -display none -serial stdio -no-reboot \
+        -kernel "$K" -initrd "$I" -append "$CL" -object iothread,id=io0 \
+        -drive "file=$IMG/$2.img,if=none,id=d0,format=$2,cache=none,aio=io_uring" \
+        -device "virtio-blk-pci,drive=d0,iothread=io0,num-queues=$CPUS";;
+    *) echo "# unknown configuration $1";;
+  esac
+}
+
 r=1
 while [ $r -le "$ROUNDS" ]; do
   for fmt in ${FMTS:-raw qcow2}; do
-    run "minivmm-$fmt-$r" minivmm $fmt "$MINIVMM" run --kernel "$K" --initrd "$I" \
-      --memory "${MEM}M" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
-      --disk "$IMG/$fmt.img,format=$fmt,cache=none"
-    if [ -n "$QEMU" ]; then
-      run "qemu-$fmt-$r" qemu $fmt "$QEMU" -M pc -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \
-        -nodefaults -no-user-config -display none -serial stdio -no-reboot \
-        -kernel "$K" -initrd "$I" -append "$CL" \
-        -drive "file=$IMG/$fmt.img,if=virtio,format=$fmt,cache=none"
-    fi
+    for v in $VMMS; do
+      case $v in qemu*) [ -n "$QEMU" ] || continue;; esac
+      boot "$v" "$fmt" "$v-$fmt-$r"
+    done
   done
   r=$((r + 1))
 done
@@ -135,18 +164,26 @@ if [ "${IDLE:-1}" = 1 ] && [ -n "$SOCAT" ]; then
 fi
 
 echo
-echo "fio in a Debian cloud-kernel guest, /dev/vda, O_DIRECT, libaio, ${RUNTIME}s per job, ${SIZE} region"
-echo "(seq: 1 MiB blocks, iodepth 1; rand: 4 KiB blocks; median over $ROUNDS round(s); ratio = minivmm / qemu)"
-awk '
+echo "fio in a Debian cloud-kernel guest, /dev/vda, O_DIRECT, libaio, ${RUNTIME}s per job, ${SIZE} region, $CPUS vCPU(s)"
+echo "(seq: 1 MiB blocks, iodepth 1; randreadQ: 4 KiB blocks, iodepth Q; xJ: J jobs at once;"
+echo " median over $ROUNDS round(s); a ratio is a minivmm configuration / a qemu one)"
+awk -v vmms="$VMMS" '
 function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t } }
 function med(key,   n, i, a) { n = N[key]; if (!n) return ""; for (i = 1; i <= n; i++) a[i] = V[key, i]; sort(a, n)
   return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 function add(key, v) { N[key]++; V[key, N[key]] = v }
-function row(k, fig, key, fmt,   m, q) {
-  m = med("minivmm " k " " key); q = med("qemu " k " " key)
-  printf "%-7s %-11s %-16s %10s %10s %6s\n", P1, P2, fig, m == "" ? "-" : sprintf(fmt, m),
-    q == "" ? "-" : sprintf(fmt, q), (m == "" || q == "" || q == 0) ? "-" : sprintf("%.2f", m / q)
+function row(k, fig, key, fmt,   i, m, q, line) {
+  line = sprintf("%-6s %-12s %-14s", P1, P2, fig)
+  for (i = 1; i <= nv; i++) { m = med(vm[i] " " k " " key); line = line sprintf(" %13s", m == "" ? "-" : sprintf(fmt, m)) }
+  for (i = 1; i <= nr; i++) {
+    m = med(rm[i] " " k " " key); q = med(rq[i] " " k " " key)
+    line = line sprintf(" %6s", (m == "" || q == "" || q == 0) ? "-" : sprintf("%.2f", m / q))
+  }
+  print line
 }
+BEGIN { nv = split(vmms, vm, " ")
+  for (i = 1; i <= nv; i++) if (vm[i] ~ /^minivmm/) for (j = 1; j <= nv; j++) if (vm[j] ~ /^qemu/) {
+    nr++; rm[nr] = vm[i]; rq[nr] = vm[j]; rn[nr] = "r" nr } }
 # fields: vmm fmt job ios kib bw_kib iops lat_us user-exits kvm-exits kvm-hlt-exits
 { k = $2 " " $3; if (!(k in seen)) { seen[k] = 1; order[++nk] = k }
   add($1 " " k " bw", $6 / 1024); add($1 " " k " iops", $7); add($1 " " k " lat", $8)
@@ -155,7 +192,10 @@ function row(k, fig, key, fmt,   m, q) {
     if ($10 != "?") { add($1 " " k " kepi", $10 / $4); add($1 " " k " hepi", $11 / $4) }
   } }
 END {
-  printf "%-7s %-11s %-16s %10s %10s %6s\n", "format", "workload", "figure", "minivmm", "qemu", "ratio"
+  line = sprintf("%-6s %-12s %-14s", "format", "workload", "figure")
+  for (i = 1; i <= nv; i++) line = line sprintf(" %13s", vm[i])
+  for (i = 1; i <= nr; i++) line = line sprintf(" %6s", rn[i])
+  print line
   for (i = 1; i <= nk; i++) {
     k = order[i]; split(k, p, " "); P1 = p[1]; P2 = p[2]
     if (p[2] ~ /^seq/) row(k, "MiB/s", "bw", "%.1f"); else row(k, "IOPS", "iops", "%.0f")
@@ -164,6 +204,7 @@ END {
     row(k, "  HLT exits/IO", "hepi", "%.2f")
     row(k, "user exits/IO", "uepi", "%.3f")
   }
+  for (i = 1; i <= nr; i++) printf "%s = %s / %s\n", rn[i], rm[i], rq[i]
 }' "$W/results"
 echo
 echo "(KVM exits: every exit of the VM during the job, from KVM's debugfs counters, also those the"

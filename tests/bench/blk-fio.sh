@@ -9,11 +9,18 @@
 # minivmm's VM exits per I/O are counted over each fio job through its control socket.
 #
 #   tests/bench/blk-fio.sh [ROUNDS]        (default 1; the table shows medians over rounds)
+#   tests/bench/blk-fio.sh --peers [ROUNDS]
+#
+# --peers: 4 KiB random reads at iodepth 1 and 32, in 1 and 2 jobs, on 2 vCPUs (one queue
+# each), 5 s per job, raw image, for minivmm with aio=io_uring and with aio=sync, QEMU at
+# its best (cache=none,aio=io_uring on an iothread, num-queues=2) and QEMU with
+# cache=none and its other defaults (aio=threads, no iothread); ratios of every minivmm
+# configuration to every QEMU one (the defaults below are overridden by the environment).
 #
 # Environment: RUNTIME (s per fio job, default 6), SIZE (fio region, default 256M; the
 # images are 256 MiB), MEM (guest MiB, default 1024), CPUS (guest vCPUs, default 1),
 # FMTS (image formats, default "raw qcow2"), IDLE (0: skip the idle-guest run),
-# BENCH_TIMEOUT (kvm-run limit, default 2400). Under the emulated KVM host everything is
+# BENCH_TIMEOUT (kvm-run limit, default 2400), VMMS and JOBS (blk-fio-inner.sh). Under the emulated KVM host everything is
 # TCG-emulated: compare the VMMs side by side, not with real hardware.
 set -euo pipefail
 # The whole script is one { } block: bash reads it completely before running it, so
@@ -21,6 +28,12 @@ set -euo pipefail
 {
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+if [ "${1:-}" = --peers ]; then
+  shift
+  : "${CPUS:=2}" "${RUNTIME:=5}" "${FMTS:=raw}" "${IDLE:=0}"
+  : "${VMMS:=minivmm-uring minivmm-sync qemu-best qemu}"
+  : "${JOBS:=randread1,randread32,randread1x2,randread32x2}"
+fi
 ROUNDS=${1:-1}
 BUILD=${MINIVMM_BUILD:-$REPO/build}
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
@@ -48,7 +61,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
   ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios)
 fi
 "$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" -s 300 "${ARGS[@]}" \
-  -- "MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M} FMTS='${FMTS:-raw qcow2}' IDLE=${IDLE:-1} sh blk-fio-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img $ROUNDS" 2>&1 |
+  -- "MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M} FMTS='${FMTS:-raw qcow2}' IDLE=${IDLE:-1} VMMS='${VMMS:-minivmm qemu}' JOBS='${JOBS:-}' sh blk-fio-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img $ROUNDS" 2>&1 |
   sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
 exit
 }

@@ -1,6 +1,8 @@
 # guest side of tests/bench/blk-fio.sh: fio on /dev/vda with O_DIRECT (libaio).
 # Kernel parameters: minivmm.runtime=SECONDS (default 6), minivmm.size=REGION (default 256M),
-# minivmm.jobs=list (default seqwrite,seqread,randread1,randread32; "idle" = sleep only).
+# minivmm.jobs=list (default seqwrite,seqread,randread1,randread32; "idle" = sleep only;
+# randreadQ is 4 KiB random reads at iodepth Q, randreadQxJ the same in J jobs at once,
+# each with its own Q in flight, reported together).
 # Around every job it prints BENCH-FIO-BEGIN NAME / BENCH-FIO-END NAME with 2 s pauses
 # so the KVM host can read minivmm's exit counters (control socket) at both ends; fio's
 # own output goes to /tmp (console output costs exits), then one line per job:
@@ -29,8 +31,11 @@ for j in $jobs; do
   case $j in
     seqwrite)   args="--rw=write --bs=1M --iodepth=1";      dir=w;;
     seqread)    args="--rw=read --bs=1M --iodepth=1";       dir=r;;
-    randread1)  args="--rw=randread --bs=4k --iodepth=1";   dir=r;;
-    randread32) args="--rw=randread --bs=4k --iodepth=32";  dir=r;;
+    randread[0-9]*x[0-9]*)
+                q=${j#randread}
+                args="--rw=randread --bs=4k --iodepth=${q%x*} --numjobs=${q#*x} --group_reporting"
+                dir=r;;
+    randread[0-9]*) args="--rw=randread --bs=4k --iodepth=${j#randread}"; dir=r;;
     idle)       args=;;
     *) echo "BENCH-FIO-ERROR unknown job $j"; status=1; continue;;
   esac
