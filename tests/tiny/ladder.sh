@@ -72,6 +72,19 @@ norm() {
 			-e 's/ \([0-9]+(\.[0-9]+)?(ns|us)\)$//'
 }
 
+# same RUNG A B: the traces A and B are the same. For uart-rx, the data-ready bit of the
+# LSR reads while the guest prints its first line is the one difference allowed: it tells
+# whether minivmm's I/O thread had taken the piped byte from stdin yet, which depends on
+# the host's scheduling, not on the model.
+same() {
+	if [ "$1" = uart-rx ]; then
+		m='s/(com1 LSR -> 0x6)[01]$/\1?/'
+		[ "$(sed -E "$m" "$2")" = "$(sed -E "$m" "$3")" ]
+	else
+		cmp -s "$2" "$3"
+	fi
+}
+
 # stat NAME: the value of the "  NAME   N" line of the --stats table in $T/err
 stat() {
 	awk -v k="$1" '{ v = $NF; $NF = ""; sub(/^ +/, ""); sub(/ +$/, ""); if ($0 == k) { print v; exit } }' "$T/err"
@@ -102,7 +115,7 @@ for r in $RUNGS; do
 		why="no $EXPECTED/$r.trace or $r.out (tests/tiny/ladder.sh --update $r writes them)"
 	elif ! cmp -s "$T/console" "$EXPECTED/$r.out"; then
 		why="the console output differs from $r.out: $(diff "$EXPECTED/$r.out" "$T/console" | head -5 | tr '\n' ' ')"
-	elif ! cmp -s "$T/trace" "$EXPECTED/$r.trace"; then
+	elif ! same "$r" "$T/trace" "$EXPECTED/$r.trace"; then
 		why="the trace differs from $r.trace: $(diff "$EXPECTED/$r.trace" "$T/trace" | head -5 | tr '\n' ' ')"
 	elif [ -z "$s_all" ] || [ -z "$s_io" ] || [ -z "$s_mmio" ] || [ -z "$s_sig" ]; then
 		why="no --stats table on stderr"
