@@ -8,6 +8,7 @@
 #include "guest_mem.h"
 #include "log.h"
 #include "sandbox.h"
+#include "virtio/blk.h"
 #include "virtio/net.h"
 
 #include <ctype.h>
@@ -74,9 +75,11 @@ void cli_usage(FILE *f)
 "  --cpus N             vCPUs (default 1)\n"
 "  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR][,if=virtio|ide]\n"
 "        [,backing-format=raw|qcow2][,backing-dir=DIR[:DIR...]][,aio=io_uring|sync]\n"
+"        [,num-queues=N]\n"
 "                       virtio-blk disk, or an IDE disk (if=ide, at most 4) (repeatable);\n"
 "                       backing files must be in the image's directory or a backing-dir;\n"
 "                       aio: virtio-blk requests through io_uring (default) or one at a time\n"
+"                       num-queues: virtio-blk request queues (default one per vCPU, 1-16)\n"
 "  --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=XX:XX:XX:XX:XX:XX]\n"
 "        [,model=virtio|e1000][,vhost=on|off]\n"
 "                       virtio-net (or an emulated Intel e1000) on a tap\n"
@@ -245,6 +248,26 @@ static int disk_aio(void *ctx, const char *opt, const char *v)
 	return 0;
 }
 
+/* num-queues=N: virtio-blk request queues, each with its own I/O thread
+ * and interrupt vector (the guest spreads them over its vCPUs) */
+static int disk_num_queues(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || n < 1 ||
+	    n > VIRTIO_BLK_MAX_QUEUES) {
+		pr_err("%s: num-queues='%s' is not a number from 1 to %d", opt,
+		       v, VIRTIO_BLK_MAX_QUEUES);
+		return -1;
+	}
+	d->num_queues = (unsigned)n;
+	return 0;
+}
+
 static int disk_serial(void *ctx, const char *opt, const char *v)
 {
 	struct disk_opt *d = ctx;
@@ -313,6 +336,7 @@ static const struct subopt disk_keys[] = {
 	{ "readonly", disk_readonly },
 	{ "cache", disk_cache },
 	{ "aio", disk_aio },
+	{ "num-queues", disk_num_queues },
 	{ "serial", disk_serial },
 	{ "if", disk_if },
 	{ NULL, NULL },
@@ -339,6 +363,11 @@ static int parse_disk(struct machine_cfg *cfg, char *spec)
 	d->path = spec;
 	if (rest && parse_kv(rest, "--disk", d, disk_keys))
 		return -EINVAL;
+	if (d->ide && d->num_queues) {
+		pr_err("--disk %s: num-queues is for virtio-blk, not if=ide",
+		       d->path);
+		return -EINVAL;
+	}
 	if (d->ide) {
 		unsigned ide = 0;
 

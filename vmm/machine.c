@@ -349,7 +349,9 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		char serial[21];
 		struct virtio_blk_cfg bc = { .bd = m->disks[i],
 					     .serial = cfg->disks[i].serial,
-					     .nr_queues = vm->nr_cpus,
+					     .nr_queues = cfg->disks[i].num_queues ?
+						cfg->disks[i].num_queues :
+						vm->nr_cpus,
 					     .aio = cfg->disks[i].aio_sync ?
 						    VIRTIO_BLK_AIO_SYNC :
 						    VIRTIO_BLK_AIO_IO_URING };

@@ -82,6 +82,15 @@ static void test_run_options(void **state)
 	assert_true(c.disks[0].readonly);
 	assert_int_equal(c.disks[0].cache, BLOCKDEV_CACHE_NONE);
 	assert_string_equal(c.disks[0].serial, "abc");
+	assert_int_equal(c.disks[0].num_queues, 0); /* one per vCPU */
+	{
+		char nq[] = "d.img,num-queues=3";
+
+		assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq, NULL), 0);
+		assert_int_equal(c.disks[0].num_queues, 3);
+		assert_int_equal(parse(&c, "--kernel", "k", "--disk", d1, "--net",
+				       n1, "--rng", NULL), 0);
+	}
 	assert_int_equal(c.nr_nets, 1);
 	assert_string_equal(c.nets[0].tap, "tap0");
 	assert_false(c.nets[0].bridge_create);
@@ -120,6 +129,8 @@ static void test_run_errors(void **state)
 	char bad_vhost[] = "tap=t0,vhost=yes";
 	char vhost_e1000[] = "tap=t0,model=e1000,vhost=on";
 	char long_serial[] = "d.img,serial=012345678901234567890";
+	char nq0[] = "d.img,num-queues=0", nq17[] = "d.img,num-queues=17";
+	char nqx[] = "d.img,num-queues=2x", nq_ide[] = "d.img,if=ide,num-queues=2";
 	log_quiet = true;
 	assert_int_equal(parse(&c, NULL), VM_EXIT_USAGE); /* no kernel */
 	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "12Q", NULL), VM_EXIT_USAGE);
@@ -135,6 +146,10 @@ static void test_run_errors(void **state)
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_fmt, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_key, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", long_serial, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq0, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq17, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nqx, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq_ide, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_mac, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_mac2, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", no_tap, NULL), VM_EXIT_USAGE);
