@@ -9,7 +9,7 @@
  * pwritev directly on the image file, same buffers, same segment layout.
  *
  *   blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]
- *                [--format raw|qcow2 --ceiling-image RAW]
+ *                [--aio io_uring|sync] [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
  *
  * With --format qcow2 the device works on a qcow2 image (made beforehand,
@@ -29,6 +29,8 @@
  * negotiates it); it sleeps on the irqfd when nothing has come back. One
  * line: "T qd=N ops/s MB/s", wall time over --seconds. The ceiling for
  * this mode is fio on the same file (tests/bench/blk-devmodel.sh).
+ * --aio picks the device's backend (virtio-blk's aio=, io_uring by
+ * default); a device that fell back to synchronous I/O says so on stderr.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -380,7 +382,7 @@ static int main_qd(const char *test, unsigned qd, double seconds,
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]\n"
+		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none] [--aio io_uring|sync]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
 		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
 		"                    [--iodepth N --test TEST]\n");
@@ -395,6 +397,7 @@ int main(int argc, char **argv)
 	unsigned iodepth = 0;
 	double seconds = 1.0;
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
+	enum virtio_blk_aio aio = VIRTIO_BLK_AIO_IO_URING;
 	static const struct shape shapes[] = {
 		{ "seq-read-1m", 1 << 20, 128 << 10, false, false },
 		{ "seq-write-1m", 1 << 20, 128 << 10, true, false },
@@ -433,6 +436,12 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[i], "none"))
 				cache = BLOCKDEV_CACHE_NONE;
 			else if (strcmp(argv[i], "writeback"))
+				usage();
+		} else if (!strcmp(argv[i], "--aio") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "sync"))
+				aio = VIRTIO_BLK_AIO_SYNC;
+			else if (strcmp(argv[i], "io_uring"))
 				usage();
 		} else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
 			i++;
@@ -492,8 +501,11 @@ int main(int argc, char **argv)
 			pci_bus_init(&pbus, &vm)))
 		return 1;
 	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
-		.serial = "bench", .nr_queues = 1 }, &blk))
+		.serial = "bench", .nr_queues = 1, .aio = aio }, &blk))
 		return 1;
+	if (virtio_blk_aio_error(blk))
+		fprintf(stderr, "blk-devmodel: no io_uring (%s): synchronous I/O\n",
+			strerror(-virtio_blk_aio_error(blk)));
 	drv.dev = blk;
 	drv.ram = ram;
 	if (iodepth)

@@ -23,7 +23,9 @@
 # Part "callgrind": instructions per 4 KiB random read (needs valgrind).
 #
 # Environment: PARTS (default "iodepth overhead callgrind"), QD_SECONDS
-# (default 2), REPS (best of, default 1), QDS (random iodepths, default
+# (default 2), REPS (best of, default 1), AIOS (the device's backends, one
+# column each, the first is the one the targets are for; default
+# "io_uring sync"), QDS (random iodepths, default
 # "1 8 32 128"), SEQ_QDS (default "1 8"), QD_SIZE (MiB, default 1024;
 # images IMAGE-qd.img and .qcow2 beside IMAGE), FMTS (default "raw qcow2").
 set -eu
@@ -70,9 +72,24 @@ if part iodepth; then
 			--iodepth 8 --test seq-write-1m --ops "$size" >/dev/null
 		cp "$qq" "$tmp/fio.qcow2";;
 	esac
+	AIOS=${AIOS:-io_uring sync}
+	# one table row from "fmt test qd device... fio": ops/s (MB/s for 1 MiB)
+	# shellcheck disable=SC2016
+	row='{ n = NF - 4; u = ($2 ~ /^seq/) ? 1.048576 : 1
+		printf "%-6s %-14s %4s", $1, $2, $3
+		for (i = 4; i <= NF; i++)
+			printf(u == 1 ? " %10.0f/s" : " %7.0f MB/s", $i * u)
+		for (i = 4; i < NF; i++)
+			printf($NF > 0 ? " %8.1f%%" : " %9s", $NF > 0 ? 100 * $i / $NF : "-")
+		printf "\n" }'
 	echo "== cache=none (O_DIRECT), N requests in flight: the device model (its I/O"
-	echo "   thread, MSI-X) against fio (io_uring) on the same file; ${size} MiB, ${sec} s a point"
-	printf "%-6s %-14s %4s %12s %12s %8s\n" format test iodepth device fio ratio
+	echo "   thread, MSI-X; aio=$(echo "$AIOS" | sed 's/ /, aio=/g')) against fio (io_uring) on the"
+	echo "   same file; ${size} MiB, ${sec} s a point, best of ${REPS:-1}; ratio = device / fio"
+	printf "%-6s %-14s %4s" format test qd
+	for aio in $AIOS; do printf " %12s" "$aio"; done
+	printf " %12s" fio
+	for aio in $AIOS; do printf " %9s" "$aio"; done
+	echo
 	for fmt in ${FMTS:-raw qcow2}; do
 		if [ "$fmt" = raw ]; then img=$qraw fimg=$qraw; else img=$qq fimg=$tmp/fio.qcow2; fi
 		for t in rand-read-4k rand-write-4k seq-read-1m seq-write-1m; do
@@ -81,32 +98,34 @@ if part iodepth; then
 			*) qds=${SEQ_QDS:-1 8};;
 			esac
 			for qd in $qds; do
-				d=0 f=0 rep=0
 				# alternately, best of REPS: a neighbour's burst
 				# on this shared machine hits both sides
+				best='' rep=0
 				while [ $rep -lt "${REPS:-1}" ]; do
+					cur=
+					for aio in $AIOS; do
+						y=$("$bench" --format "$fmt" --image "$img" \
+							--size "$size" --cache none --aio "$aio" \
+							--iodepth "$qd" --test $t --seconds "$sec" |
+							awk '{ print $3 }')
+						cur="$cur ${y:-0}"
+					done
 					x=0
 					[ $fio_ok = 1 ] && x=$(fio_run $t "$qd" "$fimg")
-					y=$("$bench" --format "$fmt" --image "$img" \
-						--size "$size" --cache none --iodepth "$qd" \
-						--test $t --seconds "$sec" | awk '{ print $3 }')
-					f=$(awk -v a="$f" -v b="${x:-0}" 'BEGIN { print (b > a) ? b : a }')
-					d=$(awk -v a="$d" -v b="${y:-0}" 'BEGIN { print (b > a) ? b : a }')
+					best=$(echo "$best|$cur ${x:-0}" | awk -F'|' '{
+						n = split($2, c, " "); split($1, b, " ")
+						for (i = 1; i <= n; i++)
+							printf "%s%s", (i > 1) ? " " : "", (b[i] > c[i]) ? b[i] : c[i]
+						print "" }')
 					rep=$((rep + 1))
 				done
-				echo "$fmt $t $qd ${d:-0} ${f:-0}" >>"$tmp/qd"
-				awk -v fmt="$fmt" -v t="$t" -v qd="$qd" -v d="${d:-0}" -v f="${f:-0}" 'BEGIN {
-					r = f > 0 ? sprintf("%7.1f%%", 100 * d / f) : "-"
-					if (t ~ /^seq/)
-						printf "%-6s %-14s %4s %7.0f MB/s %7.0f MB/s %8s\n", fmt, t, qd,
-							d * 1.048576, f * 1.048576, r
-					else
-						printf "%-6s %-14s %4s %10.0f/s %10.0f/s %8s\n", fmt, t, qd, d, f, r }'
+				echo "$fmt $t $qd $best" | tee -a "$tmp/qd" | awk "$row"
 			done
 		done
 	done
-	awk '$3 == 32 && $2 ~ /^rand/ && $5 > 0 {
-		want = ($1 == "raw") ? 90 : 80; r = 100 * $4 / $5
+	# the targets, for the first backend of AIOS
+	awk '$3 == 32 && $2 ~ /^rand/ && $NF > 0 {
+		want = ($1 == "raw") ? 90 : 80; r = 100 * $4 / $NF
 		v = (r >= want) ? "(met)" : sprintf("(missed by %.1f points)", want - r)
 		printf "target: %s %s at iodepth 32 >= %d%% of fio: %.1f%% %s\n", $1, $2, want, r, v }' "$tmp/qd"
 	rm -f "$qq"

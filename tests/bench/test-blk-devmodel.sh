@@ -1,7 +1,8 @@
 #!/bin/sh
 # test-blk-devmodel.sh - the device-model bench's iodepth mode in a short run
 # (tests/bench/blk-devmodel.sh uses it for its table against fio): virtio-blk
-# on its own I/O thread with MSI-X, up to 32 requests in flight on one queue,
+# on its own I/O thread with MSI-X, up to 32 requests in flight on one queue
+# (io_uring backend; aio=sync once),
 # every request's status and used length checked by the bench, on a small raw
 # and qcow2 image; with O_DIRECT too where the temporary directory allows it.
 #
@@ -24,6 +25,8 @@ run "raw, rand-write-4k, 32 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 32 --test rand-write-4k --ops 2000
 run "raw, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 8 --test rand-read-4k --ops 2000
+run "raw, aio=sync, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
+	--aio sync --iodepth 8 --test rand-read-4k --ops 2000
 run "raw, seq-read-1m, 1 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 1 --test seq-read-1m --ops 16
 "$minivmm" img create -f qcow2 "$T/b.qcow2" 16M >/dev/null
