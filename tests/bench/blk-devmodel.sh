@@ -70,7 +70,7 @@ if part iodepth; then
 		"$build/minivmm" img create -f qcow2 "$qq" "${size}M" >/dev/null
 		"$bench" --format qcow2 --image "$qq" --size "$size" --cache none \
 			--iodepth 8 --test seq-write-1m --ops "$size" >/dev/null
-		cp "$qq" "$tmp/fio.qcow2";;
+		cp --sparse=never "$qq" "$tmp/fio.qcow2";;
 	esac
 	AIOS=${AIOS:-io_uring sync}
 	# one table row from "fmt test qd device... fio": ops/s (MB/s for 1 MiB)
