@@ -18,9 +18,11 @@
 # its writes would overwrite the image's metadata), each QD_SECONDS long.
 # Targets (wanted at iodepth 32): raw >= 90% of fio, qcow2 >= 80%.
 # Part "overhead": the same device model run synchronously on the bench's
-# thread (8 requests per kick) against preadv/pwritev on the file, with the
-# page cache (thread CPU time) and O_DIRECT, then qcow2 against raw.
-# Part "callgrind": instructions per 4 KiB random read (needs valgrind).
+# thread (8 requests per kick, aio=sync: one at a time, like the preadv it is
+# compared with) against preadv/pwritev on the file, with the page cache
+# (thread CPU time) and O_DIRECT, then qcow2 against raw.
+# Part "callgrind": instructions per 4 KiB random read (aio=sync; needs
+# valgrind).
 #
 # Environment: PARTS (default "iodepth overhead callgrind"), QD_SECONDS
 # (default 2), REPS (best of, default 1), AIOS (the device's backends, one
@@ -134,16 +136,16 @@ fi
 
 if part overhead; then
 	echo "== throughput, cache=writeback (page cache: measures the model's overhead)"
-	"$bench" --image "$image" --cache writeback --seconds 1 | tee "$tmp/raw"
+	"$bench" --aio sync --image "$image" --cache writeback --seconds 1 | tee "$tmp/raw"
 	echo
 	echo "== qcow2, cache=writeback: first write of every cluster (one pass, wall time)"
 	rm -f "$qimg"
 	"$build/minivmm" img create -f qcow2 "$qimg" 256M >/dev/null
-	"$bench" --format qcow2 --image "$qimg" --ceiling-image "$image" \
+	"$bench" --aio sync --format qcow2 --image "$qimg" --ceiling-image "$image" \
 		--only seq-write-1m:dev --ops 256 --clock wall |
 		awk '{ printf "allocating seq-write-1m  %.0f MB/s\n", $(NF - 1) * 1048576 / 1e6 }'
 	echo "== qcow2 (fully allocated now), cache=writeback; ceiling = direct I/O on the raw image"
-	"$bench" --format qcow2 --image "$qimg" --ceiling-image "$image" --cache writeback \
+	"$bench" --aio sync --format qcow2 --image "$qimg" --ceiling-image "$image" --cache writeback \
 		--seconds 1 | tee "$tmp/qcow2"
 	echo "== qcow2 / raw through the device model (targets: 1 MiB >= 90%, 4 KiB random >= 80%)"
 	awk 'FNR == 1 { f++ } $1 ~ /^(seq|rand)-/ { v[f, $1] = $2; if (f == 1) order[++n] = $1 }
@@ -152,7 +154,7 @@ if part overhead; then
 	rm -f "$qimg"
 	echo
 	echo "== throughput, cache=none (O_DIRECT)"
-	"$bench" --image "$image" --cache none --seconds 1 || echo "(cache=none not supported here)"
+	"$bench" --aio sync --image "$image" --cache none --seconds 1 || echo "(cache=none not supported here)"
 fi
 
 if part callgrind && command -v valgrind >/dev/null 2>&1; then
@@ -163,7 +165,7 @@ if part callgrind && command -v valgrind >/dev/null 2>&1; then
 		fn=dev_batch
 		[ $side = ceil ] && fn=ceil_batch
 		valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$side" \
-			--toggle-collect=$fn "$bench" --image "$image" \
+			--toggle-collect=$fn "$bench" --aio sync --image "$image" \
 			--only rand-read-4k:$side --ops $ops >/dev/null 2>&1
 		# with --toggle-collect, the total is exactly the cost inside fn
 		ir=$(callgrind_annotate "$tmp/cg.$side" 2>/dev/null |
@@ -171,7 +173,7 @@ if part callgrind && command -v valgrind >/dev/null 2>&1; then
 		echo "$side $ir" >>"$tmp/ir"
 	done
 	valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.model" \
-		--toggle-collect=blk_queue_notify "$bench" --image "$image" \
+		--toggle-collect=blk_queue_notify "$bench" --aio sync --image "$image" \
 		--only rand-read-4k:dev --ops $ops >/dev/null 2>&1
 	model=$(callgrind_annotate "$tmp/cg.model" 2>/dev/null |
 		awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
