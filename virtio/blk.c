@@ -334,6 +334,8 @@ static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 	return VIRTQ_REQ_DONE;
 }
 
+static void blk_aio_batch_end(struct blk_queue *bq);
+
 static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_blk *b = d->opaque;
@@ -344,8 +346,14 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 	 * rest, so a reset or stop queued for this thread gets in between. */
 	ret = virtio_pci_drain(d, qidx, &x.bq->req, BLK_BUDGET, blk_drain_req,
 			       &x);
-	if (x.bq->aio)
+	if (x.bq->aio) {
 		bdaio_submit(x.bq->aio); /* the whole run at once */
+		/* a submission the kernel refused (EBUSY: completions
+		 * waiting) reaps some: their interrupt, and the drain they
+		 * may unblock, are due now; the eventfd that announced them
+		 * finds nothing left to reap */
+		blk_aio_batch_end(x.bq);
+	}
 	if (ret == VIRTQ_DRAIN_BUDGET)
 		virtio_pci_kick_queue(d, qidx);
 }
@@ -391,8 +399,10 @@ static void blk_aio_ready(void *opaque, uint32_t events)
 	(void)events;
 	r = read(bdaio_fd(bq->aio), &cnt, sizeof(cnt));
 	(void)r; /* EAGAIN: an earlier wakeup took it */
-	if (bdaio_reap(bq->aio))
-		blk_aio_batch_end(bq);
+	/* even when nothing is left to reap here: a submission may have
+	 * taken the completions this eventfd announced (bdaio_submit) */
+	bdaio_reap(bq->aio);
+	blk_aio_batch_end(bq);
 }
 
 /* Before the queue is reset or its thread stops (virtio_pci.h): every
