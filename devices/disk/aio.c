@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <liburing.h>
@@ -91,7 +92,9 @@ static void reap_some(struct bdaio *a);
 
 void bdaio_submit(struct bdaio *a)
 {
+	const uint64_t one = 1;
 	int tries = 0;
+	ssize_t w;
 
 	/* what the kernel has not taken yet, by the ring's own indices */
 	while (io_uring_sq_ready(&a->ring)) {
@@ -107,13 +110,21 @@ void bdaio_submit(struct bdaio *a)
 			/* completions waiting, or the kernel short of
 			 * memory: take completions, try again */
 			if (++tries > SUBMIT_TRIES)
-				return; /* left queued for the next call */
+				break; /* left queued for the next call */
 			reap_some(a);
 			sched_yield();
 			continue;
 		}
-		return; /* cannot happen with valid SQEs; left queued */
+		break; /* cannot happen with valid SQEs; left queued */
 	}
+	if (!io_uring_sq_ready(&a->ring))
+		return;
+	/* Left queued: no completion may be due to bring the owner back
+	 * (the kernel may hold nothing of ours), and the driver waits
+	 * without kicking. The eventfd makes the owner's thread call
+	 * bdaio_reap, which submits again. */
+	w = write(a->efd, &one, sizeof(one));
+	(void)w; /* EAGAIN: it is readable already */
 }
 
 /* A free SQE, submitting what is queued if the ring is full. */
@@ -259,6 +270,13 @@ void bdaio_wait(struct bdaio *a)
 		int ret;
 
 		bdaio_submit(a);
+		if (io_uring_sq_ready(&a->ring)) {
+			/* the kernel refused what is queued and may hold
+			 * nothing that would end a wait: try again shortly */
+			nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+			bdaio_reap(a);
+			continue;
+		}
 		ret = io_uring_wait_cqe(&a->ring, &cqe);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
 			break; /* the ring is unusable: nothing will come */

@@ -4,7 +4,9 @@
  * completion order with one interrupt per batch, FLUSH after the writes in
  * flight before it (even when one of them needs a second round), short
  * reads and writes continued, a write that makes no progress failing,
- * EINTR/EAGAIN from io_uring_enter and -EAGAIN results retried, a queue
+ * EINTR/EAGAIN from io_uring_enter and -EAGAIN results retried (also
+ * past the retries of one submission, and completions a refused
+ * submission reaps get their interrupt), a queue
  * reset with requests in flight; on a qcow2 image, two contexts (two
  * queues' threads) writing and reading at once, cutting requests across
  * allocated and new clusters, checked against a model and by img check.
@@ -423,6 +425,60 @@ static void test_busy_submit_interrupt(void **state)
 	assert_int_equal(blk->q[0].irqs - irqs, 1);
 }
 
+/* ---- a submission refused for longer than bdaio_submit tries ---- */
+
+/* io_uring_enter fails with EAGAIN (the kernel short of memory) for
+ * longer than one call of bdaio_submit and one round of bdaio_wait keep
+ * trying, then works. */
+static int submit_starved(struct io_uring *ring)
+{
+	return submit_calls++ < 2500 ? -EAGAIN : io_uring_submit(ring);
+}
+
+static int starved_done;
+
+static void count_done(void *opaque, void *tag, int ret)
+{
+	(void)opaque;
+	(void)tag;
+	starved_done = ret ? -1 : starved_done + 1;
+}
+
+static void test_submit_starved(void **state)
+{
+	struct blockdev_opts o = { .path = path, .format = "raw" };
+	struct blockdev *bd;
+	struct bdaio *a;
+	uint8_t buf[4096] __attribute__((aligned(4096)));
+	struct iovec v = { buf, sizeof(buf) };
+	uint64_t cnt = 0;
+	char err[256];
+
+	(void)state;
+	NEED_URING();
+	assert_int_equal(blockdev_open(&o, &bd, err, sizeof(err)), 0);
+	assert_int_equal(bdaio_new(bd, 4, count_done, NULL, &a), 0);
+	submit_calls = 0;
+	starved_done = 0;
+	bdaio_hooks.submit = submit_starved;
+	assert_int_equal(bdaio_rw(a, false, &v, 1, 32 * 512, NULL), 0);
+	bdaio_submit(a);
+	assert_true(submit_calls > 1000 && submit_calls < 2500);
+	/* left queued, and the owner's thread is told to come back */
+	assert_int_equal(read(bdaio_fd(a), &cnt, sizeof(cnt)), sizeof(cnt));
+	assert_int_equal(starved_done, 0);
+	/* the wait (a reset, a stop) submits again until the kernel takes
+	 * it, instead of waiting for a completion nothing would post */
+	bdaio_wait(a);
+	assert_int_equal(starved_done, 1);
+	assert_int_equal(bdaio_inflight(a), 0);
+	for (unsigned i = 0; i < sizeof(buf); i++)
+		if (buf[i] != pattern(32 * 512 + i))
+			fail_msg("byte %u", i);
+	bdaio_free(a);
+	blockdev_close(bd);
+}
+
 /* ---- reset with requests in flight ---- */
 
 static void test_reset_waits(void **state)
@@ -623,6 +679,7 @@ int main(void)
 		T(test_short_read_write),
 		T(test_no_progress_is_ioerr),
 		T(test_busy_submit_interrupt),
+		T(test_submit_starved),
 		T(test_eintr_eagain),
 		T(test_reset_waits),
 		T(test_qcow2_two_contexts),
