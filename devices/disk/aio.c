@@ -76,6 +76,7 @@ struct aio_piece {
 	struct aio_req *r;
 	int op;
 	bool mapped;        /* aio_map gave it: aio_end when it finishes */
+	unsigned ticket;    /* aio_map's, for aio_end */
 	uint64_t host;      /* where the rest starts in the file */
 	size_t left;        /* bytes still to transfer */
 	int n;              /* v[0..n): what is left */
@@ -178,7 +179,7 @@ static void piece_end(struct bdaio *a, struct aio_piece *p, int err)
 	struct aio_req *r = p->r;
 
 	if (p->mapped && a->bd->ops->aio_end)
-		a->bd->ops->aio_end(a->bd);
+		a->bd->ops->aio_end(a->bd, p->ticket);
 	free(p);
 	req_put(a, r, err);
 }
@@ -361,6 +362,7 @@ static int queue_extent(struct bdaio *a, struct aio_req *r, bool write,
 	p->r = r;
 	p->op = write ? PIECE_WRITE : PIECE_READ;
 	p->mapped = true;
+	p->ticket = e->ticket;
 	p->host = e->host;
 	p->left = e->len;
 	p->n = n;
@@ -408,7 +410,7 @@ int bdaio_rw(struct bdaio *a, bool write, const struct iovec *iov,
 		ret = bd->ops->aio_map(bd, off + done, len - done, write, &e);
 		if (!ret && (e.len == 0 || e.len > len - done)) {
 			if (!e.sync && bd->ops->aio_end)
-				bd->ops->aio_end(bd);
+				bd->ops->aio_end(bd, e.ticket);
 			ret = -EIO; /* a format bug: stop here */
 		}
 		if (ret) {
@@ -418,10 +420,10 @@ int bdaio_rw(struct bdaio *a, bool write, const struct iovec *iov,
 		if (!e.sync) {
 			ret = queue_extent(a, r, write, iov, iovcnt, done, &e);
 			if (ret == 1 && bd->ops->aio_end)
-				bd->ops->aio_end(bd);
+				bd->ops->aio_end(bd, e.ticket);
 			if (ret < 0) {
 				if (bd->ops->aio_end)
-					bd->ops->aio_end(bd);
+					bd->ops->aio_end(bd, e.ticket);
 				r->err = ret;
 				break;
 			}

@@ -27,6 +27,7 @@ struct bd_extent {
 	uint64_t host;
 	uint64_t len;         /* > 0, at most what was asked */
 	bool sync;
+	unsigned ticket;      /* the format's, given back to aio_end */
 };
 
 struct blockdev_ops {
@@ -46,11 +47,11 @@ struct blockdev_ops {
 	/* Optional, for asynchronous I/O on bd->aio_fd (aio.c): map the
 	 * start of [off, off + len) (inside the disk) for a read or a write.
 	 * Each extent given with sync false is in flight until aio_end is
-	 * called for it once (the format may defer what could move it, like
-	 * freeing clusters). 0 or -errno. */
+	 * called for it once, with its ticket (the format may defer what
+	 * could move it, like freeing clusters). 0 or -errno. */
 	int (*aio_map)(struct blockdev *bd, uint64_t off, uint64_t len,
 		       bool write, struct bd_extent *e);
-	void (*aio_end)(struct blockdev *bd); /* optional */
+	void (*aio_end)(struct blockdev *bd, unsigned ticket); /* optional */
 };
 
 enum blockdev_cache { BLOCKDEV_CACHE_WRITEBACK, BLOCKDEV_CACHE_NONE };

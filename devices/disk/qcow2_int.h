@@ -122,8 +122,14 @@ struct qcow2 {
 	uint64_t end_cl;               /* clusters in use up to here (file end) */
 	struct qfree *pend;            /* frees waiting for the next flush */
 	size_t npend, cappend;
-	unsigned aio_inflight;         /* extents qcow2_aio_map handed out
-					* and not yet ended (atomic) */
+	/* Extents qcow2_aio_map handed out and not yet ended (atomic), in
+	 * two generations: new ones count in aio_cnt[aio_gen & 1].
+	 * pend[0..nwait) wait for the other generation to drain: they were
+	 * queued before it stopped taking new extents (qcow2_flush_locked),
+	 * so no extent mapped later can be in a cluster they free. */
+	unsigned aio_gen;
+	unsigned aio_cnt[2];
+	size_t nwait;
 
 	char backing_name[1024];
 	char backing_fmt[32];
@@ -220,7 +226,7 @@ int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov, int iovcnt,
 int qcow2_discard(struct blockdev *bd, uint64_t off, uint64_t len);
 int qcow2_aio_map(struct blockdev *bd, uint64_t off, uint64_t len,
 		  bool write, struct bd_extent *e);
-void qcow2_aio_end(struct blockdev *bd);
+void qcow2_aio_end(struct blockdev *bd, unsigned ticket);
 int qcow2_write_zeroes(struct blockdev *bd, uint64_t off, uint64_t len,
 		       bool may_unmap);
 

@@ -373,9 +373,10 @@ int qcow2_pwritev(struct blockdev *bd, const struct iovec *iov, int iovcnt,
  * handed out; its transfer then runs without the lock. Anything else
  * (backing data, zero and compressed clusters, allocation, copy-on-write)
  * is one cluster step for the synchronous path, which keeps allocation
- * ordered as it is. While such runs are in flight, clusters freed by a
- * discard stay allocated (qcow2_flush_locked): a run in flight never
- * lands in a cluster that was given to another guest offset. */
+ * ordered as it is. While runs mapped before a discard are in flight,
+ * the clusters it freed stay allocated (qcow2_flush_locked): a run in
+ * flight never lands in a cluster that was given to another guest
+ * offset. */
 int qcow2_aio_map(struct blockdev *bd, uint64_t off, uint64_t len,
 		  bool write, struct bd_extent *e)
 {
@@ -413,15 +414,18 @@ int qcow2_aio_map(struct blockdev *bd, uint64_t off, uint64_t len,
 	}
 	if (ret && e->len)
 		ret = 0; /* what was mapped goes; the next call fails */
-	if (!ret && !e->sync)
-		__atomic_fetch_add(&s->aio_inflight, 1, __ATOMIC_RELAXED);
+	if (!ret && !e->sync) {
+		e->ticket = s->aio_gen & 1;
+		__atomic_fetch_add(&s->aio_cnt[e->ticket], 1, __ATOMIC_RELAXED);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return ret;
 }
 
-void qcow2_aio_end(struct blockdev *bd)
+void qcow2_aio_end(struct blockdev *bd, unsigned ticket)
 {
-	__atomic_fetch_sub(&to_qcow2(bd)->aio_inflight, 1, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&to_qcow2(bd)->aio_cnt[ticket & 1], 1,
+			   __ATOMIC_RELEASE);
 }
 
 /* ---- discard and write-zeroes ---- */

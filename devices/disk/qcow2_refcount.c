@@ -491,11 +491,28 @@ int qcow2_flush_locked(struct qcow2 *s)
 		return ret;
 	/* 4: deferred decrements, now that no durable table uses them;
 	 * not while asynchronous transfers mapped before the change may be
-	 * in flight to those clusters (qcow2_aio_map): the next flush */
-	if (__atomic_load_n(&s->aio_inflight, __ATOMIC_ACQUIRE))
+	 * in flight to those clusters (qcow2_aio_map). With nothing in
+	 * flight, all of them. Otherwise those queued before the last switch
+	 * of generation (pend[0..nwait)) once the older generation has
+	 * drained; and when it is empty the generations switch: new extents
+	 * count there, what is queued now waits for the current one. A
+	 * guest that always has some transfer in flight thus does not keep
+	 * freed clusters from being reused. */
+	unsigned old = !(s->aio_gen & 1);
+	bool old_empty = !__atomic_load_n(&s->aio_cnt[old], __ATOMIC_ACQUIRE);
+	size_t n = 0;
+
+	if (old_empty && !__atomic_load_n(&s->aio_cnt[!old], __ATOMIC_ACQUIRE))
+		n = s->npend;
+	else if (old_empty)
+		n = s->nwait;
+	s->nwait -= n < s->nwait ? n : s->nwait;
+	if (old_empty && n < s->npend) {
+		s->aio_gen++;
+		s->nwait = s->npend - n;
+	}
+	if (!n)
 		return 0;
-	size_t n = s->npend;
-	s->npend = 0;
 	for (size_t i = 0; i < n && !ret; i++) {
 		uint64_t a = s->pend[i].off >> s->cluster_bits;
 		uint64_t z = (s->pend[i].off + s->pend[i].len - 1) >>
@@ -503,6 +520,8 @@ int qcow2_flush_locked(struct qcow2 *s)
 		for (uint64_t c = a; c <= z && !ret; c++)
 			ret = qcow2_update_refcount(s, c, -1);
 	}
+	memmove(s->pend, s->pend + n, (s->npend - n) * sizeof(*s->pend));
+	s->npend -= n;
 	if (!ret)
 		ret = qcache_write_dirty(s, &s->rbc);
 	return ret;

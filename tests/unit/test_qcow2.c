@@ -28,6 +28,7 @@
 #include "devices/disk/blockdev.h"
 #include "devices/disk/disk_int.h"
 #include "devices/disk/img.h"
+#include "devices/disk/qcow2_int.h"
 #include "vmm/log.h"
 
 static char dir[64];
@@ -841,6 +842,60 @@ static void *thr_fn(void *arg)
 	return NULL;
 }
 
+/* Clusters a discard freed are reused although some asynchronous
+ * transfer is in flight at every flush: only the transfers mapped before
+ * the discard hold them back, not the ones that came after. */
+static void test_aio_discard_generations(void **state)
+{
+	(void)state;
+	char p[128];
+	uint8_t buf[4096];
+	struct bd_extent e1, e2, e3;
+	uint64_t c0, c1, rc;
+
+	path_of(p, sizeof(p), "aiogen.qcow2");
+	assert_int_equal(img("create", "-o", "cluster_size=4096", p, "1M", NULL), 0);
+	struct blockdev *bd = open_q(p, false);
+	struct qcow2 *s = to_qcow2(bd);
+
+	pattern(buf, sizeof(buf), 5);
+	for (uint64_t g = 0; g < 3; g++)
+		assert_int_equal(wr(bd, buf, sizeof(buf), g * 4096), 0);
+	assert_int_equal(blockdev_flush(bd), 0);
+	assert_int_equal(bd->ops->aio_map(bd, 4096, 4096, false, &e1), 0);
+	assert_false(e1.sync);
+	c1 = e1.host >> 12;
+	/* a transfer mapped before the discard holds its cluster */
+	assert_int_equal(blockdev_discard(bd, 4096, 4096), 0);
+	assert_int_equal(blockdev_flush(bd), 0);
+	assert_int_equal(qcow2_get_refcount(s, c1, &rc), 0);
+	assert_int_equal(rc, 1);
+	/* one mapped after it does not, once the first has ended */
+	assert_int_equal(bd->ops->aio_map(bd, 0, 4096, false, &e2), 0);
+	assert_false(e2.sync);
+	c0 = e2.host >> 12;
+	bd->ops->aio_end(bd, e1.ticket);
+	assert_int_equal(blockdev_flush(bd), 0);
+	assert_int_equal(qcow2_get_refcount(s, c1, &rc), 0);
+	assert_int_equal(rc, 0);
+	/* again, with the generations the other way round */
+	assert_int_equal(blockdev_discard(bd, 0, 4096), 0);
+	assert_int_equal(blockdev_flush(bd), 0);
+	assert_int_equal(qcow2_get_refcount(s, c0, &rc), 0);
+	assert_int_equal(rc, 1);
+	assert_int_equal(bd->ops->aio_map(bd, 8192, 4096, false, &e3), 0);
+	assert_false(e3.sync);
+	bd->ops->aio_end(bd, e2.ticket);
+	assert_int_equal(blockdev_flush(bd), 0);
+	assert_int_equal(qcow2_get_refcount(s, c0, &rc), 0);
+	assert_int_equal(rc, 0);
+	bd->ops->aio_end(bd, e3.ticket);
+	assert_int_equal(blockdev_flush(bd), 0);
+	assert_clean(bd);
+	assert_int_equal(rd(bd, buf, sizeof(buf), 8192), 0);
+	blockdev_close(bd);
+}
+
 static void test_threads(void **state)
 {
 	(void)state;
@@ -894,6 +949,7 @@ int main(void)
 		cmocka_unit_test(test_l2_on_metadata),
 		cmocka_unit_test(test_snapshot_metadata),
 		cmocka_unit_test(test_odd_raw_backing),
+		cmocka_unit_test(test_aio_discard_generations),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
