@@ -301,6 +301,15 @@ static void vhost_start_on_loop(void *opaque)
 		};
 	}
 	r = net_vhost_start(&n->vhost, &n->vm->mem, net_feats(n), q, n->fd);
+	if (r && n->vhost.moved)
+		/* the data path stays here: where vhost left the rings */
+		for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
+			struct virtq *vq = n->vq[i];
+
+			vq->last_avail_idx = n->vhost.stop_base[i];
+			vq->used_idx = __atomic_load_n(&vq->used->idx,
+						       __ATOMIC_ACQUIRE);
+		}
 	if (r) {
 		net_warn(n, "net%u: vhost-net refused the queues (%s); the data path stays in minivmm",
 			 n->index, strerror(-r));

@@ -180,6 +180,7 @@ int net_vhost_start(struct net_vhost *v, const struct guest_mem *gm,
 		return -EBADF;
 	if (v->running)
 		return -EBUSY;
+	v->moved = false;
 	r = net_vhost_features(guest_features, v->features, &acked);
 	if (r)
 		return r;
@@ -200,6 +201,8 @@ int net_vhost_start(struct net_vhost *v, const struct guest_mem *gm,
 	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
 		r = set_file(v, VHOST_NET_SET_BACKEND, i, backend_fd);
 		if (r) {
+			/* the queues before this one ran meanwhile */
+			v->moved = v->nr_backends > 0;
 			net_vhost_stop(v);
 			return r;
 		}

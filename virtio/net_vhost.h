@@ -52,6 +52,9 @@ struct net_vhost {
 	bool running;          /* a backend is set on the queues */
 	unsigned nr_backends;  /* queues with the tap as backend */
 	uint16_t stop_base[NET_VHOST_NR_QUEUES]; /* GET_VRING_BASE at stop */
+	bool moved;            /* the last start failed after a backend was
+				* set: vhost may have used buffers of the
+				* rings, stop_base says where it stopped */
 };
 
 /* Open path (NET_VHOST_DEV), become its owner (VHOST_SET_OWNER: the
@@ -90,7 +93,9 @@ int net_vhost_ring_addr(const struct guest_mem *gm,
 /* Start the data path: SET_FEATURES, SET_MEM_TABLE, then for each queue
  * SET_VRING_NUM, _BASE, _ADDR, _KICK, _CALL, and last NET_SET_BACKEND with
  * backend_fd (the tap). On failure what was set is undone (backends back
- * to -1) and -errno returned. */
+ * to -1) and -errno returned; if vhost had a backend meanwhile, v->moved
+ * is set and the caller's ring positions must continue from stop_base
+ * and the used index vhost wrote. */
 int net_vhost_start(struct net_vhost *v, const struct guest_mem *gm,
 		    uint64_t guest_features,
 		    const struct net_vhost_queue q[NET_VHOST_NR_QUEUES],

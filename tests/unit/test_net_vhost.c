@@ -352,6 +352,7 @@ static void test_start_refused(void **state)
 	q[1].avail_gpa = sizeof(low) - 2;
 	assert_int_equal(net_vhost_start(&v, &gm, guest, q, 55), -EFAULT);
 	assert_false(v.running);
+	assert_false(v.moved); /* vhost never ran: the rings are as they were */
 	for (unsigned i = 0; i < rec.n; i++)
 		assert_true(rec.c[i].req != VHOST_NET_SET_BACKEND);
 	net_vhost_close(&v);
@@ -377,6 +378,16 @@ static void test_start_refused(void **state)
 	assert_int_equal(rec.c[rec.n - 3].fd, -1);
 	assert_int_equal(rec.c[rec.n - 2].req, VHOST_GET_VRING_BASE);
 	assert_int_equal(rec.c[rec.n - 1].req, VHOST_GET_VRING_BASE);
+	/* the first queue ran meanwhile: the caller is told where vhost
+	 * left both rings */
+	assert_true(v.moved);
+	assert_int_equal(v.stop_base[0], 40);
+	assert_int_equal(v.stop_base[1], 41);
+	/* the first backend refused: vhost never ran */
+	rec.seen = 0;
+	rec.fail_nth = 1;
+	assert_int_equal(net_vhost_start(&v, &gm, guest, q, 55), -EINVAL);
+	assert_false(v.moved);
 	net_vhost_close(&v);
 	assert_int_equal(net_vhost_start(&v, &gm, guest, q, 55), -EBADF);
 }
