@@ -69,14 +69,14 @@ build() { # target
 	clang -g -O1 -std=gnu11 -D_GNU_SOURCE -DMINIVMM_VERSION='"fuzz"' \
 		-I"$src" -I"$src/tests/unit" \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o "$out/fuzz_$1" "${files[@]}" -lz -lzstd -lpthread -lseccomp ${LIBS[$1]:-}
+		-o "$out/fuzz_$1" "${files[@]}" -lz -lzstd -luring -lpthread -lseccomp ${LIBS[$1]:-}
 }
 
 qcow2_images() { # dir: images made by minivmm's img and by qemu-img
 	clang -O1 -std=gnu11 -D_GNU_SOURCE -I"$src" -o "$out/img" \
 		"$src/tests/disk/img-tool.c" \
 		$(for f in $disk vmm/log.c vmm/iov.c; do echo "$src/$f"; done) \
-		-lz -lzstd -lpthread
+		-lz -lzstd -luring -lpthread
 	"$out/img" create -o cluster_size=512 "$1/c512.qcow2" 64K >/dev/null
 	"$out/img" create -o cluster_size=4096,refcount_bits=1 "$1/rc1.qcow2" 1M >/dev/null
 	"$out/img" create -o cluster_size=1024 -b c512.qcow2 -F qcow2 "$1/back.qcow2" >/dev/null
