@@ -5,7 +5,8 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential meson ninja-build pkg-config
-  libcmocka-dev zlib1g-dev libzstd-dev libseccomp-dev liburing-dev
+  libcmocka-dev zlib1g-dev libzstd-dev libseccomp-dev liburing-dev libfdt-dev
+  device-tree-compiler  # dtc: the arm64 device tree tests read the blob back
   # sanitizer and fuzzing builds
   clang libclang-rt-14-dev
   # guests: kernels are unpacked from .debs, initramfs made with busybox
