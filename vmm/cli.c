@@ -68,6 +68,8 @@ void cli_usage(FILE *f)
 "  --initrd PATH        initial ramdisk\n"
 "  --cmdline STR        kernel command line (default: console=ttyS0)\n"
 "  --firmware PATH      flat real-mode image entered at F000:FFF0 (<= 256K)\n"
+"  --dump-dtb FILE      arm64: write the guest's device tree (DTB) to FILE and\n"
+"                       exit without running it (refused on x86)\n"
 "  --memory SIZE[,hugepages=on|off]\n"
 "                       guest RAM, K/M/G suffix, bare number = MiB (default 256M);\n"
 "                       transparent huge pages by default, hugepages=on: hugetlbfs\n"
@@ -481,7 +483,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_MEMORY,
 	OPT_CPUS, OPT_DISK, OPT_NET, OPT_RNG, OPT_TRACE, OPT_STATS,
 	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_SECCOMP, OPT_TRACE_FILE,
-	OPT_IOEVENTFD, OPT_IRQFD, OPT_HELP,
+	OPT_IOEVENTFD, OPT_IRQFD, OPT_DUMP_DTB, OPT_HELP,
 };
 
 static const struct option run_opts[] = {
@@ -489,6 +491,7 @@ static const struct option run_opts[] = {
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
+	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "disk", required_argument, NULL, OPT_DISK },
@@ -529,6 +532,13 @@ static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
 	case OPT_INITRD: cfg->initrd = optarg; break;
 	case OPT_CMDLINE: cfg->cmdline = optarg; break;
 	case OPT_FIRMWARE: cfg->firmware = optarg; break;
+	case OPT_DUMP_DTB:
+		if (!*optarg) {
+			pr_err("--dump-dtb: empty path");
+			return VM_EXIT_USAGE;
+		}
+		cfg->dump_dtb = optarg;
+		break;
 	case OPT_MEMORY:
 		err = parse_memory(optarg, &cfg->mem_size, &cfg->mem_hugetlb);
 		break;
@@ -602,6 +612,14 @@ static int check_run_cfg(struct machine_cfg *cfg)
 		pr_err("run: --initrd and --cmdline need --kernel, not --firmware");
 		return VM_EXIT_USAGE;
 	}
+#ifndef __aarch64__
+	/* x86 guests learn their hardware from ACPI and e820, not from a
+	 * device tree */
+	if (cfg->dump_dtb) {
+		pr_err("--dump-dtb: only arm64 builds make a device tree");
+		return VM_EXIT_USAGE;
+	}
+#endif
 	return 0;
 }
 

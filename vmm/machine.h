@@ -49,6 +49,8 @@ struct machine_cfg {
 	struct trace_filter trace_filter;
 	const char *trace_file; /* NULL: stderr */
 	bool no_ioeventfd, no_irqfd; /* --ioeventfd=off, --irqfd=off */
+	const char *dump_dtb; /* --dump-dtb (arm64): write the device tree
+			       * here and exit 0 before the guest runs */
 };
 
 /* Build the machine, run it until it stops, tear it down. Returns the

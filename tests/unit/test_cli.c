@@ -156,6 +156,26 @@ static void test_run_errors(void **state)
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", bad_vhost, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", vhost_e1000, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--on-reboot=maybe", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--dump-dtb", "", NULL), VM_EXIT_USAGE);
+	log_quiet = false;
+}
+
+/* --dump-dtb: accepted by arm64 builds, refused with one line on x86. */
+static void test_dump_dtb(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+
+	log_quiet = true;
+#ifdef __aarch64__
+	assert_int_equal(parse(&c, "--kernel", "k", "--dump-dtb", "t.dtb", NULL), 0);
+	assert_string_equal(c.dump_dtb, "t.dtb");
+#else
+	assert_int_equal(parse(&c, "--kernel", "k", "--dump-dtb", "t.dtb", NULL),
+			 VM_EXIT_USAGE);
+#endif
+	assert_int_equal(parse(&c, "--kernel", "k", NULL), 0);
+	assert_null(c.dump_dtb);
 	log_quiet = false;
 }
 
@@ -270,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_run_options),
 		cmocka_unit_test(test_run_errors),
+		cmocka_unit_test(test_dump_dtb),
 		cmocka_unit_test(test_memory_options),
 		cmocka_unit_test(test_disk_if),
 		cmocka_unit_test(test_disk_backing),
