@@ -17,14 +17,31 @@ PKGS=(
   e2fsprogs fio iperf3 iproute2 acpica-tools valgrind procps socat strace python3
   gnuplot-nox  # tests/bench/virtio-vs-emulated.sh draws its chart
   ethtool  # net-offload-off: in the guest initramfs and the KVM host
+  # the arm64 cross build (scripts/arm64-cross.ini) and the emulated arm64 KVM host
+  gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
 )
+# arm64 libraries for the cross build, from Debian's arm64 archive (dpkg's foreign
+# architecture arm64). libfdt-dev:arm64 is not among them: it cannot be installed beside
+# the x86 libfdt-dev, so scripts/arm64-sysroot.sh unpacks it into a cache instead.
+ARM64_PKGS=(libc6-dev:arm64 zlib1g-dev:arm64 libzstd-dev:arm64 libseccomp-dev:arm64
+            liburing-dev:arm64 libfdt1:arm64)
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+updated=0
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "install-deps: adding the arm64 architecture to dpkg"
+  $SUDO dpkg --add-architecture arm64
+  $SUDO apt-get update -qq
+  updated=1
+fi
+PKGS+=("${ARM64_PKGS[@]}")
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   echo "install-deps: installing ${missing[*]}"
-  $SUDO apt-get update -qq
+  [ $updated = 1 ] || $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# the arm64 libfdt (headers and libfdt.a) in its cache, so a cross build needs no network
+"$(dirname "$0")/arm64-sysroot.sh" >/dev/null

@@ -7,8 +7,7 @@
  * controllers exist and how their pins are wired, extra ioctls a new VM
  * needs) is asked through the handful of functions below. There is one
  * implementation per architecture, picked at build time by vmm/meson.build:
- * today only vmm/x86/vm_x86.c; an arm64 port would add vmm/arm64/vm_arm64.c
- * with the same functions.
+ * vmm/x86/vm_x86.c and vmm/arm64/vm_arm64.c.
  *
  * kvm.c calls them in this order:
  *   vm_init_memory: arch_memory_layout          (no KVM yet)
@@ -58,5 +57,9 @@ unsigned arch_default_routes(struct vm *vm);
  * `chip` (KVM_IRQ_ROUTING_IRQCHIP). A GSI may drive several pins. */
 void vm_route_irqchip(struct vm *vm, unsigned gsi, unsigned chip,
 		      unsigned pin);
+
+/* The irq field of KVM_IRQ_LINE for a GSI (vm_irq_line): x86 takes the GSI
+ * itself, arm64 a type and INTID (an SPI). */
+uint32_t arch_irq_line(unsigned gsi);
 
 #endif

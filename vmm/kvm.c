@@ -4,7 +4,8 @@
  * pins the architecture wires, then one MSI route per vector), irqfd and
  * ioeventfd, and stop/pause. What is architecture-specific (where RAM goes,
  * the in-kernel interrupt controllers and timer, their wiring) is asked
- * through vmm/arch.h, implemented for x86 in vmm/x86/vm_x86.c.
+ * through vmm/arch.h, implemented in vmm/x86/vm_x86.c and
+ * vmm/arm64/vm_arm64.c.
  *
  * The KVM API: Documentation/virt/kvm/api.rst in the Linux tree.
  */
@@ -174,7 +175,7 @@ static int init_routes(struct vm *vm)
 
 int vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
-	struct kvm_irq_level l = { .irq = gsi, .level = level };
+	struct kvm_irq_level l = { .irq = arch_irq_line(gsi), .level = level };
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
 		return -errno;
@@ -373,7 +374,7 @@ int vm_init_memory(struct vm *vm, uint64_t mem_size, bool hugetlb,
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->gic_fd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
@@ -448,13 +449,15 @@ void vm_destroy(struct vm *vm)
 	vm->vcpus = NULL;
 	free(vm->routes);
 	vm->routes = NULL;
+	if (vm->gic_fd >= 0)
+		close(vm->gic_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
-	vm->vm_fd = vm->kvm_fd = vm->stop_efd = -1;
+	vm->vm_fd = vm->kvm_fd = vm->stop_efd = vm->gic_fd = -1;
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->irq_lock);

@@ -46,6 +46,9 @@ struct vm {
 	/* x86, set by arch_memory_layout (vmm/x86/vm_x86.c): */
 	uint64_t low_size;  /* RAM below the 32-bit PCI hole */
 	uint64_t high_size; /* RAM from 4 GiB up */
+	/* arm64, set by arch_vm_setup (vmm/arm64/vm_arm64.c): the in-kernel
+	 * GICv3 until arm64_vgic_init initialises it; -1 otherwise */
+	int gic_fd;
 
 	struct bus pio, mmio;
 	struct evloop *io; /* the VM's main I/O thread */
