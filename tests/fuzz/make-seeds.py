@@ -7,6 +7,7 @@
 # well-formed ring, kernel images, command lines, control commands.
 # Usage: tests/fuzz/make-seeds.py [BUILD_DIR]  (BUILD_DIR: where the tiny
 # guests were built, to take the bzImage and PVH seeds from; default build)
+import gzip
 import os
 import shutil
 import struct
@@ -296,6 +297,20 @@ off = 64 + 2 * 56
 ph_load = struct.pack('<IIQQQQQQ', 1, 5, off, 0x100000, 0x100000, len(code), 0x2000, 16)
 ph_note = struct.pack('<IIQQQQQQ', 4, 4, off + len(code), 0, 0, len(note), len(note), 4)
 write('boot', 'pvh-elf64', ehdr + ph_load + ph_note + code + note)
+
+# arm64 Images: a current header (text_offset 0, image_size, 4K pages,
+# placement anywhere) with a little code, the same gzipped, and an old one
+# (image_size 0)
+img = bytearray(4096)
+img[0:2] = b'MZ'
+struct.pack_into('<QQQ', img, 8, 0, 0x200000, 0xa)
+img[0x38:0x3c] = b'ARM\x64'
+img[64:4096] = bytes((i * 31) & 0xff for i in range(4096 - 64))
+write('arm64_boot', 'image', bytes(img))
+write('arm64_boot', 'image.gz', gzip.compress(bytes(img), mtime=0))
+old = bytearray(img)
+struct.pack_into('<QQQ', old, 8, 0x80000, 0, 0)
+write('arm64_boot', 'image-old', bytes(old))
 
 # ---- command lines (NUL-separated) and control-socket streams ----
 for name, args in (

@@ -41,16 +41,17 @@ declare -A SRC=(
 	[ide]="$pci devices/ata.c devices/piix_ide.c tests/fuzz/fuzz_disk.c $disk"
 	[e1000]="$pci tests/fuzz/fuzz_tap.c devices/e1000.c virtio/net_cfg.c"
 	[boot]="tests/unit/boot_test_util.c $(meson_list boot boot_src)"
+	[arm64_boot]="$(meson_list boot boot_arm64_src)"
 	[qcow2]="$disk"
 	[cli]="vmm/cli.c vmm/trace.c vmm/bus.c virtio/net_cfg.c"
 	[api]="vmm/api.c vmm/kvm.c vmm/vcpu.c vmm/trace.c vmm/stats.c vmm/x86/vm_x86.c
 	 vmm/x86/cpuid.c vmm/evloop.c vmm/bus.c"
 )
-ALL="virtqueue virtio_blk virtio_net virtio_rng ide e1000 boot qcow2 cli api"
+ALL="virtqueue virtio_blk virtio_net virtio_rng ide e1000 boot arm64_boot qcow2 cli api"
 # boot_test_util.c reports set-up failures through cmocka's asserts
-declare -A LIBS=([boot]=-lcmocka)
+declare -A LIBS=([boot]=-lcmocka [arm64_boot]=-lfdt)
 # largest input of each (a program, an image, a command line)
-declare -A MAXLEN=([qcow2]=65536 [boot]=65536)
+declare -A MAXLEN=([qcow2]=65536 [boot]=65536 [arm64_boot]=65536)
 
 targets=${*:-$ALL}
 for t in $targets; do
