@@ -28,12 +28,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <libfdt.h>
-
-#include "boot/arm64/image.h"
 
 /* Interrupt specifier cells (arm,gic-v3). */
 #define GIC_SPI 0
@@ -465,5 +464,59 @@ int arm64_fdt_dump(const void *fdt, const char *path, char *err,
 out:
 	if (ret < 0 && err && errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+int arm64_fdt_place(struct guest_mem *gm, struct arm64_fdt_cfg *fcfg,
+		    const char *cmdline, const struct arm64_boot_info *info,
+		    const char *dump_path, char *err, size_t errlen)
+{
+	size_t len = cmdline ? strlen(cmdline) : 0;
+	void *buf;
+	int ret;
+
+	if (len >= ARM64_CMDLINE_MAX) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "--cmdline: %zu bytes, the arm64 kernel takes at most %d",
+				 len, ARM64_CMDLINE_MAX - 1);
+		return -E2BIG;
+	}
+	buf = calloc(1, ARM64_FDT_BUF_SIZE);
+	if (!buf) {
+		if (err && errlen)
+			snprintf(err, errlen, "device tree: out of memory");
+		return -ENOMEM;
+	}
+	fcfg->bootargs = cmdline;
+	fcfg->initrd_start = info->initrd_start;
+	fcfg->initrd_end = info->initrd_end;
+	ret = arm64_fdt_build(fcfg, buf, ARM64_FDT_BUF_SIZE);
+	if (!ret && fdt_totalsize(buf) > info->fdt_max)
+		ret = -E2BIG;
+	if (ret < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "device tree: cannot build it: %s",
+				 strerror(-ret));
+		goto out;
+	}
+	ret = arm64_fdt_load(gm, info->fdt_addr, buf);
+	if (ret < 0) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "device tree: cannot place it at 0x%llx: %s",
+				 (unsigned long long)info->fdt_addr,
+				 strerror(-ret));
+		goto out;
+	}
+	if (dump_path) {
+		char why[128];
+
+		ret = arm64_fdt_dump(buf, dump_path, why, sizeof(why));
+		if (ret < 0 && err && errlen)
+			snprintf(err, errlen, "--dump-dtb: %s", why);
+	}
+out:
+	free(buf);
 	return ret;
 }

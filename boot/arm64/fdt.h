@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/arm64/image.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/guest_mem.h"
 
@@ -24,6 +25,10 @@
  * command line of up to 4 KiB (the tree is about 3 KiB + 100 bytes per
  * vCPU + the command line). */
 #define ARM64_FDT_BUF_SIZE (64u * 1024)
+
+/* The arm64 kernel's COMMAND_LINE_SIZE: it copies at most 2047 bytes of
+ * /chosen/bootargs (and silently drops the rest). */
+#define ARM64_CMDLINE_MAX 2048
 
 /* phandles of the nodes others refer to. */
 #define ARM64_PHANDLE_GIC 1
@@ -81,5 +86,14 @@ int arm64_fdt_load(struct guest_mem *gm, uint64_t gpa, const void *fdt);
  * with "<path>: <reason>" in err. */
 int arm64_fdt_dump(const void *fdt, const char *path, char *err,
 		   size_t errlen);
+
+/* The boot's last step, after arm64_boot_load: build the tree for fcfg
+ * with the command line given and the initrd range of info, put it at
+ * info->fdt_addr, and also write it to dump_path when that is not NULL
+ * (--dump-dtb). 0, or -errno with one line in err: command line longer
+ * than the kernel takes, tree too big, dump file not writable. */
+int arm64_fdt_place(struct guest_mem *gm, struct arm64_fdt_cfg *fcfg,
+		    const char *cmdline, const struct arm64_boot_info *info,
+		    const char *dump_path, char *err, size_t errlen);
 
 #endif

@@ -3,7 +3,8 @@
  * a kernel Image or Image.gz (kept in a memfd), loaded by
  * boot/arm64/image.c with a small initrd into 64 MiB of guest RAM at the
  * arm64 RAM base; when it loads, the device tree (boot/arm64/fdt.c) is
- * built for the ranges the loader chose and written where it said.
+ * built for the ranges the loader chose and placed where it said
+ * (arm64_fdt_place).
  * Errors are the expected outcome for most inputs; a crash, a sanitizer
  * report, or a tree outside its place is a bug.
  */
@@ -12,6 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <libfdt.h>
 
 #include "boot/arm64/fdt.h"
 #include "boot/arm64/image.h"
@@ -23,7 +26,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct guest_mem gm;
 	static uint8_t *ram;
 	static char initrd[64];
-	static uint8_t fdt[ARM64_FDT_BUF_SIZE];
 	static int fd = -1;
 	struct arm64_boot_info info;
 	struct arm64_boot_cfg cfg;
@@ -57,11 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    info.fdt_addr + info.fdt_max > ARM64_RAM_BASE + RAM_SIZE)
 		abort();
 	arm64_fdt_default_cfg(&fcfg, RAM_SIZE, 2);
-	fcfg.bootargs = "console=ttyS0";
-	fcfg.initrd_start = info.initrd_start;
-	fcfg.initrd_end = info.initrd_end;
-	if (arm64_fdt_build(&fcfg, fdt, sizeof(fdt)) ||
-	    arm64_fdt_load(&gm, info.fdt_addr, fdt))
+	if (arm64_fdt_place(&gm, &fcfg, "console=ttyS0", &info, NULL, err,
+			    sizeof(err)) ||
+	    fdt_check_header(gm_ptr(&gm, info.fdt_addr, 64)))
 		abort();
 	return 0;
 }

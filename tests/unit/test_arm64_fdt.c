@@ -486,6 +486,77 @@ static void test_dump_dtc(void **state)
 	unlink(path);
 }
 
+/* The last boot step: the tree for the loader's ranges, in RAM at the
+ * loader's place, and dumped when asked; a command line the kernel would
+ * cut is refused. */
+static void test_place(void **state)
+{
+	struct arm64_fdt_cfg c;
+	struct arm64_boot_info info = { 0 };
+	struct guest_mem gm = { .nr = 0 };
+	uint64_t size = 64 * MiB;
+	uint8_t *ram = calloc(1, size), *tree;
+	char err[256], path[] = "/tmp/minivmm-fdt-place-XXXXXX";
+	static char long_args[ARM64_CMDLINE_MAX + 1];
+	FILE *f;
+	int fd, ch;
+
+	(void)state;
+	assert_non_null(ram);
+	assert_int_equal(gm_add_region(&gm, ARM64_RAM_BASE, size, ram), 0);
+	info.fdt_addr = ARM64_RAM_BASE + size - 2 * MiB;
+	info.fdt_max = 2 * MiB;
+	info.initrd_start = ARM64_RAM_BASE + 40 * MiB;
+	info.initrd_end = info.initrd_start + 4321;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+
+	arm64_fdt_default_cfg(&c, size, 2);
+	assert_int_equal(arm64_fdt_place(&gm, &c, "console=ttyS0 rdinit=/init",
+					 &info, path, err, sizeof(err)),
+			 0);
+	tree = ram + (info.fdt_addr - ARM64_RAM_BASE);
+	assert_int_equal(fdt_check_header(tree), 0);
+	memcpy(buf, tree, fdt_totalsize(tree));
+	ch = node("/chosen");
+	assert_string_equal(str(ch, "bootargs"), "console=ttyS0 rdinit=/init");
+	assert_int_equal(cell64(cells(ch, "linux,initrd-start", 2)),
+			 info.initrd_start);
+	assert_int_equal(cell64(cells(ch, "linux,initrd-end", 2)),
+			 info.initrd_end);
+	/* the dump is the same blob */
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(buf, 1, sizeof(buf), f), fdt_totalsize(tree));
+	fclose(f);
+	assert_memory_equal(buf, tree, fdt_totalsize(tree));
+	unlink(path);
+
+	/* 2047 bytes pass, 2048 do not */
+	memset(long_args, 'a', ARM64_CMDLINE_MAX - 1);
+	assert_int_equal(arm64_fdt_place(&gm, &c, long_args, &info, NULL, err,
+					 sizeof(err)),
+			 0);
+	long_args[ARM64_CMDLINE_MAX - 1] = 'a';
+	assert_int_equal(arm64_fdt_place(&gm, &c, long_args, &info, NULL, err,
+					 sizeof(err)),
+			 -E2BIG);
+	assert_string_equal(err, "--cmdline: 2048 bytes, the arm64 kernel takes at most 2047");
+	/* a dump that cannot be written */
+	assert_int_equal(arm64_fdt_place(&gm, &c, NULL, &info, "/nonexistent/t.dtb",
+					 err, sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "--dump-dtb: /nonexistent/t.dtb: No such file or directory");
+	/* a place outside RAM */
+	info.fdt_addr = ARM64_RAM_BASE + size;
+	assert_int_equal(arm64_fdt_place(&gm, &c, NULL, &info, NULL, err,
+					 sizeof(err)),
+			 -EFAULT);
+	assert_non_null(strstr(err, "cannot place it"));
+	free(ram);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_dump_dtc),
+		cmocka_unit_test(test_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
