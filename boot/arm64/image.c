@@ -109,6 +109,7 @@ int arm64_image_header(const uint8_t hdr[ARM64_IMAGE_HDR_SIZE],
 	return 0;
 }
 
+/* Open a regular file; errors read "<path>: <what><reason>". */
 static int open_file(const char *path, const char *what, int *fd,
 		     uint64_t *size, char *err, size_t errlen)
 {
@@ -118,13 +119,13 @@ static int open_file(const char *path, const char *what, int *fd,
 	f = open(path, O_RDONLY | O_CLOEXEC);
 	if (f < 0 || fstat(f, &st) < 0) {
 		ret = -errno;
-		err_set(err, errlen, "%s %s: %s", what, path, strerror(-ret));
+		err_set(err, errlen, "%s: %s%s", path, what, strerror(-ret));
 		if (f >= 0)
 			close(f);
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_set(err, errlen, "%s %s: not a regular file", what, path);
+		err_set(err, errlen, "%s: %snot a regular file", path, what);
 		close(f);
 		return -EINVAL;
 	}
@@ -377,20 +378,20 @@ static int load_initrd(struct guest_mem *gm, const char *path, uint64_t low,
 	void *dst;
 	int fd, ret;
 
-	ret = open_file(path, "initrd", &fd, &fsize, err, errlen);
+	ret = open_file(path, "initrd: ", &fd, &fsize, err, errlen);
 	if (ret < 0)
 		return ret;
 	if (!fsize) {
-		err_set(err, errlen, "initrd %s: empty", path);
+		err_set(err, errlen, "%s: initrd is empty", path);
 		close(fd);
 		return -EINVAL;
 	}
 	low = align_up(low, PAGE);
 	if (fsize > high || ((high - fsize) & ~(PAGE - 1)) < low) {
 		err_set(err, errlen,
-			"initrd %s: too big for guest RAM (%llu bytes, %llu between the kernel and the device tree)",
+			"%s: initrd of %llu bytes does not fit in guest RAM between the kernel's end 0x%llx and the device tree at 0x%llx",
 			path, (unsigned long long)fsize,
-			(unsigned long long)(high > low ? high - low : 0));
+			(unsigned long long)low, (unsigned long long)high);
 		close(fd);
 		return -EFBIG;
 	}
@@ -399,7 +400,7 @@ static int load_initrd(struct guest_mem *gm, const char *path, uint64_t low,
 	ret = dst ? read_full(fd, dst, fsize, 0) : -EFAULT;
 	close(fd);
 	if (ret < 0) {
-		err_set(err, errlen, "initrd %s: %s", path, strerror(-ret));
+		err_set(err, errlen, "%s: initrd: %s", path, strerror(-ret));
 		return ret;
 	}
 	*start = at;
@@ -443,7 +444,7 @@ int arm64_boot_load(struct guest_mem *gm, const struct arm64_boot_cfg *cfg,
 	k.ram_base = cfg->ram_base;
 	k.limit = info->fdt_addr;
 
-	ret = open_file(cfg->kernel, "kernel", &fd, &fsize, err, errlen);
+	ret = open_file(cfg->kernel, "", &fd, &fsize, err, errlen);
 	if (ret < 0)
 		return ret;
 	k.gzip = fsize >= 2 && read_full(fd, magic, 2, 0) == 0 &&

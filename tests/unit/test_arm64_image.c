@@ -403,13 +403,13 @@ static void test_missing_files(void **state)
 	assert_int_equal(arm64_boot_load(&c.gm, &c.cfg, &c.info, c.err,
 					 sizeof(c.err)),
 			 -ENOENT);
-	assert_string_equal(c.err,
-			    "kernel /nonexistent/Image: No such file or directory");
+	assert_string_equal(c.err, "/nonexistent/Image: No such file or directory");
 
 	c.kernel = temp_file(img, 4096);
 	c.initrd = strdup("/nonexistent/initrd");
 	assert_int_equal(load(&c), -ENOENT);
-	assert_non_null(strstr(c.err, "initrd /nonexistent/initrd"));
+	assert_string_equal(c.err,
+			    "/nonexistent/initrd: initrd: No such file or directory");
 	temp_remove(c.initrd);
 	/* an empty initrd */
 	c.initrd = temp_file(rd, 0);
@@ -419,7 +419,7 @@ static void test_missing_files(void **state)
 	/* a directory */
 	c.initrd = strdup("/tmp");
 	assert_int_equal(load(&c), -EINVAL);
-	assert_non_null(strstr(c.err, "not a regular file"));
+	assert_string_equal(c.err, "/tmp: initrd: not a regular file");
 	temp_remove(c.initrd);
 	c.initrd = NULL;
 	case_free(&c);
@@ -443,8 +443,8 @@ static void test_initrd_too_big(void **state)
 	assert_int_equal(ftruncate(fileno(f), 10 * MiB + 1), 0); /* > 30 - 20 */
 	fclose(f);
 	assert_int_equal(load(&c), -EFBIG);
-	assert_non_null(strstr(c.err, "initrd"));
-	assert_non_null(strstr(c.err, "too big"));
+	assert_non_null(strstr(c.err, c.initrd));
+	assert_non_null(strstr(c.err, "initrd of 10485761 bytes does not fit"));
 	/* 9 MiB fits, exactly below the tree's block */
 	f = fopen(c.initrd, "r+");
 	assert_int_equal(ftruncate(fileno(f), 9 * MiB), 0);
