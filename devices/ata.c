@@ -36,10 +36,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/ata_priv.h"
 #include "devices/disk/blockdev.h"
 #include "vmm/iov.h"
-
-#define ATA_ST_OK (ATA_DRDY | ATA_DSC)
 
 static struct ata_drive *selected(struct ata_channel *ch)
 {
@@ -68,7 +67,7 @@ static void update_irq(struct ata_channel *ch)
 
 /* A new interrupt: ISA IRQs 14/15 are edge-triggered, so a line still
  * high from an earlier event is dropped first to make a fresh edge. */
-static void raise_irq(struct ata_channel *ch, struct ata_drive *d)
+void ata_raise_irq(struct ata_channel *ch, struct ata_drive *d)
 {
 	if (d->intrq && ch->irq_level && d == selected(ch)) {
 		ch->irq_level = false;
@@ -77,6 +76,11 @@ static void raise_irq(struct ata_channel *ch, struct ata_drive *d)
 	}
 	d->intrq = true;
 	update_irq(ch);
+}
+
+static void raise_irq(struct ata_channel *ch, struct ata_drive *d)
+{
+	ata_raise_irq(ch, d);
 }
 
 static void clear_irq(struct ata_channel *ch, struct ata_drive *d)
@@ -95,7 +99,7 @@ static void cmd_ok(struct ata_channel *ch, struct ata_drive *d)
 	raise_irq(ch, d);
 }
 
-static void cmd_abort(struct ata_channel *ch, struct ata_drive *d, uint8_t err)
+void ata_cmd_abort(struct ata_channel *ch, struct ata_drive *d, uint8_t err)
 {
 	d->status = ATA_ST_OK | ATA_ERR;
 	d->error = err;
@@ -105,30 +109,43 @@ static void cmd_abort(struct ata_channel *ch, struct ata_drive *d, uint8_t err)
 	raise_irq(ch, d);
 }
 
-/* The ATA signature (ATA8-APT 9.12 / ACS 4.1.3 for ATA devices). */
+static void cmd_abort(struct ata_channel *ch, struct ata_drive *d, uint8_t err)
+{
+	ata_cmd_abort(ch, d, err);
+}
+
+/* The signature a device leaves in its registers after a reset or
+ * EXECUTE DEVICE DIAGNOSTIC (ATA8-ACS 4.1.3, table 4): Count 01h, LBA Low
+ * 01h, LBA Mid/High 00h/00h for an ATA device, 14h/EBh for a PACKET one. */
+void ata_drive_signature(struct ata_drive *d)
+{
+	memset(&d->tf, 0, sizeof(d->tf));
+	d->tf.nsect = d->tf.lbal = 1;
+	if (d->atapi) {
+		d->tf.lbam = 0x14;
+		d->tf.lbah = 0xeb;
+	}
+	d->xfer = ATA_XFER_NONE;
+	d->identify = false;
+	d->pos = d->len = 0;
+	d->intrq = false;
+	d->atapi_st.packet = false;
+	/* 01h: passed (device 0: and device 1 passed or absent) */
+	d->error = 0x01;
+	/* a PACKET device comes up with DRDY clear (ACS 4.1.3) */
+	d->status = d->bd && !d->atapi ? ATA_ST_OK : 0;
+}
+
 static void set_signature(struct ata_channel *ch)
 {
-	ch->nsect = ch->lbal = 1;
-	ch->lbam = ch->lbah = 0;
-	ch->hob_nsect = ch->hob_lbal = ch->hob_lbam = ch->hob_lbah = 0;
-	ch->hob_feature = ch->feature = 0;
 	ch->device = 0;
-	for (unsigned i = 0; i < 2; i++) {
-		struct ata_drive *d = &ch->drive[i];
-
-		d->xfer = ATA_XFER_NONE;
-		d->identify = false;
-		d->pos = d->len = 0;
-		d->intrq = false;
-		/* 01h: passed (device 0: and device 1 passed or absent) */
-		d->error = 0x01;
-		d->status = d->bd ? ATA_ST_OK : 0;
-	}
+	for (unsigned i = 0; i < 2; i++)
+		ata_drive_signature(&ch->drive[i]);
 }
 
 /* ---- IDENTIFY DEVICE (ACS 7.16) ---- */
 
-static void id_string(uint16_t *w, const char *s, unsigned chars)
+void ata_id_string(uint16_t *w, const char *s, unsigned chars)
 {
 	size_t n = strlen(s);
 
@@ -160,9 +177,9 @@ void ata_identify(const struct ata_drive *d, uint16_t id[256])
 	id[1] = (uint16_t)cyls;    /* default CHS geometry (obsolete words) */
 	id[3] = 16;
 	id[6] = 63;
-	id_string(&id[10], d->serial, 20);
-	id_string(&id[23], "1.0", 8);
-	id_string(&id[27], "MINIVMM HARDDISK", 40);
+	ata_id_string(&id[10], d->serial, 20);
+	ata_id_string(&id[23], "1.0", 8);
+	ata_id_string(&id[27], "MINIVMM HARDDISK", 40);
 	id[47] = 0x8000 | ATA_MAX_MULTIPLE;
 	id[49] = (1 << 11) | (1 << 9) | (1 << 8); /* IORDY, LBA, DMA */
 	id[50] = 0x4000;
@@ -214,22 +231,22 @@ static uint8_t get_range(struct ata_channel *ch, struct ata_drive *d,
 			 bool ext, uint64_t *lba, uint32_t *count)
 {
 	if (ext) {
-		*lba = (uint64_t)ch->hob_lbah << 40 | (uint64_t)ch->hob_lbam << 32 |
-		       (uint64_t)ch->hob_lbal << 24 | (uint64_t)ch->lbah << 16 |
-		       (uint64_t)ch->lbam << 8 | ch->lbal;
-		*count = (uint32_t)ch->hob_nsect << 8 | ch->nsect;
+		*lba = (uint64_t)d->tf.hob_lbah << 40 | (uint64_t)d->tf.hob_lbam << 32 |
+		       (uint64_t)d->tf.hob_lbal << 24 | (uint64_t)d->tf.lbah << 16 |
+		       (uint64_t)d->tf.lbam << 8 | d->tf.lbal;
+		*count = (uint32_t)d->tf.hob_nsect << 8 | d->tf.nsect;
 		if (!*count)
 			*count = 65536;
 	} else {
-		*count = ch->nsect ? ch->nsect : 256;
+		*count = d->tf.nsect ? d->tf.nsect : 256;
 		if (ch->device & ATA_DEV_LBA) {
 			*lba = (uint64_t)(ch->device & 0x0f) << 24 |
-			       (uint64_t)ch->lbah << 16 | (uint64_t)ch->lbam << 8 |
-			       ch->lbal;
+			       (uint64_t)d->tf.lbah << 16 | (uint64_t)d->tf.lbam << 8 |
+			       d->tf.lbal;
 		} else {
 			/* CHS through the current logical geometry */
-			unsigned cyl = (unsigned)ch->lbah << 8 | ch->lbam;
-			unsigned head = ch->device & 0x0f, sect = ch->lbal;
+			unsigned cyl = (unsigned)d->tf.lbah << 8 | d->tf.lbam;
+			unsigned head = ch->device & 0x0f, sect = d->tf.lbal;
 
 			if (!d->heads || !d->spt || !sect || sect > d->spt ||
 			    head >= d->heads)
@@ -332,8 +349,12 @@ static void data_read(struct ata_channel *ch, uint8_t *p, unsigned len)
 		d->pos += n;
 	}
 	memset(p + n, 0xff, len - n);
-	if (n && d->pos == d->len)
-		pio_in_consumed(ch, d);
+	if (n && d->pos == d->len) {
+		if (d->atapi && !d->identify)
+			atapi_block_read(ch, d);
+		else
+			pio_in_consumed(ch, d);
+	}
 }
 
 static void data_write(struct ata_channel *ch, const uint8_t *p, unsigned len)
@@ -346,8 +367,12 @@ static void data_write(struct ata_channel *ch, const uint8_t *p, unsigned len)
 	n = d->len - d->pos < len ? d->len - d->pos : len;
 	memcpy(d->buf + d->pos, p, n);
 	d->pos += n;
-	if (d->pos == d->len)
-		pio_out_filled(ch, d);
+	if (d->pos == d->len) {
+		if (d->atapi)
+			atapi_packet_written(ch, d);
+		else
+			pio_out_filled(ch, d);
+	}
 }
 
 /* ---- commands ---- */
@@ -385,11 +410,9 @@ static void start_rw(struct ata_channel *ch, struct ata_drive *d, bool ext,
 	}
 }
 
-static void cmd_identify(struct ata_channel *ch, struct ata_drive *d)
+void ata_offer_identify(struct ata_channel *ch, struct ata_drive *d,
+			const uint16_t id[256])
 {
-	uint16_t id[256];
-
-	ata_identify(d, id);
 	for (unsigned i = 0; i < 256; i++) {
 		d->buf[2 * i] = (uint8_t)id[i];
 		d->buf[2 * i + 1] = (uint8_t)(id[i] >> 8);
@@ -402,11 +425,19 @@ static void cmd_identify(struct ata_channel *ch, struct ata_drive *d)
 	raise_irq(ch, d);
 }
 
+static void cmd_identify(struct ata_channel *ch, struct ata_drive *d)
+{
+	uint16_t id[256];
+
+	ata_identify(d, id);
+	ata_offer_identify(ch, d, id);
+}
+
 static void cmd_set_features(struct ata_channel *ch, struct ata_drive *d)
 {
-	uint8_t mode = ch->nsect;
+	uint8_t mode = d->tf.nsect;
 
-	switch (ch->feature) {
+	switch (d->tf.feature) {
 	case ATA_SF_XFER_MODE:
 		/* PIO default (00h/01h) or PIO flow control 0-4, multiword
 		 * DMA 0-2, Ultra DMA 0-5: what IDENTIFY says is supported */
@@ -447,13 +478,13 @@ static void cmd_native_max(struct ata_channel *ch, struct ata_drive *d,
 
 	if (!ext && max > 0x0fffffff)
 		max = 0x0fffffff;
-	ch->lbal = (uint8_t)max;
-	ch->lbam = (uint8_t)(max >> 8);
-	ch->lbah = (uint8_t)(max >> 16);
+	d->tf.lbal = (uint8_t)max;
+	d->tf.lbam = (uint8_t)(max >> 8);
+	d->tf.lbah = (uint8_t)(max >> 16);
 	if (ext) {
-		ch->hob_lbal = (uint8_t)(max >> 24);
-		ch->hob_lbam = (uint8_t)(max >> 32);
-		ch->hob_lbah = (uint8_t)(max >> 40);
+		d->tf.hob_lbal = (uint8_t)(max >> 24);
+		d->tf.hob_lbam = (uint8_t)(max >> 32);
+		d->tf.hob_lbah = (uint8_t)(max >> 40);
 	} else {
 		ch->device = (uint8_t)((ch->device & 0xf0) | ((max >> 24) & 0x0f));
 	}
@@ -476,6 +507,25 @@ static void exec_command(struct ata_channel *ch, uint8_t cmd)
 	d->pos = d->len = 0;
 	d->error = 0;
 	clear_irq(ch, d);
+
+	/* A PACKET device runs its own command set; the power, SET
+	 * FEATURES and diagnostic commands are the same for both kinds. */
+	if (d->atapi) {
+		switch (cmd) {
+		case ATA_CMD_SET_FEATURES:
+		case ATA_CMD_CHECK_POWER:
+		case ATA_CMD_IDLE:
+		case ATA_CMD_IDLE_IMMEDIATE:
+		case ATA_CMD_STANDBY:
+		case ATA_CMD_STANDBY_IMMEDIATE:
+		case ATA_CMD_SLEEP:
+		case ATA_CMD_EXEC_DIAGNOSTIC:
+			break;
+		default:
+			atapi_command(ch, d, cmd);
+			return;
+		}
+	}
 
 	switch (cmd) {
 	case ATA_CMD_IDENTIFY:
@@ -550,18 +600,18 @@ static void exec_command(struct ata_channel *ch, uint8_t cmd)
 	case ATA_CMD_SET_MULTIPLE:
 		/* 0 disables multiple mode; else a power of two up to the
 		 * maximum in IDENTIFY word 47 */
-		if (ch->nsect > ATA_MAX_MULTIPLE || (ch->nsect & (ch->nsect - 1))) {
+		if (d->tf.nsect > ATA_MAX_MULTIPLE || (d->tf.nsect & (d->tf.nsect - 1))) {
 			cmd_abort(ch, d, ATA_ABRT);
 		} else {
-			d->multiple = ch->nsect;
+			d->multiple = d->tf.nsect;
 			cmd_ok(ch, d);
 		}
 		break;
 	case ATA_CMD_INIT_DEV_PARAMS:
-		if (!ch->nsect) {
+		if (!d->tf.nsect) {
 			cmd_abort(ch, d, ATA_ABRT);
 		} else {
-			d->spt = ch->nsect;
+			d->spt = d->tf.nsect;
 			d->heads = (ch->device & 0x0f) + 1u;
 			cmd_ok(ch, d);
 		}
@@ -571,7 +621,7 @@ static void exec_command(struct ata_channel *ch, uint8_t cmd)
 		cmd_native_max(ch, d, cmd == ATA_CMD_READ_NATIVE_MAX_EXT);
 		break;
 	case ATA_CMD_CHECK_POWER:
-		ch->nsect = 0xff; /* active or idle */
+		d->tf.nsect = 0xff; /* active or idle */
 		cmd_ok(ch, d);
 		break;
 	case ATA_CMD_IDLE:
@@ -611,6 +661,32 @@ const char *ata_cmd_reg_name(unsigned off, bool is_write)
 	return off < 8 ? (is_write ? wr : rd)[off] : "?";
 }
 
+static void tf_write(struct ata_tf *t, unsigned off, uint8_t v)
+{
+	switch (off) {
+	case ATA_REG_ERROR:
+		t->hob_feature = t->feature;
+		t->feature = v;
+		break;
+	case ATA_REG_NSECT:
+		t->hob_nsect = t->nsect;
+		t->nsect = v;
+		break;
+	case ATA_REG_LBAL:
+		t->hob_lbal = t->lbal;
+		t->lbal = v;
+		break;
+	case ATA_REG_LBAM:
+		t->hob_lbam = t->lbam;
+		t->lbam = v;
+		break;
+	case ATA_REG_LBAH:
+		t->hob_lbah = t->lbah;
+		t->lbah = v;
+		break;
+	}
+}
+
 void ata_cmd_io(struct ata_channel *ch, unsigned off, void *data,
 		unsigned len, bool is_write)
 {
@@ -636,24 +712,14 @@ void ata_cmd_io(struct ata_channel *ch, unsigned off, void *data,
 		ch->ctl &= (uint8_t)~ATA_CTL_HOB;
 		switch (off) {
 		case ATA_REG_ERROR:
-			ch->hob_feature = ch->feature;
-			ch->feature = v;
-			break;
 		case ATA_REG_NSECT:
-			ch->hob_nsect = ch->nsect;
-			ch->nsect = v;
-			break;
 		case ATA_REG_LBAL:
-			ch->hob_lbal = ch->lbal;
-			ch->lbal = v;
-			break;
 		case ATA_REG_LBAM:
-			ch->hob_lbam = ch->lbam;
-			ch->lbam = v;
-			break;
 		case ATA_REG_LBAH:
-			ch->hob_lbah = ch->lbah;
-			ch->lbah = v;
+			/* both devices take the write; the 48-bit registers
+			 * keep the previous value as the HOB byte */
+			for (unsigned i = 0; i < 2; i++)
+				tf_write(&ch->drive[i].tf, off, v);
 			break;
 		case ATA_REG_DEVICE:
 			ch->device = v;
@@ -680,16 +746,16 @@ void ata_cmd_io(struct ata_channel *ch, unsigned off, void *data,
 		v = d->error;
 		break;
 	case ATA_REG_NSECT:
-		v = hob ? ch->hob_nsect : ch->nsect;
+		v = hob ? d->tf.hob_nsect : d->tf.nsect;
 		break;
 	case ATA_REG_LBAL:
-		v = hob ? ch->hob_lbal : ch->lbal;
+		v = hob ? d->tf.hob_lbal : d->tf.lbal;
 		break;
 	case ATA_REG_LBAM:
-		v = hob ? ch->hob_lbam : ch->lbam;
+		v = hob ? d->tf.hob_lbam : d->tf.lbam;
 		break;
 	case ATA_REG_LBAH:
-		v = hob ? ch->hob_lbah : ch->lbah;
+		v = hob ? d->tf.hob_lbah : d->tf.lbah;
 		break;
 	case ATA_REG_DEVICE:
 		v = ch->device;
@@ -747,6 +813,8 @@ bool ata_dma_pending(const struct ata_channel *ch, bool *to_memory,
 	if (!d->bd || (d->xfer != ATA_XFER_DMA_IN && d->xfer != ATA_XFER_DMA_OUT))
 		return false;
 	*to_memory = d->xfer == ATA_XFER_DMA_IN;
+	if (d->atapi)
+		return atapi_dma_pending(d, bytes_left);
 	*bytes_left = (uint64_t)d->remaining * ATA_SECTOR - d->dma_done;
 	return true;
 }
@@ -761,6 +829,8 @@ int ata_dma_rw(struct ata_channel *ch, const struct iovec *iov, int iovcnt)
 	if (!d->bd || iovcnt < 0 ||
 	    (d->xfer != ATA_XFER_DMA_IN && d->xfer != ATA_XFER_DMA_OUT))
 		return -EINVAL;
+	if (d->atapi)
+		return atapi_dma_rw(d, iov, iovcnt);
 	len = iov_size(iov, (unsigned)iovcnt);
 	if (len > total - d->dma_done)
 		return -EINVAL;
@@ -783,6 +853,10 @@ void ata_dma_done(struct ata_channel *ch, int err)
 
 	if (!d->bd || (d->xfer != ATA_XFER_DMA_IN && d->xfer != ATA_XFER_DMA_OUT))
 		return;
+	if (d->atapi) {
+		atapi_dma_done(ch, d, err);
+		return;
+	}
 	if (!err && d->dma_done != (uint64_t)d->remaining * ATA_SECTOR)
 		err = -EFAULT;
 	if (!err) {
@@ -817,6 +891,8 @@ void ata_channel_reset(struct ata_channel *ch)
 		d->spt = 63;
 		d->xfer_mode = 0x22;
 		d->wcache = true;
+		if (d->atapi)
+			atapi_reset(d);
 	}
 	ch->ctl = 0;
 	set_signature(ch);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * ata.h - an ATA hard disk and the parallel ATA channel it sits on: the
- * command block and control block registers, the two device positions
- * (device 0 / device 1) sharing them, and the command state machine
+ * ata.h - an ATA hard disk (or an ATAPI CD-ROM, devices/atapi.c) and the
+ * parallel ATA channel it sits on: the command block and control block
+ * registers, the two device positions (device 0 / device 1) sharing them,
+ * each with its own copy of the task file, and the command state machine
  * (ATA/ATAPI-8 ACS for the commands; ATA8-APT for the register protocol:
  * PIO data-in, PIO data-out, non-data, DMA; software reset).
  *
@@ -108,6 +109,35 @@ enum {
 #define ATA_SF_LOOKAHEAD_ON 0xaa
 #define ATA_SF_REVERT_ON 0xcc
 
+/* ---- the PACKET (ATAPI) device, devices/atapi.c ---- */
+#define ATAPI_CDB_LEN 12      /* command packet bytes (IDENTIFY PACKET word 0) */
+#define ATAPI_SECTOR 2048     /* a CD-ROM's logical block */
+/* Interrupt Reason (the Count register of a PACKET device). */
+#define ATAPI_IREASON_CD 0x01 /* C/D: 1 = the command packet or the status */
+#define ATAPI_IREASON_IO 0x02 /* I/O: 1 = to the host */
+/* Features of the PACKET command. */
+#define ATAPI_FEAT_DMA 0x01
+#define ATAPI_FEAT_OVL 0x02
+
+struct atapi_state {
+	uint64_t nsectors;       /* 2048-byte blocks on the medium */
+	uint8_t cdb[ATAPI_CDB_LEN];
+	/* sense data of the last command (SPC fixed format) */
+	uint8_t sense_key, asc, ascq;
+	bool tray_open;          /* START STOP UNIT ejected the medium */
+	bool locked;             /* PREVENT ALLOW MEDIUM REMOVAL */
+	uint8_t media_event;     /* GET EVENT STATUS media event code to report */
+	/* the command in progress */
+	bool packet;             /* the PIO data-out is the command packet */
+	bool dma;                /* its data goes through the DMA engine */
+	uint16_t limit;          /* byte count limit of a PIO DRQ block */
+	bool from_medium;        /* its data comes from the medium, else buf */
+	uint64_t lba;            /* the medium's block the data starts at */
+	uint64_t total, done;    /* bytes of data-in: all, delivered */
+	uint64_t chunk_start, chunk_end; /* data bytes now held in buf */
+	uint32_t blk;            /* bytes of the DRQ block offered */
+};
+
 enum ata_xfer {
 	ATA_XFER_NONE,
 	ATA_XFER_PIO_IN,   /* device to host through the data port */
@@ -116,8 +146,21 @@ enum ata_xfer {
 	ATA_XFER_DMA_OUT,  /* host memory to device */
 };
 
+/* The command block registers a device holds (each device has its own
+ * copy: the host's writes reach both, reads come from the selected one);
+ * the 48-bit registers keep the previous value as the "HOB" byte. For a
+ * PACKET device, Count is the Interrupt Reason and LBA Mid/High the byte
+ * count. */
+struct ata_tf {
+	uint8_t feature, hob_feature;
+	uint8_t nsect, hob_nsect;
+	uint8_t lbal, hob_lbal, lbam, hob_lbam, lbah, hob_lbah;
+};
+
 struct ata_drive {
 	struct blockdev *bd; /* NULL: no device in this position */
+	bool atapi;          /* a PACKET (ATAPI CD-ROM) device: devices/atapi.c */
+	struct ata_tf tf;
 	uint64_t nsectors;
 	char serial[21];
 	uint8_t status, error;
@@ -138,16 +181,12 @@ struct ata_drive {
 	uint32_t pos, len;   /* data port position in buf, bytes in this block */
 	uint64_t dma_done;   /* bytes of a DMA command transferred so far */
 	uint8_t buf[ATA_MAX_MULTIPLE * ATA_SECTOR];
+	struct atapi_state atapi_st; /* atapi only */
 };
 
 struct ata_channel {
 	struct ata_drive drive[2];
-	/* The command block registers are written to both devices; the
-	 * 48-bit registers keep the previous value as the "HOB" byte. */
-	uint8_t feature, hob_feature;
-	uint8_t nsect, hob_nsect;
-	uint8_t lbal, hob_lbal, lbam, hob_lbam, lbah, hob_lbah;
-	uint8_t device;
+	uint8_t device;      /* the Device register, the same in both devices */
 	uint8_t ctl;
 	bool irq_level;  /* last level given to irq() */
 	void (*irq)(void *opaque, bool level);
@@ -161,6 +200,10 @@ void ata_channel_init(struct ata_channel *ch,
  * serial: up to 20 characters. 0 or -EINVAL. */
 int ata_drive_attach(struct ata_channel *ch, unsigned pos,
 		     struct blockdev *bd, const char *serial);
+/* Put an ATAPI CD-ROM with the medium bd (read-only, 2048-byte blocks:
+ * at least one) in position pos. 0 or -EINVAL. */
+int atapi_drive_attach(struct ata_channel *ch, unsigned pos,
+		       struct blockdev *bd, const char *serial);
 /* A hardware reset (platform reset): settings back to their defaults, the
  * reset signature in the registers. */
 void ata_channel_reset(struct ata_channel *ch);
@@ -194,5 +237,9 @@ void ata_dma_done(struct ata_channel *ch, int err);
 /* IDENTIFY DEVICE data of a drive (256 words, little-endian as the data
  * port delivers them), for tests. */
 void ata_identify(const struct ata_drive *d, uint16_t id[256]);
+/* IDENTIFY PACKET DEVICE data of an ATAPI drive, likewise. */
+void atapi_identify(const struct ata_drive *d, uint16_t id[256]);
+/* The signature a drive leaves in its registers after a reset. */
+void ata_drive_signature(struct ata_drive *d);
 
 #endif

@@ -22,6 +22,9 @@
  *  - The interrupt bit is set on each rising edge of the channel's
  *    interrupt line.
  *
+ * A position may hold an ATAPI CD-ROM (devices/atapi.c) instead of a disk:
+ * a PACKET command's data moves through the same DMA engine.
+ *
  * Linux's ata_piix driver (over libata) runs it unmodified; it gives the
  * PIIX3 multiword DMA only, so a Linux guest runs the disks at MWDMA2.
  *
@@ -334,8 +337,9 @@ static void cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 	}
 	pthread_mutex_lock(&c->lock);
 	ata_cmd_io(&c->ata, (unsigned)off, data, len, is_write);
-	/* a DMA command may find the engine already started */
-	if (is_write && off == ATA_REG_STATUS)
+	/* a DMA command may find the engine already started: an ATA
+	 * command once written, a PACKET command once its packet is */
+	if (is_write && (off == ATA_REG_STATUS || off == ATA_REG_DATA))
 		bm_kick(c);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -510,7 +514,12 @@ int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
 			snprintf(sn, sizeof(sn), "minivmm-ide%u", i);
 			serial = sn;
 		}
-		ret = ata_drive_attach(&s->ch[i / 2].ata, i % 2, cfg->disks[i], serial);
+		if (cfg->cdrom[i])
+			ret = atapi_drive_attach(&s->ch[i / 2].ata, i % 2,
+						 cfg->disks[i], serial);
+		else
+			ret = ata_drive_attach(&s->ch[i / 2].ata, i % 2,
+					       cfg->disks[i], serial);
 	}
 	if (ret) {
 		for (unsigned i = 0; i < 2; i++)

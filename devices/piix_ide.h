@@ -6,6 +6,7 @@
 #ifndef MINIVMM_PIIX_IDE_H
 #define MINIVMM_PIIX_IDE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -46,6 +47,9 @@ struct piix_ide_cfg {
 	 * NULL: that position is empty */
 	struct blockdev *disks[PIIX_IDE_MAX_DISKS];
 	const char *serials[PIIX_IDE_MAX_DISKS]; /* NULL: from the position */
+	/* that position holds an ATAPI CD-ROM with disks[i] as its disc
+	 * (read-only) instead of an ATA disk */
+	bool cdrom[PIIX_IDE_MAX_DISKS];
 };
 
 struct piix_ide {

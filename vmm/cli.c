@@ -82,6 +82,9 @@ void cli_usage(FILE *f)
 "                       backing files must be in the image's directory or a backing-dir;\n"
 "                       aio: virtio-blk requests through io_uring (default) or one at a time\n"
 "                       num-queues: virtio-blk request queues (default one per vCPU, 1-16)\n"
+"  --cdrom FILE.iso     an ATAPI CD-ROM drive with FILE (read-only, 2048-byte\n"
+"                       blocks) as its disc, at the first IDE position no\n"
+"                       if=ide disk takes (primary master, primary slave...)\n"
 "  --net tap=NAME[,bridge=BR[,bridge-create=on]][,mac=XX:XX:XX:XX:XX:XX]\n"
 "        [,model=virtio|e1000][,vhost=on|off]\n"
 "                       virtio-net (or an emulated Intel e1000) on a tap\n"
@@ -483,7 +486,7 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_MEMORY,
 	OPT_CPUS, OPT_DISK, OPT_NET, OPT_RNG, OPT_TRACE, OPT_STATS,
 	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_SECCOMP, OPT_TRACE_FILE,
-	OPT_IOEVENTFD, OPT_IRQFD, OPT_DUMP_DTB, OPT_HELP,
+	OPT_IOEVENTFD, OPT_IRQFD, OPT_DUMP_DTB, OPT_CDROM, OPT_HELP,
 };
 
 static const struct option run_opts[] = {
@@ -495,6 +498,7 @@ static const struct option run_opts[] = {
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "cdrom", required_argument, NULL, OPT_CDROM },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "trace", optional_argument, NULL, OPT_TRACE },
@@ -544,6 +548,18 @@ static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
 		break;
 	case OPT_CPUS: err = parse_cpus(optarg, &cfg->nr_cpus); break;
 	case OPT_DISK: err = parse_disk(cfg, optarg); break;
+	case OPT_CDROM:
+		if (!*optarg) {
+			pr_err("--cdrom: empty path");
+			return VM_EXIT_USAGE;
+		}
+		if (cfg->cdrom) {
+			pr_err("--cdrom %s: one CD-ROM drive only (--cdrom %s given before)",
+			       optarg, cfg->cdrom);
+			return VM_EXIT_USAGE;
+		}
+		cfg->cdrom = optarg;
+		break;
 	case OPT_NET: err = parse_net(cfg, optarg); break;
 	case OPT_RNG: cfg->rng = true; break;
 	case OPT_TRACE:
@@ -620,6 +636,17 @@ static int check_run_cfg(struct machine_cfg *cfg)
 		return VM_EXIT_USAGE;
 	}
 #endif
+	if (cfg->cdrom) {
+		unsigned ide = 0;
+
+		for (unsigned i = 0; i < cfg->nr_disks; i++)
+			ide += cfg->disks[i].ide;
+		if (ide >= MACHINE_MAX_IDE_DISKS) {
+			pr_err("--cdrom %s: no free IDE position (%u if=ide disks)",
+			       cfg->cdrom, ide);
+			return VM_EXIT_USAGE;
+		}
+	}
 	return 0;
 }
 

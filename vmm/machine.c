@@ -295,14 +295,15 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	return 0;
 }
 
-/* The IDE controller, if any disk is if=ide: those disks in the order
- * given are the primary master and slave, then the secondary master and
- * slave. */
+/* The IDE controller, if any disk is if=ide or there is a CD-ROM: those
+ * disks in the order given are the primary master and slave, then the
+ * secondary master and slave; the CD-ROM takes the next position. */
 static int add_ide(struct machine *m, const struct machine_cfg *cfg)
 {
 	struct piix_ide_cfg ic = { 0 };
 	char serials[PIIX_IDE_MAX_DISKS][21], opt[300];
-	unsigned n = 0, idx[PIIX_IDE_MAX_DISKS];
+	unsigned n = 0, idx[PIIX_IDE_MAX_DISKS], nr_disks;
+	struct blockdev *cd = NULL;
 	struct piix_ide *ide;
 	int ret;
 
@@ -318,12 +319,42 @@ static int add_ide(struct machine *m, const struct machine_cfg *cfg)
 		ic.disks[n] = m->disks[i];
 		idx[n++] = i;
 	}
+	nr_disks = n;
+	if (cfg->cdrom) {
+		struct blockdev_opts o = { .path = cfg->cdrom, .format = "raw",
+					   .readonly = true };
+		char err[512] = "";
+
+		if (n == PIIX_IDE_MAX_DISKS) { /* the command line checks it */
+			pr_err("--cdrom %s: no free IDE position", cfg->cdrom);
+			return -ENOSPC;
+		}
+		if ((ret = blockdev_open(&o, &cd, err, sizeof(err)))) {
+			pr_err("--cdrom: %s", err[0] ? err : strerror(-ret));
+			return ret;
+		}
+		if (cd->size < ATAPI_SECTOR) {
+			pr_err("--cdrom %s: smaller than one 2048-byte block",
+			       cfg->cdrom);
+			blockdev_close(cd);
+			return -EINVAL;
+		}
+		ic.disks[n] = cd;
+		ic.cdrom[n] = true;
+		ic.serials[n] = "minivmm-cd0";
+		n++;
+	}
 	if (!n)
 		return 0;
-	snprintf(opt, sizeof(opt), "--disk %s", cfg->disks[idx[0]].path);
-	if ((ret = piix_ide_create(&m->vm, &ic, &ide)))
+	if (nr_disks)
+		snprintf(opt, sizeof(opt), "--disk %s", cfg->disks[idx[0]].path);
+	else
+		snprintf(opt, sizeof(opt), "--cdrom %s", cfg->cdrom);
+	if ((ret = piix_ide_create(&m->vm, &ic, &ide))) {
+		blockdev_close(cd);
 		return create_failed(opt, "piix-ide", ret);
-	for (unsigned j = 0; j < n; j++)
+	}
+	for (unsigned j = 0; j < nr_disks; j++)
 		m->disks[idx[j]] = NULL; /* owned by the device now */
 	if ((ret = plug(m, &ide->dev)))
 		return create_failed(opt, "piix-ide", ret);

@@ -38,6 +38,7 @@ struct machine_cfg {
 	unsigned nr_cpus;
 	struct disk_opt disks[MACHINE_MAX_DISKS];
 	unsigned nr_disks;
+	const char *cdrom;    /* --cdrom: the ISO image of the IDE CD-ROM drive */
 	struct net_cfg nets[MACHINE_MAX_NETS];
 	unsigned nr_nets;
 	bool rng;

@@ -10,11 +10,11 @@
 #include "devices/disk/blockdev.h"
 #include "fuzz_pci.h"
 
-#define FZ_DISKS 2
+#define FZ_DISKS 3
 
 struct blockdev *fz_raw_disk(unsigned i, uint64_t size)
 {
-	static int fd[FZ_DISKS] = { -1, -1 };
+	static int fd[FZ_DISKS] = { -1, -1, -1 };
 	char path[64], err[256];
 	struct blockdev_opts o = { .path = path, .format = "raw" };
 	struct blockdev *bd;

@@ -203,6 +203,30 @@ static void test_disk_if(void **state)
 	log_quiet = false;
 }
 
+/* --cdrom: one, at the first free IDE position (none with four IDE disks) */
+static void test_cdrom(void **state)
+{
+	(void)state;
+	struct machine_cfg c;
+	char d[4][32];
+	log_quiet = true;
+	assert_int_equal(parse(&c, "--kernel", "k", "--cdrom", "a.iso", NULL), 0);
+	assert_string_equal(c.cdrom, "a.iso");
+	assert_int_equal(parse(&c, "--kernel", "k", "--cdrom", "a.iso",
+			       "--cdrom", "b.iso", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--cdrom", "", NULL), VM_EXIT_USAGE);
+	for (unsigned i = 0; i < 4; i++)
+		snprintf(d[i], sizeof(d[i]), "d%u.img,if=ide", i);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", d[0], "--disk", d[1],
+			       "--disk", d[2], "--cdrom", "a.iso", NULL), 0);
+	for (unsigned i = 0; i < 4; i++)
+		snprintf(d[i], sizeof(d[i]), "d%u.img,if=ide", i);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", d[0], "--disk", d[1],
+			       "--disk", d[2], "--disk", d[3], "--cdrom", "a.iso",
+			       NULL), VM_EXIT_USAGE);
+	log_quiet = false;
+}
+
 /* backing-format= and backing-dir= (repeatable, or a colon list) */
 static void test_disk_backing(void **state)
 {
@@ -293,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_dump_dtb),
 		cmocka_unit_test(test_memory_options),
 		cmocka_unit_test(test_disk_if),
+		cmocka_unit_test(test_cdrom),
 		cmocka_unit_test(test_disk_backing),
 		cmocka_unit_test(test_default_mac),
 	};
