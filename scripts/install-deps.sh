@@ -19,6 +19,9 @@ PKGS=(
   ethtool  # net-offload-off: in the guest initramfs and the KVM host
   # the arm64 cross build (scripts/arm64-cross.ini) and the emulated arm64 KVM host
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
+  # firmware boots: SeaBIOS (above) boots a disk that scripts/mkbootdisk.sh
+  # makes with GRUB for BIOS, an MBR partition table and an ext4 partition
+  grub-pc-bin fdisk
 )
 # arm64 libraries for the cross build, from Debian's arm64 archive (dpkg's foreign
 # architecture arm64). libfdt-dev:arm64 is not among them: it cannot be installed beside

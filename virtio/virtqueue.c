@@ -124,7 +124,11 @@ int virtq_enable(struct virtq *q)
 	q->broken = false;
 	q->error = VIRTQ_OK;
 	STORE(q->used->flags, 0);
-	STORE(*avail_event_p(q), 0);
+	/* avail_event exists only with EVENT_IDX (2.7.10): without it the
+	 * driver may keep its own data right after used->ring (SeaBIOS puts
+	 * its queue's bookkeeping there) */
+	if (q->event_idx)
+		STORE(*avail_event_p(q), 0);
 	/* The device's view of the used ring starts at 0 (2.7.8): do not
 	 * trust whatever the driver left in used->idx. */
 	STORE(q->used->idx, 0);

@@ -55,7 +55,7 @@ void cli_usage(FILE *f)
 {
 	fprintf(f,
 "Usage: minivmm run --kernel PATH [options]\n"
-"       minivmm run --firmware PATH [options]\n"
+"       minivmm run --firmware seabios|PATH [--boot disk|cdrom] [options]\n"
 "       minivmm img create|info|check ...   (minivmm img --help)\n"
 "       minivmm stat --api-socket PATH [--interval SECONDS] [--once] [--json]\n"
 "                       live statistics of a running minivmm (minivmm stat --help)\n"
@@ -67,7 +67,15 @@ void cli_usage(FILE *f)
 "  --kernel PATH        bzImage, or ELF vmlinux with a PVH entry note\n"
 "  --initrd PATH        initial ramdisk\n"
 "  --cmdline STR        kernel command line (default: console=ttyS0)\n"
-"  --firmware PATH      flat real-mode image entered at F000:FFF0 (<= 256K)\n"
+"  --firmware seabios|PATH\n"
+"                       boot a firmware instead of a kernel: 'seabios' is Debian's\n"
+"                       SeaBIOS (" MACHINE_SEABIOS_PATH "), which boots the\n"
+"                       disks' own bootloaders; or a BIOS image (<= 256K, ending at\n"
+"                       1 MiB, entered at F000:FFF0). The firmware reads fw_cfg\n"
+"                       (memory map, boot order, ACPI tables) and prints to COM1\n"
+"  --boot disk|cdrom    with --firmware: what the firmware tries first (default disk)\n"
+"  --debugcon PATH      with --firmware: write what the firmware prints to its debug\n"
+"                       port (0x402) to PATH\n"
 "  --dump-dtb FILE      arm64: write the guest's device tree (DTB) to FILE and\n"
 "                       exit without running it (refused on x86)\n"
 "  --memory SIZE[,hugepages=on|off]\n"
@@ -486,7 +494,8 @@ enum {
 	OPT_KERNEL = 256, OPT_INITRD, OPT_CMDLINE, OPT_FIRMWARE, OPT_MEMORY,
 	OPT_CPUS, OPT_DISK, OPT_NET, OPT_RNG, OPT_TRACE, OPT_STATS,
 	OPT_ON_REBOOT, OPT_API_SOCKET, OPT_SECCOMP, OPT_TRACE_FILE,
-	OPT_IOEVENTFD, OPT_IRQFD, OPT_DUMP_DTB, OPT_CDROM, OPT_HELP,
+	OPT_IOEVENTFD, OPT_IRQFD, OPT_DUMP_DTB, OPT_CDROM, OPT_BOOT, OPT_DEBUGCON,
+	OPT_HELP,
 };
 
 static const struct option run_opts[] = {
@@ -495,6 +504,8 @@ static const struct option run_opts[] = {
 	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 	{ "firmware", required_argument, NULL, OPT_FIRMWARE },
 	{ "dump-dtb", required_argument, NULL, OPT_DUMP_DTB },
+	{ "boot", required_argument, NULL, OPT_BOOT },
+	{ "debugcon", required_argument, NULL, OPT_DEBUGCON },
 	{ "memory", required_argument, NULL, OPT_MEMORY },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "disk", required_argument, NULL, OPT_DISK },
@@ -535,7 +546,25 @@ static int apply_run_opt(int c, char **argv, struct machine_cfg *cfg)
 	case OPT_KERNEL: cfg->kernel = optarg; break;
 	case OPT_INITRD: cfg->initrd = optarg; break;
 	case OPT_CMDLINE: cfg->cmdline = optarg; break;
-	case OPT_FIRMWARE: cfg->firmware = optarg; break;
+	case OPT_FIRMWARE:
+		cfg->firmware = strcmp(optarg, "seabios") ? optarg :
+							    MACHINE_SEABIOS_PATH;
+		break;
+	case OPT_BOOT:
+		if (strcmp(optarg, "disk") && strcmp(optarg, "cdrom")) {
+			pr_err("--boot: '%s' is not disk or cdrom", optarg);
+			return VM_EXIT_USAGE;
+		}
+		cfg->boot_cdrom = !strcmp(optarg, "cdrom");
+		cfg->boot_set = true;
+		break;
+	case OPT_DEBUGCON:
+		if (!*optarg) {
+			pr_err("--debugcon: empty path");
+			return VM_EXIT_USAGE;
+		}
+		cfg->debugcon = optarg;
+		break;
 	case OPT_DUMP_DTB:
 		if (!*optarg) {
 			pr_err("--dump-dtb: empty path");
@@ -636,6 +665,10 @@ static int check_run_cfg(struct machine_cfg *cfg)
 		return VM_EXIT_USAGE;
 	}
 #endif
+	if (!cfg->firmware && (cfg->boot_set || cfg->debugcon)) {
+		pr_err("run: --%s needs --firmware", cfg->boot_set ? "boot" : "debugcon");
+		return VM_EXIT_USAGE;
+	}
 	if (cfg->cdrom) {
 		unsigned ide = 0;
 

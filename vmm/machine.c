@@ -26,8 +26,11 @@
 #include "x86/layout.h"
 #include "boot/x86/acpi.h"
 #include "boot/x86/boot.h"
+#include "boot/x86/fw_cfg_x86.h"
 #include "boot/x86/mptable.h"
 #include "devices/acpi_pm.h"
+#include "devices/debugcon.h"
+#include "devices/fw_cfg.h"
 #include "devices/e1000.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
@@ -44,6 +47,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +70,11 @@ struct machine {
 	struct api api;
 	struct pci_bus pci;
 	struct blockdev *disks[MACHINE_MAX_DISKS]; /* opened, not yet handed over */
+	struct rtc *rtc;
+	/* the bootable devices, as the firmware names them (OpenFirmware
+	 * paths), in the order they were added; cdrom: a CD-ROM drive */
+	struct { char path[64]; bool cdrom; } boot[MACHINE_MAX_DISKS];
+	unsigned nr_boot;
 };
 
 /* ---- devices ---- */
@@ -124,6 +133,12 @@ static int add_legacy_devices(struct machine *m)
 		{ 0x2f8, 8, "absent-serial" }, { 0x3e8, 8, "absent-serial" },
 		{ 0x2e8, 8, "absent-serial" }, { 0x2e, 2, "absent-superio" },
 		{ 0x4e, 2, "absent-superio" },
+		/* what a BIOS probes or resets at start-up: the parallel
+		 * ports, the two ISA DMA controllers, and System Control Port
+		 * A (0x92: reads as A20 on, its fast-reset writes ignored) */
+		{ 0x378, 8, "absent-parallel" }, { 0x278, 8, "absent-parallel" },
+		{ 0x00, 16, "absent-dma" }, { 0xc0, 32, "absent-dma" },
+		{ 0x92, 1, "absent-port92" },
 	};
 	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
 				       .irq = X86_IRQ_COM1, .tx = console_tx,
@@ -138,6 +153,7 @@ static int add_legacy_devices(struct machine *m)
 		return create_failed(NULL, "i8042", ret);
 	if ((ret = rtc_create(vm, &rtc)) || (ret = plug(m, &rtc->dev)))
 		return create_failed(NULL, "RTC", ret);
+	m->rtc = rtc;
 	if ((ret = acpi_pm_create(vm, &m->pm)) || (ret = plug(m, &m->pm->dev)))
 		return create_failed(NULL, "ACPI PM", ret);
 	for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
@@ -295,6 +311,22 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	return 0;
 }
 
+/* Record a bootable device by the path SeaBIOS matches the bootorder
+ * file against: the PCI function's path with any device name, then the
+ * drive and disk of an IDE unit. */
+static void __attribute__((format(printf, 3, 4)))
+add_boot_path(struct machine *m, bool cdrom, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (m->nr_boot == MACHINE_MAX_DISKS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(m->boot[m->nr_boot].path, sizeof(m->boot[0].path), fmt, ap);
+	va_end(ap);
+	m->boot[m->nr_boot++].cdrom = cdrom;
+}
+
 /* The IDE controller, if any disk is if=ide or there is a CD-ROM: those
  * disks in the order given are the primary master and slave, then the
  * secondary master and slave; the CD-ROM takes the next position. */
@@ -358,6 +390,9 @@ static int add_ide(struct machine *m, const struct machine_cfg *cfg)
 		m->disks[idx[j]] = NULL; /* owned by the device now */
 	if ((ret = plug(m, &ide->dev)))
 		return create_failed(opt, "piix-ide", ret);
+	for (unsigned j = 0; j < n; j++) /* channel j / 2, unit j % 2 */
+		add_boot_path(m, ic.cdrom[j], "/pci@i0cf8/ide@%x/drive@%x/disk@%x",
+			      ide->pci.slot, j / 2, j % 2);
 	return 0;
 }
 
@@ -402,6 +437,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 				opt, strerror(-ret));
 		if ((ret = plug(m, &vd->dev)))
 			return create_failed(opt, "virtio-blk", ret);
+		add_boot_path(m, false, "/pci@i0cf8/scsi@%x/disk@0,0", vd->pci.slot);
 	}
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
 		char err[256] = "", what[128];
@@ -439,6 +475,52 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		return create_failed("--rng", "virtio-rng", ret);
 	if ((ret = pvpanic_create(vm, &pvpanic)) || (ret = plug(m, &pvpanic->dev)))
 		return create_failed(NULL, "pvpanic", ret);
+	return 0;
+}
+
+/* A firmware's view of the machine: its debug console, the CMOS memory
+ * sizes, and fw_cfg with the memory map, the CPUs, the boot order and the
+ * ACPI tables. */
+static int add_firmware_devices(struct machine *m, const struct machine_cfg *cfg)
+{
+	struct x86_fw_cfg_cfg fc = { .low_size = m->vm.low_size,
+				     .high_size = m->vm.high_size,
+				     .nr_cpus = m->vm.nr_cpus,
+				     .sercon_port = 0x3f8 };
+	char bootorder[MACHINE_MAX_DISKS * 65 + 1] = "";
+	struct debugcon *dc;
+	struct fw_cfg *fw;
+	size_t at = 0;
+	int ret;
+
+	if ((ret = debugcon_create(&m->vm, cfg->debugcon, &dc))) {
+		pr_err("--debugcon %s: %s", cfg->debugcon, strerror(-ret));
+		return ret;
+	}
+	if ((ret = plug(m, &dc->dev)))
+		return create_failed("--debugcon", "debugcon", ret);
+	x86_cmos_memory(m->rtc->cmos, m->vm.low_size, m->vm.high_size,
+			m->vm.nr_cpus);
+	/* --boot cdrom: the CD-ROMs first, then the disks; else the other
+	 * way round; each kind in the order given */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < m->nr_boot; i++)
+			if (m->boot[i].cdrom == (cfg->boot_cdrom == !pass))
+				at += (size_t)snprintf(bootorder + at,
+						       sizeof(bootorder) - at,
+						       "%s%s", at ? "\n" : "",
+						       m->boot[i].path);
+	fc.bootorder = bootorder;
+	if ((ret = fw_cfg_create(&m->vm, &fw)))
+		return create_failed("--firmware", "fw_cfg", ret);
+	if ((ret = x86_fw_cfg_fill(fw, &fc))) {
+		/* not plugged: freed here */
+		fw->dev.ops->free(&fw->dev);
+		pr_err("--firmware: cannot fill fw_cfg: %s", strerror(-ret));
+		return ret;
+	}
+	if ((ret = plug(m, &fw->dev)))
+		return create_failed("--firmware", "fw_cfg", ret);
 	return 0;
 }
 
@@ -538,7 +620,8 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	evloop_set_sandbox(vm->io, SANDBOX_API);
 	console_out_init(&m->out, vm);
 	if ((ret = add_legacy_devices(m)) ||
-	    (ret = add_pci_devices(m, cfg)))
+	    (ret = add_pci_devices(m, cfg)) ||
+	    (cfg->firmware && (ret = add_firmware_devices(m, cfg))))
 		goto fail;
 	/* the machine is complete: every name --trace=DEVICE may give */
 	if (trace_check_devices(&cfg->trace_filter, &vm->pio, &vm->mmio)) {

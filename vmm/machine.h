@@ -52,7 +52,15 @@ struct machine_cfg {
 	bool no_ioeventfd, no_irqfd; /* --ioeventfd=off, --irqfd=off */
 	const char *dump_dtb; /* --dump-dtb (arm64): write the device tree
 			       * here and exit 0 before the guest runs */
+	/* --firmware: the boot devices' order for the firmware (bootorder),
+	 * and where its debug console (port 0x402) goes, or NULL */
+	bool boot_cdrom; /* --boot cdrom: CD-ROMs before disks */
+	bool boot_set;   /* --boot given */
+	const char *debugcon;
 };
+
+/* What --firmware seabios stands for: Debian's SeaBIOS (package seabios). */
+#define MACHINE_SEABIOS_PATH "/usr/share/seabios/bios-256k.bin"
 
 /* Build the machine, run it until it stops, tear it down. Returns the
  * exit status (enum vm_exit_status). */

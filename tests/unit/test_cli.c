@@ -157,7 +157,22 @@ static void test_run_errors(void **state)
 	assert_int_equal(parse(&c, "--kernel", "k", "--net", vhost_e1000, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--on-reboot=maybe", NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--dump-dtb", "", NULL), VM_EXIT_USAGE);
+	/* --boot and --debugcon are for firmware boots */
+	assert_int_equal(parse(&c, "--kernel", "k", "--boot", "disk", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--debugcon", "f", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--firmware", "seabios", "--boot", "floppy", NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--firmware", "seabios", "--debugcon", "", NULL), VM_EXIT_USAGE);
 	log_quiet = false;
+	/* --firmware seabios names Debian's SeaBIOS; a path is taken as is */
+	assert_int_equal(parse(&c, "--firmware", "seabios", "--boot", "cdrom",
+			       "--debugcon", "dc.log", NULL), 0);
+	assert_string_equal(c.firmware, MACHINE_SEABIOS_PATH);
+	assert_true(c.boot_cdrom);
+	assert_string_equal(c.debugcon, "dc.log");
+	assert_int_equal(parse(&c, "--firmware", "bios.bin", NULL), 0);
+	assert_string_equal(c.firmware, "bios.bin");
+	assert_false(c.boot_cdrom);
+	assert_null(c.debugcon);
 }
 
 /* --dump-dtb: accepted by arm64 builds, refused with one line on x86. */
