@@ -202,7 +202,8 @@ static void route(struct pci_dev *d, unsigned i)
 	if (v->routed && v->routed_addr == v->addr &&
 	    v->routed_data == v->data)
 		return;
-	ret = vm_msi_route(d->bus->vm, (unsigned)v->gsi, v->addr, v->data);
+	ret = vm_msi_route(d->bus->vm, (unsigned)v->gsi, v->addr, v->data,
+			   pci_requester_id(d));
 	v->routed = !ret;
 	v->routed_addr = v->addr;
 	v->routed_data = v->data;
@@ -228,7 +229,8 @@ static int fire(struct pci_dev *d, unsigned i)
 		return -errno;
 	}
 	if (d->bus && d->bus->vm)
-		return vm_signal_msi(d->bus->vm, v->addr, v->data);
+		return vm_signal_msi(d->bus->vm, v->addr, v->data,
+				     pci_requester_id(d));
 	return -ENODEV;
 }
 

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * pci.c - the PCI root bus of the x86 machine (PCI Local Bus Spec 3.0).
+ * pci.c - the PCI root bus (PCI Local Bus Spec 3.0), with the BAR windows
+ * and INTx wiring of the architecture's struct pci_host.
  *
  *  - Host bridge at 00:00.0 (vendor 0x1b36 device 0x0008, class 0x060000),
  *    so Linux's pci_sanity_check finds a host bridge on bus 0.
- *  - Configuration mechanism #1 (3.2.2.3.2): CONFIG_ADDRESS at port 0xCF8
+ *  - Configuration mechanism #1 (3.2.2.3.2; the PC's, pci_cf8_attach):
+ *    CONFIG_ADDRESS at port 0xCF8
  *    (dword only; bit 31 enable, bits 23:16 bus, 15:11 device, 10:8
  *    function, 7:2 register) and CONFIG_DATA at 0xCFC-0xCFF, where a byte
  *    or word access at 0xCFC+n reaches register + n. Only bus 0, function
@@ -734,17 +736,19 @@ static void cfc_io(void *opaque, uint64_t off, void *data, unsigned len,
 
 /* ---- the bus ---- */
 
-int pci_bus_init(struct pci_bus *bus, struct vm *vm)
+int pci_bus_init(struct pci_bus *bus, struct vm *vm,
+		 const struct pci_host *host)
 {
 	pthread_mutexattr_t attr;
 	int ret;
 
-	if (!vm)
+	if (!vm || !host || !host->intx_count)
 		return -EINVAL;
 	memset(bus, 0, sizeof(*bus));
 	bus->vm = vm;
-	bus->next_mmio = X86_PCI_MMIO_START;
-	bus->next_io = X86_PCI_IO_START;
+	bus->host = *host;
+	bus->next_mmio = host->mmio_start;
+	bus->next_io = host->io_start;
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	ret = pthread_mutex_init(&bus->lock, &attr);
@@ -758,6 +762,14 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm)
 	bus->host_bridge.wmask[PCI_CFG_INT_LINE] = 0;
 	bus->host_bridge.bus = bus;
 	bus->slots[0] = &bus->host_bridge;
+	vm->pci = bus;
+	return 0;
+}
+
+int pci_cf8_attach(struct pci_bus *bus)
+{
+	struct vm *vm = bus->vm;
+	int ret;
 
 	/* CONFIG_ADDRESS is 0xCF8-0xCFB minus 0xCF9 (the reset register):
 	 * a dword access at 0xCF8 lands in the one-byte range at 0xCF8. */
@@ -777,10 +789,9 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm)
 	if (ret) {
 		pr_err("pci: cannot claim ports 0xcf8-0xcff: %s",
 		       strerror(-ret));
-		pthread_mutex_destroy(&bus->lock);
 		return ret;
 	}
-	vm->pci = bus;
+	bus->cf8_attached = true;
 	return 0;
 }
 
@@ -829,14 +840,14 @@ int pci_bus_add(struct pci_bus *bus, struct pci_dev *d)
 			continue;
 		if (b->type == PCI_BAR_IO) {
 			a = align_up(io, b->size);
-			if (a + b->size > X86_PCI_IO_END)
+			if (a + b->size > bus->host.io_end)
 				ret = -ENOSPC;
 			io = a + b->size;
 			cmd |= PCI_CMD_IO;
 		} else {
 			a = align_up(mmio, b->size < 4096 ? 4096 : b->size);
-			if (b->size > X86_PCI_MMIO_END ||
-			    a > X86_PCI_MMIO_END - b->size)
+			if (b->size > bus->host.mmio_end ||
+			    a > bus->host.mmio_end - b->size)
 				ret = -ENOSPC;
 			mmio = a + b->size;
 			cmd |= PCI_CMD_MEM;
@@ -859,7 +870,7 @@ int pci_bus_add(struct pci_bus *bus, struct pci_dev *d)
 	}
 	wr16(d->cfg + PCI_CFG_COMMAND, rd16(d->cfg + PCI_CFG_COMMAND) | cmd);
 	d->slot = slot;
-	d->intx_gsi = PCI_SLOT_INTX_GSI(slot);
+	d->intx_gsi = pci_slot_intx_gsi(&bus->host, slot);
 	d->cfg[PCI_CFG_INT_LINE] = (uint8_t)d->intx_gsi;
 	d->bus = bus;
 	bus->slots[slot] = d;
@@ -900,9 +911,12 @@ void pci_bus_destroy(struct pci_bus *bus)
 		d->bus = NULL;
 		bus->slots[s] = NULL;
 	}
-	bus_remove(&vm->pio, 0xcf8);
-	bus_remove(&vm->pio, 0xcfa);
-	bus_remove(&vm->pio, 0xcfc);
+	if (bus->cf8_attached) {
+		bus_remove(&vm->pio, 0xcf8);
+		bus_remove(&vm->pio, 0xcfa);
+		bus_remove(&vm->pio, 0xcfc);
+		bus->cf8_attached = false;
+	}
 	if (vm->pci == bus)
 		vm->pci = NULL;
 	pthread_mutex_unlock(&bus->lock);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * pci.h - PCI host bridge (configuration mechanism #1 at 0xCF8/0xCFC), the
- * root bus, type-0 configuration space with read-only / write-1-to-clear
+ * pci.h - PCI host bridge (on x86 configuration mechanism #1 at
+ * 0xCF8/0xCFC; other architectures reach pci_cfg_read/pci_cfg_write their
+ * own way, ECAM on arm64), the root bus, type-0 configuration space with read-only / write-1-to-clear
  * semantics, BAR sizing and assignment, capability lists, legacy INTx and
  * MSI-X (PCI Local Bus 3.0, ch. 6; PCI 3.0 6.8.2 for MSI-X).
  *
  * Devices fill a struct pci_dev (IDs, BARs, capabilities) and call
- * pci_bus_add(). The bus assigns BAR addresses in the 32-bit hole (the
+ * pci_bus_add(). The bus assigns BAR addresses in the host's windows (the
  * firmware's job on real hardware: Linux keeps what it finds) and maps
  * each BAR's handler on the PIO or MMIO bus while decoding is enabled in
  * the command register; when the guest moves a BAR, the device's bar_moved
@@ -20,7 +21,6 @@
 
 #include "vmm/bus.h"
 #include "vmm/log.h"
-#include "vmm/x86/layout.h"
 
 struct vm;
 struct pci_dev;
@@ -29,14 +29,30 @@ struct pci_dev;
 #define PCI_MAX_SLOTS 32
 #define PCI_NUM_BARS 6
 
-/* INTx wiring (the one place that defines it; the ACPI _PRT and the MP
- * table's interrupt entries must describe exactly this): INTA# of the
- * device in slot s, bus 0, is IOAPIC pin X86_IRQ_PCI_FIRST + s % 8, i.e.
- * GSI 16..23, level-triggered. Describe them active-low, the PCI
- * convention (KVM's in-kernel IOAPIC ignores the programmed polarity;
- * vm_irq_line(gsi, 1) means asserted). Only INTA# is used (interrupt pin
- * register = 1); the interrupt line register holds the same number. */
-#define PCI_SLOT_INTX_GSI(s) (X86_IRQ_PCI_FIRST + ((s) % X86_IRQ_PCI_COUNT))
+/* What the architecture's PCI host bridge looks like to the bus (vmm/arch.h
+ * arch_pci_init; x86: X86_PCI_HOST in vmm/x86/layout.h). */
+struct pci_host {
+	uint64_t mmio_start, mmio_end; /* 32-bit memory BARs: [start, end) */
+	uint64_t io_start, io_end;     /* I/O BARs: [start, end) */
+	/* INTx wiring (the one place that defines it; the firmware tables or
+	 * device tree must describe exactly this): INTA# of the device in
+	 * slot s, bus 0, is GSI intx_first + s % intx_count (x86: IOAPIC pins
+	 * 16..23), level-triggered. Describe them active-low, the PCI
+	 * convention (KVM's in-kernel IOAPIC ignores the programmed polarity;
+	 * vm_irq_line(gsi, 1) means asserted). Only INTA# is used (interrupt
+	 * pin register = 1); the interrupt line register holds the same
+	 * number. */
+	unsigned intx_first, intx_count;
+	/* the ISA IRQs of an IDE controller's channels in compatibility mode
+	 * (x86: 14, 15); 0: the platform has none (no PIIX IDE) */
+	unsigned legacy_ide_irq[2];
+};
+
+/* The GSI of INTA# of slot s, bus 0 (see struct pci_host). */
+static inline unsigned pci_slot_intx_gsi(const struct pci_host *h, unsigned s)
+{
+	return h->intx_first + s % h->intx_count;
+}
 
 enum pci_bar_type {
 	PCI_BAR_NONE = 0,
@@ -88,7 +104,7 @@ struct pci_dev {
 	struct pci_bar bars[PCI_NUM_BARS];
 	uint8_t next_cap_off;          /* where the next capability goes */
 	unsigned slot;                 /* device number on bus 0 */
-	unsigned intx_gsi;             /* IOAPIC pin for INTA# */
+	unsigned intx_gsi;             /* GSI of INTA# (x86: IOAPIC pin) */
 	bool intx_level;
 	bool intx_driven;              /* level last sent to the irqchip */
 	bool intx_disabled;            /* copy of command bit 10 */
@@ -118,9 +134,11 @@ struct pci_dev {
 
 struct pci_bus {
 	struct vm *vm;
+	struct pci_host host; /* windows and wiring, from pci_bus_init */
 	struct pci_dev *slots[PCI_MAX_SLOTS];
 	struct pci_dev host_bridge;
 	uint32_t cf8; /* CONFIG_ADDRESS latch */
+	bool cf8_attached; /* pci_cf8_attach claimed the ports */
 	uint64_t next_mmio, next_io; /* BAR assignment cursors */
 	pthread_mutex_t lock; /* config space accesses */
 };
@@ -155,9 +173,15 @@ void pci_cfg_reg_name(const struct pci_dev *d, unsigned off, unsigned len,
 		      char *buf, size_t size);
 
 /* ---- the bus ---- */
-/* Create the root bus with its host bridge at 00:00.0; registers 0xCF8 and
- * 0xCFC on vm->pio. */
-int pci_bus_init(struct pci_bus *bus, struct vm *vm);
+/* Create the root bus with its host bridge at 00:00.0, BAR windows and
+ * INTx wiring from host (copied), and set vm->pci. No configuration
+ * mechanism yet: see pci_cf8_attach. 0 or -errno. */
+int pci_bus_init(struct pci_bus *bus, struct vm *vm,
+		 const struct pci_host *host);
+/* Configuration mechanism #1, the PC's: CONFIG_ADDRESS at port 0xCF8 and
+ * CONFIG_DATA at 0xCFC-0xCFF on vm->pio (pci_bus_destroy releases them).
+ * 0 or -errno with a one-line message printed. */
+int pci_cf8_attach(struct pci_bus *bus);
 /* Put d in the next free slot (or slot if nonzero), assign its BARs,
  * enable decoding, choose its INTx pin. 0 or -errno. */
 int pci_bus_add(struct pci_bus *bus, struct pci_dev *d);
@@ -167,13 +191,20 @@ void pci_bus_destroy(struct pci_bus *bus);
  * bus; call it yourself only for a device that never got onto a bus. */
 void pci_dev_release(struct pci_dev *d);
 
-/* Config space as the guest sees it (used by the 0xCFC handler and tests).
+/* Config space as the guest sees it (used by the 0xCFC handler, ECAM and
+ * tests).
  * Off-range or unaligned accesses read as all ones / are ignored. */
 uint32_t pci_cfg_read(struct pci_dev *d, unsigned off, unsigned len);
 void pci_cfg_write(struct pci_dev *d, unsigned off, unsigned len,
 		   uint32_t val);
 
 /* ---- interrupts ---- */
+/* d's PCI requester ID: bus << 8 | device << 3 | function (bus 0,
+ * function 0 here), the devid of its MSIs (vm_msi_route). */
+static inline uint32_t pci_requester_id(const struct pci_dev *d)
+{
+	return d->slot << 3;
+}
 /* MSI-X table/PBA access from the device's BAR handler: returns true if
  * bar_off fell in the table or PBA and was handled. */
 /* For --trace: when bar_off lies in d's MSI-X table or PBA, its name

@@ -50,18 +50,18 @@
 #include "devices/pci.h"
 #include "vmm/device.h"
 #include "vmm/vm.h"
-#include "vmm/x86/layout.h"
 
 #define PIIX_IDETIM 0x40 /* primary 40h-41h, secondary 42h-43h */
 #define PIIX_IDETIM_DECODE 0x80 /* in the high byte */
 #define PIIX_SIDETIM 0x44
 
+/* The compatibility-mode ports; their ISA IRQs (14 and 15 on a PC) come
+ * from the platform's PCI host (struct pci_host legacy_ide_irq). */
 static const struct {
 	uint16_t cmd, ctl;
-	unsigned irq;
 } legacy[2] = {
-	{ 0x1f0, 0x3f6, X86_IRQ_IDE_PRIMARY },
-	{ 0x170, 0x376, X86_IRQ_IDE_SECONDARY },
+	{ 0x1f0, 0x3f6 },
+	{ 0x170, 0x376 },
 };
 
 struct piix_state;
@@ -112,6 +112,7 @@ struct piix_state {
 	struct piix_chan ch[2];
 	struct blockdev *disks[PIIX_IDE_MAX_DISKS];
 	bool ports_added[2]; /* this channel's legacy ports are on the port bus */
+	unsigned irq[2];     /* each channel's ISA IRQ, from the PCI host */
 };
 
 static void count(struct piix_state *s, unsigned id, uint64_t n)
@@ -370,8 +371,8 @@ static void chan_irq(void *opaque, bool level)
 		if (vm)
 			stat_inc(&vm->stats, STAT_IRQS);
 	}
-	if (vm)
-		vm_irq_line(vm, legacy[c->idx].irq, level);
+	if (vm && c->s->irq[c->idx])
+		vm_irq_line(vm, c->s->irq[c->idx], level);
 }
 
 /* ---- counters ---- */
@@ -426,11 +427,14 @@ static int piix_attach(struct device *dev)
 	struct vm *vm = dev->vm;
 	int ret;
 
-	if (!vm->pci)
+	/* compatibility mode needs ISA IRQs: a PC's platform */
+	if (!vm->pci || !vm->pci->host.legacy_ide_irq[0] ||
+	    !vm->pci->host.legacy_ide_irq[1])
 		return -ENODEV;
 	for (unsigned i = 0; i < 2; i++) {
 		struct piix_chan *c = &s->ch[i];
 
+		s->irq[i] = vm->pci->host.legacy_ide_irq[i];
 		if ((ret = bus_add(&vm->pio, legacy[i].cmd, 8, cmd_io, cmd_name,
 				   c, "piix-ide")))
 			return ret;

@@ -58,8 +58,9 @@ struct piix_ide {
 };
 
 /* Create the controller with its disks (device.h); attaching it claims
- * the legacy ports of both channels and plugs it into vm->pci (-ENODEV
- * without one). On success the device owns the block devices given
+ * the legacy ports of both channels, takes their ISA IRQs from the PCI
+ * host (legacy_ide_irq) and plugs it into vm->pci (-ENODEV without one, or
+ * on a platform without those IRQs). On success the device owns the block devices given
  * (closed by its free). Prints nothing: 0 or -errno. */
 int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
 		    struct piix_ide **out);

@@ -3,6 +3,7 @@
  * each connection is short: read a line, answer, keep reading until EOF.
  */
 #include "api.h"
+#include "arch.h"
 #include "evloop.h"
 #include "log.h"
 #include "vcpu.h"
@@ -55,7 +56,7 @@ static void regs(struct vm *vm, char *out, size_t outlen)
 
 		if (i)
 			out[n++] = ',';
-		r = vcpu_regs_json(&vm->vcpus[i], out + n, outlen - n);
+		r = arch_vcpu_regs_json(&vm->vcpus[i], out + n, outlen - n);
 		if (r < 0)
 			break;
 		n += (size_t)r;

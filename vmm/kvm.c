@@ -4,8 +4,8 @@
  * pins the architecture wires, then one MSI route per vector), irqfd and
  * ioeventfd, and stop/pause. What is architecture-specific (where RAM goes,
  * the in-kernel interrupt controllers and timer, their wiring) is asked
- * through vmm/arch.h, implemented in vmm/x86/vm_x86.c and
- * vmm/arm64/vm_arm64.c.
+ * through vmm/arch.h, implemented for x86 in vmm/x86/vm_x86.c (arm64:
+ * vmm/arm64/vm_arm64.c).
  *
  * The KVM API: Documentation/virt/kvm/api.rst in the Linux tree.
  */
@@ -175,7 +175,8 @@ static int init_routes(struct vm *vm)
 
 int vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
-	struct kvm_irq_level l = { .irq = arch_irq_line(gsi), .level = level };
+	struct kvm_irq_level l = { .irq = arch_irq_line(gsi),
+				   .level = level };
 
 	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &l) < 0)
 		return -errno;
@@ -194,7 +195,8 @@ int vm_msi_alloc(struct vm *vm)
 	return gsi;
 }
 
-int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
+		 uint32_t devid)
 {
 	struct kvm_irq_routing_entry *e = NULL;
 	int ret;
@@ -219,16 +221,25 @@ int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
 			   .address_hi = (uint32_t)(addr >> 32),
 			   .data = data },
 	};
+	if (arch_msi_devid) {
+		e->flags = KVM_MSI_VALID_DEVID;
+		e->u.msi.devid = devid;
+	}
 	ret = commit_routes(vm);
 	pthread_mutex_unlock(&vm->irq_lock);
 	return ret;
 }
 
-int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	struct kvm_msi msi = { .address_lo = (uint32_t)addr,
 			       .address_hi = (uint32_t)(addr >> 32),
 			       .data = data };
+
+	if (arch_msi_devid) {
+		msi.flags = KVM_MSI_VALID_DEVID;
+		msi.devid = devid;
+	}
 
 	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
 		return -errno;
@@ -374,7 +385,7 @@ int vm_init_memory(struct vm *vm, uint64_t mem_size, bool hugetlb,
 	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm_fd = vm->vm_fd = vm->stop_efd = vm->gic_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->stop_efd = -1;
 	pthread_mutex_init(&vm->irq_lock, NULL);
 	pthread_mutex_init(&vm->pause_lock, NULL);
 	pthread_cond_init(&vm->pause_cond, NULL);
@@ -387,6 +398,8 @@ int vm_init_memory(struct vm *vm, uint64_t mem_size, bool hugetlb,
 	vm->vcpus = calloc(nr_cpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
 		return -ENOMEM;
+	if ((ret = arch_vm_init(vm)))
+		return ret;
 
 	/* Where guest RAM goes is the architecture's business (x86: around
 	 * the 32-bit PCI hole); one anonymous mapping per piece. */
@@ -449,18 +462,18 @@ void vm_destroy(struct vm *vm)
 	vm->vcpus = NULL;
 	free(vm->routes);
 	vm->routes = NULL;
-	if (vm->gic_fd >= 0)
-		close(vm->gic_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
-	vm->vm_fd = vm->kvm_fd = vm->stop_efd = vm->gic_fd = -1;
+	vm->vm_fd = vm->kvm_fd = vm->stop_efd = -1;
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->irq_lock);
 	pthread_mutex_destroy(&vm->pause_lock);
 	pthread_cond_destroy(&vm->pause_cond);
+	arch_vm_destroy(vm);
+	vm->arch = NULL;
 }

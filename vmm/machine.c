@@ -1,59 +1,48 @@
 /* SPDX-License-Identifier: MIT
- * machine.c - assembling the x86 machine and running it.
+ * machine.c - assembling the machine and running it. What differs between
+ * architectures (the platform devices, the PCI host, loading the kernel,
+ * the vCPUs' registers) is asked through vmm/arch.h: vmm/x86/machine_x86.c
+ * builds a PC.
  *
- * The order, readable top to bottom in machine_run():
+ * The order, readable top to bottom in run_once():
  *   1. guest RAM, then the kernel, initrd and firmware tables loaded into
  *      it (every user-input error shows up here, before /dev/kvm is opened)
- *   2. the KVM VM: irqchip, PIT, memory slots, interrupt routing
+ *   2. the KVM VM: interrupt controllers, memory slots, interrupt routing
  *   3. the devices (vmm/device.h), each created then attached and recorded
- *      in the machine's one list: the legacy ones on the port bus (COM1,
- *      i8042, RTC, ACPI PM), the PCI root bus and the devices on it
+ *      in the machine's one list: the platform's (x86: COM1, i8042, RTC,
+ *      ACPI PM on the port bus), the PCI root bus and the devices on it
  *   4. vCPUs (the boot vCPU in the kernel's entry state; the others wait
- *      for INIT/SIPI in the in-kernel LAPIC), the I/O thread, the console
+ *      for the guest to start them), the I/O thread, the console
  *   5. the main thread waits for a stop request or a signal, then tears
  *      everything down in reverse order (devices: all stopped, last created
  *      first, then the PCI bus destroyed, then all freed)
  */
 #include "machine.h"
 #include "api.h"
+#include "arch.h"
 #include "device.h"
 #include "evloop.h"
 #include "log.h"
 #include "sandbox.h"
 #include "term.h"
 #include "vcpu.h"
-#include "x86/cpuid.h"
-#include "x86/layout.h"
-#include "boot/x86/acpi.h"
-#include "boot/x86/boot.h"
-#include "boot/x86/fw_cfg_x86.h"
-#include "boot/x86/mptable.h"
-#include "devices/acpi_pm.h"
-#include "devices/debugcon.h"
-#include "devices/fw_cfg.h"
 #include "devices/e1000.h"
-#include "devices/i8042.h"
 #include "devices/pci.h"
 #include "devices/piix_ide.h"
 #include "devices/pvpanic.h"
-#include "devices/rtc.h"
-#include "devices/uart16550.h"
 #include "virtio/blk.h"
 #include "virtio/net.h"
 #include "virtio/rng.h"
 #include "virtio/virtio_pci.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* How long a guest gets to shut down after the power button (SIGTERM). */
@@ -62,15 +51,13 @@
 struct machine {
 	struct vm vm;
 	struct device_list devices; /* every device, in creation order */
-	struct uart *com1;          /* the console's UART */
-	struct acpi_pm *pm;         /* the power button */
+	struct uart *console;       /* the console's UART (x86: COM1) */
 	struct console con;
-	struct console_out out; /* COM1's output to stdout */
+	struct console_out out; /* the console UART's output to stdout */
 	bool have_console;
 	struct api api;
 	struct pci_bus pci;
 	struct blockdev *disks[MACHINE_MAX_DISKS]; /* opened, not yet handed over */
-	struct rtc *rtc;
 	/* the bootable devices, as the firmware names them (OpenFirmware
 	 * paths), in the order they were added; cdrom: a CD-ROM drive */
 	struct { char path[64]; bool cdrom; } boot[MACHINE_MAX_DISKS];
@@ -87,137 +74,38 @@ static int plug(struct machine *m, struct device *dev)
 	return device_list_add(&m->devices, dev);
 }
 
-/* The one error line of a device that could not be created or attached:
- * "<option>: cannot create the <kind> device: <reason>". */
-static int create_failed(const char *opt, const char *kind, int ret)
+int machine_create_failed(const char *opt, const char *kind, int ret)
 {
 	pr_err("%s%scannot create the %s device: %s", opt ? opt : "",
 	       opt ? ": " : "", kind, strerror(-ret));
 	return ret;
 }
 
-/* Port 0x80 (POST codes / I/O delay) with the DMA page registers beside it
- * (0x81-0x8f: Linux's DMA code reads 0x87 once at boot), the absent serial
- * ports, and the two Super I/O configuration ports (0x2e/0x2f, 0x4e/0x4f:
- * Debian's generic kernel probes them for a chip; all ones says there is
- * none): accepted, reads as all ones, nothing counted as unhandled. They
- * have no state: the port bus holds them until the VM is destroyed. */
-static void ignore_io(void *opaque, uint64_t off, void *data, unsigned len,
-		      bool is_write)
-{
-	(void)opaque;
-	(void)off;
-	if (!is_write)
-		memset(data, 0xff, len);
-}
-
-/* Their names for --trace: opaque is the range's name. Port 0x80 is the
- * POST code register; the rest has nothing to name. */
-static unsigned ignore_reg_name(void *opaque, uint64_t off, unsigned len,
-				bool is_write, char *buf, size_t size)
-{
-	(void)len;
-	(void)is_write;
-	snprintf(buf, size, "%s", !strcmp(opaque, "port80") && off == 0 ?
-					  "POST" : "(ignored)");
-	return 0;
-}
-
-/* The PC's legacy devices on the port bus. */
-static int add_legacy_devices(struct machine *m)
-{
-	struct vm *vm = &m->vm;
-	static const struct { uint16_t port, len; const char *name; } absent[] = {
-		{ 0x80, 16, "port80" },
-		/* one word each, so that --trace=DEVICE can name them */
-		{ 0x2f8, 8, "absent-serial" }, { 0x3e8, 8, "absent-serial" },
-		{ 0x2e8, 8, "absent-serial" }, { 0x2e, 2, "absent-superio" },
-		{ 0x4e, 2, "absent-superio" },
-		/* what a BIOS probes or resets at start-up: the parallel
-		 * ports, the two ISA DMA controllers, and System Control Port
-		 * A (0x92: reads as A20 on, its fast-reset writes ignored) */
-		{ 0x378, 8, "absent-parallel" }, { 0x278, 8, "absent-parallel" },
-		{ 0x00, 16, "absent-dma" }, { 0xc0, 32, "absent-dma" },
-		{ 0x92, 1, "absent-port92" },
-	};
-	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
-				       .irq = X86_IRQ_COM1, .tx = console_tx,
-				       .tx_opaque = &m->out };
-	struct i8042 *kbd;
-	struct rtc *rtc;
-	int ret;
-
-	if ((ret = uart_create(vm, &com1, &m->com1)) || (ret = plug(m, &m->com1->dev)))
-		return create_failed(NULL, "COM1 16550 UART", ret);
-	if ((ret = i8042_create(vm, &kbd)) || (ret = plug(m, &kbd->dev)))
-		return create_failed(NULL, "i8042", ret);
-	if ((ret = rtc_create(vm, &rtc)) || (ret = plug(m, &rtc->dev)))
-		return create_failed(NULL, "RTC", ret);
-	m->rtc = rtc;
-	if ((ret = acpi_pm_create(vm, &m->pm)) || (ret = plug(m, &m->pm->dev)))
-		return create_failed(NULL, "ACPI PM", ret);
-	for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
-		if ((ret = bus_add(&vm->pio, absent[i].port, absent[i].len,
-				   ignore_io, ignore_reg_name,
-				   (void *)absent[i].name, absent[i].name)))
-			return ret;
-	return 0;
-}
-
-/* ---- checks that need no KVM ---- */
-
-/* Linux kernels cannot run on PVM's /dev/kvm (its instruction emulator
- * stops at int3, xrstor, clac...). A Linux image is a bzImage whose header
- * names a kernel version, or an ELF vmlinux containing "Linux version". */
-static bool image_is_linux(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	bool linux_image = false;
-	uint8_t *p;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < 0x210) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return false;
-	if (!memcmp(p + 0x202, "HdrS", 4)) {
-		/* kernel_version (0x20e): offset - 0x200 of a version string */
-		linux_image = (p[0x20e] | p[0x20f]) != 0;
-	} else if (!memcmp(p, "\177ELF", 4)) {
-		linux_image = memmem(p, (size_t)st.st_size, "Linux version ", 14) != NULL;
-	}
-	munmap(p, (size_t)st.st_size);
-	return linux_image;
-}
-
-static int check_pvm(const struct machine_cfg *cfg)
-{
-	if (!kvm_is_pvm() || !cfg->kernel || getenv("MINIVMM_ALLOW_PVM"))
-		return 0;
-	if (!image_is_linux(cfg->kernel))
-		return 0;
-	pr_err("/dev/kvm is PVM (software KVM), whose instruction emulator "
-	       "cannot run a Linux kernel; run minivmm through "
-	       "tests/harness/kvm-run (an emulated KVM host) instead");
-	return -ENOTSUP;
-}
-
 /* ---- power management ---- */
 
-/* Press the ACPI power button. False when the machine has none. */
+/* Press the power button (the control socket's "shutdown"). False when the
+ * machine has none. */
 static bool machine_power_button(void *opaque)
 {
 	struct machine *m = opaque;
 
-	if (!m->pm)
-		return false;
-	acpi_pm_power_button(m->pm);
-	return true;
+	return arch_power_button(&m->vm);
+}
+
+/* The platform's devices (vmm/arch.h): their console UART is ours. */
+static int add_platform_devices(struct machine *m)
+{
+	struct arch_platform p = { .devices = &m->devices,
+				   .console_tx = console_tx,
+				   .console_opaque = &m->out };
+	int ret = arch_add_platform_devices(&m->vm, &p);
+
+	m->console = p.console;
+	if (!ret && !m->console) {
+		pr_err("the platform has no console UART");
+		ret = -ENODEV;
+	}
+	return ret;
 }
 
 /* ---- the main thread's wait ---- */
@@ -256,37 +144,6 @@ static void wait_for_stop(struct machine *m, int sfd)
 		pr_info("stopped by signal %s", strsignal((int)si.ssi_signo));
 		vm_request_stop(vm, VM_EXIT_SIGNAL);
 	}
-}
-
-/* Load the kernel (or firmware) and the boot tables into guest RAM. */
-static int load_guest(struct machine *m, const struct machine_cfg *cfg,
-		      struct x86_boot_entry *entry)
-{
-	struct x86_boot_cfg bc = {
-		.kernel = cfg->kernel,
-		.initrd = cfg->initrd,
-		.cmdline = cfg->cmdline,
-		.firmware = cfg->firmware,
-		.low_size = m->vm.low_size,
-		.high_size = m->vm.high_size,
-	};
-	struct acpi_cfg acpi = { .nr_cpus = m->vm.nr_cpus };
-	char err[512] = "";
-	int ret;
-
-	/* Firmware tables: the MP table for kernels without ACPI, ACPI (its
-	 * RSDP address goes into boot_params) for everything else. A
-	 * --firmware image occupies the BIOS area and brings its own. */
-	if (!cfg->firmware &&
-	    ((ret = mptable_build(&m->vm.mem, m->vm.nr_cpus)) ||
-	     (ret = acpi_build(&m->vm.mem, &acpi, &bc.acpi_rsdp)))) {
-		pr_err("cannot build the firmware tables: %s", strerror(-ret));
-		return ret;
-	}
-	ret = x86_boot_load(&m->vm.mem, &bc, entry, err, sizeof(err));
-	if (ret)
-		pr_err("%s", err[0] ? err : strerror(-ret));
-	return ret;
 }
 
 /* Open every disk image before KVM is touched: a bad image is a user
@@ -384,12 +241,12 @@ static int add_ide(struct machine *m, const struct machine_cfg *cfg)
 		snprintf(opt, sizeof(opt), "--cdrom %s", cfg->cdrom);
 	if ((ret = piix_ide_create(&m->vm, &ic, &ide))) {
 		blockdev_close(cd);
-		return create_failed(opt, "piix-ide", ret);
+		return machine_create_failed(opt, "piix-ide", ret);
 	}
 	for (unsigned j = 0; j < nr_disks; j++)
 		m->disks[idx[j]] = NULL; /* owned by the device now */
 	if ((ret = plug(m, &ide->dev)))
-		return create_failed(opt, "piix-ide", ret);
+		return machine_create_failed(opt, "piix-ide", ret);
 	for (unsigned j = 0; j < n; j++) /* channel j / 2, unit j % 2 */
 		add_boot_path(m, ic.cdrom[j], "/pci@i0cf8/ide@%x/drive@%x/disk@%x",
 			      ide->pci.slot, j / 2, j % 2);
@@ -406,7 +263,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 	char opt[300];
 	int ret;
 
-	if ((ret = pci_bus_init(&m->pci, vm)))
+	if ((ret = arch_pci_init(&m->pci, vm)))
 		return ret;
 	vm->pci = &m->pci;
 	if ((ret = add_ide(m, cfg)))
@@ -430,13 +287,13 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		}
 		snprintf(opt, sizeof(opt), "--disk %s", cfg->disks[i].path);
 		if ((ret = virtio_blk_create(vm, &bc, &vd)))
-			return create_failed(opt, "virtio-blk", ret);
+			return machine_create_failed(opt, "virtio-blk", ret);
 		m->disks[i] = NULL; /* owned by the device now */
 		if ((ret = virtio_blk_aio_error(vd)))
 			pr_info("%s: io_uring unavailable (%s): synchronous I/O",
 				opt, strerror(-ret));
 		if ((ret = plug(m, &vd->dev)))
-			return create_failed(opt, "virtio-blk", ret);
+			return machine_create_failed(opt, "virtio-blk", ret);
 		add_boot_path(m, false, "/pci@i0cf8/scsi@%x/disk@0,0", vd->pci.slot);
 	}
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
@@ -448,12 +305,12 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 			if ((ret = e1000_create(vm, &cfg->nets[i], i, &e1000, err,
 						sizeof(err)))) {
 				if (!err[0])
-					return create_failed(opt, "e1000", ret);
+					return machine_create_failed(opt, "e1000", ret);
 				pr_err("%s: %s", opt, err);
 				return ret;
 			}
 			if ((ret = plug(m, &e1000->dev)))
-				return create_failed(opt, "e1000", ret);
+				return machine_create_failed(opt, "e1000", ret);
 			e1000_describe(e1000, what, sizeof(what));
 			pr_info("%s: %s", e1000->dev.name, what);
 			continue;
@@ -461,48 +318,33 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 		if ((ret = virtio_net_create(vm, &cfg->nets[i], i, &vd, err,
 					     sizeof(err)))) {
 			if (!err[0])
-				return create_failed(opt, "virtio-net", ret);
+				return machine_create_failed(opt, "virtio-net", ret);
 			pr_err("%s: %s", opt, err);
 			return ret;
 		}
 		if ((ret = plug(m, &vd->dev)))
-			return create_failed(opt, "virtio-net", ret);
+			return machine_create_failed(opt, "virtio-net", ret);
 		virtio_net_describe(vd, what, sizeof(what));
 		pr_info("%s: %s", vd->dev.name, what);
 	}
 	if (cfg->rng &&
 	    ((ret = virtio_rng_create(vm, &vd)) || (ret = plug(m, &vd->dev))))
-		return create_failed("--rng", "virtio-rng", ret);
+		return machine_create_failed("--rng", "virtio-rng", ret);
 	if ((ret = pvpanic_create(vm, &pvpanic)) || (ret = plug(m, &pvpanic->dev)))
-		return create_failed(NULL, "pvpanic", ret);
+		return machine_create_failed(NULL, "pvpanic", ret);
 	return 0;
 }
 
-/* A firmware's view of the machine: its debug console, the CMOS memory
- * sizes, and fw_cfg with the memory map, the CPUs, the boot order and the
- * ACPI tables. */
+/* --firmware: what the firmware reads about the machine, from the
+ * architecture (x86: the debug console, the CMOS memory sizes, fw_cfg),
+ * with the boot order: --boot cdrom puts the CD-ROMs first, then the
+ * disks; else the other way round; each kind in the order given. */
 static int add_firmware_devices(struct machine *m, const struct machine_cfg *cfg)
 {
-	struct x86_fw_cfg_cfg fc = { .low_size = m->vm.low_size,
-				     .high_size = m->vm.high_size,
-				     .nr_cpus = m->vm.nr_cpus,
-				     .sercon_port = 0x3f8 };
 	char bootorder[MACHINE_MAX_DISKS * 65 + 1] = "";
-	struct debugcon *dc;
-	struct fw_cfg *fw;
+	struct arch_platform p = { .devices = &m->devices };
 	size_t at = 0;
-	int ret;
 
-	if ((ret = debugcon_create(&m->vm, cfg->debugcon, &dc))) {
-		pr_err("--debugcon %s: %s", cfg->debugcon, strerror(-ret));
-		return ret;
-	}
-	if ((ret = plug(m, &dc->dev)))
-		return create_failed("--debugcon", "debugcon", ret);
-	x86_cmos_memory(m->rtc->cmos, m->vm.low_size, m->vm.high_size,
-			m->vm.nr_cpus);
-	/* --boot cdrom: the CD-ROMs first, then the disks; else the other
-	 * way round; each kind in the order given */
 	for (int pass = 0; pass < 2; pass++)
 		for (unsigned i = 0; i < m->nr_boot; i++)
 			if (m->boot[i].cdrom == (cfg->boot_cdrom == !pass))
@@ -510,38 +352,21 @@ static int add_firmware_devices(struct machine *m, const struct machine_cfg *cfg
 						       sizeof(bootorder) - at,
 						       "%s%s", at ? "\n" : "",
 						       m->boot[i].path);
-	fc.bootorder = bootorder;
-	if ((ret = fw_cfg_create(&m->vm, &fw)))
-		return create_failed("--firmware", "fw_cfg", ret);
-	if ((ret = x86_fw_cfg_fill(fw, &fc))) {
-		/* not plugged: freed here */
-		fw->dev.ops->free(&fw->dev);
-		pr_err("--firmware: cannot fill fw_cfg: %s", strerror(-ret));
-		return ret;
-	}
-	if ((ret = plug(m, &fw->dev)))
-		return create_failed("--firmware", "fw_cfg", ret);
-	return 0;
+	return arch_add_firmware_devices(&m->vm, &p, cfg, bootorder);
 }
 
-static int start_vcpus(struct machine *m, const struct x86_boot_entry *entry)
+/* Every vCPU, then what the VM needs once they exist, then the boot vCPU's
+ * entry state; only then do their threads start. */
+static int start_vcpus(struct machine *m)
 {
 	struct vm *vm = &m->vm;
-	struct kvm_cpuid2 *supported = x86_supported_cpuid(vm->kvm_fd);
 	int ret = 0;
 
-	if (!supported)
-		return -EIO;
 	for (unsigned i = 0; i < vm->nr_cpus && !ret; i++)
-		ret = vcpu_create(vm, &vm->vcpus[i], i, supported);
-	free(supported);
-	if (ret)
+		ret = vcpu_create(vm, &vm->vcpus[i], i);
+	if (ret || (ret = arch_vm_finish(vm)) ||
+	    (ret = arch_boot_vcpu(&vm->vcpus[0])))
 		return ret;
-	ret = x86_boot_setup_vcpu(vm->vcpus[0].fd, &vm->mem, entry);
-	if (ret) {
-		pr_err("cannot set up the boot vCPU: %s", strerror(-ret));
-		return ret;
-	}
 	for (unsigned i = 0; i < vm->nr_cpus; i++)
 		if ((ret = vcpu_start(&vm->vcpus[i])))
 			return ret;
@@ -573,8 +398,7 @@ static void teardown(struct machine *m)
 	if (vm->pci)
 		pci_bus_destroy(vm->pci);
 	device_list_free(&m->devices);
-	m->com1 = NULL;
-	m->pm = NULL;
+	m->console = NULL;
 	for (unsigned i = 0; i < MACHINE_MAX_DISKS; i++) {
 		blockdev_close(m->disks[i]);
 		m->disks[i] = NULL;
@@ -590,7 +414,6 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		    bool *restart)
 {
 	struct vm *vm = &m->vm;
-	struct x86_boot_entry entry;
 	int ret, status;
 
 	*restart = false;
@@ -598,9 +421,9 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	m->api.listen_fd = -1;
 	if ((ret = vm_init_memory(vm, cfg->mem_size, cfg->mem_hugetlb,
 				   cfg->nr_cpus)) ||
-	    (ret = load_guest(m, cfg, &entry)) ||
+	    (ret = arch_load_guest(vm, cfg)) ||
 	    (ret = open_disks(m, cfg)) ||
-	    (ret = check_pvm(cfg)) ||
+	    (ret = arch_check_image(cfg)) ||
 	    (ret = vm_create(vm)))
 		goto fail;
 	vm->on_reboot = cfg->on_reboot;
@@ -619,7 +442,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	}
 	evloop_set_sandbox(vm->io, SANDBOX_API);
 	console_out_init(&m->out, vm);
-	if ((ret = add_legacy_devices(m)) ||
+	if ((ret = add_platform_devices(m)) ||
 	    (ret = add_pci_devices(m, cfg)) ||
 	    (cfg->firmware && (ret = add_firmware_devices(m, cfg))))
 		goto fail;
@@ -630,7 +453,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	}
 	if ((ret = evloop_start(vm->io)))
 		goto fail;
-	if ((ret = console_start(&m->con, vm, m->com1, vm->io)))
+	if ((ret = console_start(&m->con, vm, m->console, vm->io)))
 		goto fail;
 	m->have_console = true;
 	if ((ret = console_out_start(&m->out, vm->io)))
@@ -640,7 +463,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	    (ret = api_start(&m->api, vm, vm->io, cfg->api_socket,
 			     machine_power_button, m)))
 		goto fail;
-	if ((ret = start_vcpus(m, &entry)))
+	if ((ret = start_vcpus(m)))
 		goto fail;
 	/* every other thread is under its allow-list by now */
 	if ((ret = sandbox_enter(SANDBOX_MAIN))) {

@@ -66,4 +66,9 @@ struct machine_cfg {
  * exit status (enum vm_exit_status). */
 int machine_run(const struct machine_cfg *cfg);
 
+/* For the architectures' machine code too (vmm/arch.h): the one error line
+ * of a device that could not be created or attached, "<option>: cannot
+ * create the <kind> device: <reason>" (opt may be NULL). Returns ret. */
+int machine_create_failed(const char *opt, const char *kind, int ret);
+
 #endif

@@ -8,11 +8,11 @@
  * which makes a running KVM_RUN return -EINTR.
  */
 #include "vcpu.h"
+#include "arch.h"
 #include "log.h"
 #include "sandbox.h"
 #include "trace.h"
 #include "vm.h"
-#include "x86/cpuid.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -39,8 +39,7 @@ void vcpu_init_signals(void)
 	sigaction(vcpu_kick_signal, &sa, NULL);
 }
 
-int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id,
-		const struct kvm_cpuid2 *supported)
+int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id)
 {
 	struct kvm_run *run;
 
@@ -61,55 +60,7 @@ int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id,
 		return -errno;
 	}
 	__atomic_store_n(&c->run, run, __ATOMIC_RELEASE);
-	return x86_vcpu_init(vm->kvm_fd, c->fd, supported, id, vm->nr_cpus);
-}
-
-void vcpu_dump_regs(struct vcpu *c)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-
-	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(c->fd, KVM_GET_SREGS, &s) < 0) {
-		pr_err("vCPU %u: cannot read registers: %s", c->id,
-		       strerror(errno));
-		return;
-	}
-	fprintf(stderr,
-		"minivmm: vCPU %u registers:\n"
-		"  rip %016llx  rflags %016llx\n"
-		"  rax %016llx  rbx %016llx  rcx %016llx  rdx %016llx\n"
-		"  rsi %016llx  rdi %016llx  rsp %016llx  rbp %016llx\n"
-		"  r8  %016llx  r9  %016llx  r10 %016llx  r11 %016llx\n"
-		"  r12 %016llx  r13 %016llx  r14 %016llx  r15 %016llx\n"
-		"  cs %04x base %llx  ss %04x  ds %04x  es %04x\n"
-		"  cr0 %llx  cr2 %llx  cr3 %llx  cr4 %llx  efer %llx\n"
-		"  gdt %llx/%x  idt %llx/%x\n",
-		c->id, r.rip, r.rflags, r.rax, r.rbx, r.rcx, r.rdx, r.rsi,
-		r.rdi, r.rsp, r.rbp, r.r8, r.r9, r.r10, r.r11, r.r12, r.r13,
-		r.r14, r.r15, s.cs.selector, s.cs.base, s.ss.selector,
-		s.ds.selector, s.es.selector, s.cr0, s.cr2, s.cr3, s.cr4,
-		s.efer, s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
-}
-
-int vcpu_regs_json(struct vcpu *c, char *buf, size_t len)
-{
-	struct kvm_regs r;
-	struct kvm_sregs s;
-	int n;
-
-	if (ioctl(c->fd, KVM_GET_REGS, &r) < 0 ||
-	    ioctl(c->fd, KVM_GET_SREGS, &s) < 0)
-		return -1;
-	/* CPL is the DPL of SS (CS.DPL differs for conforming segments) */
-	n = snprintf(buf, len,
-		     "{\"id\":%u,\"rip\":\"0x%llx\",\"rsp\":\"0x%llx\","
-		     "\"rflags\":\"0x%llx\",\"cs\":\"0x%x\",\"cpl\":%u,"
-		     "\"cr0\":\"0x%llx\",\"cr3\":\"0x%llx\",\"cr4\":\"0x%llx\","
-		     "\"efer\":\"0x%llx\"}",
-		     c->id, r.rip, r.rsp, r.rflags, s.cs.selector, s.ss.dpl,
-		     s.cr0, s.cr3, s.cr4, s.efer);
-	return n < 0 || (size_t)n >= len ? -1 : n;
+	return arch_vcpu_init(c);
 }
 
 /* What the exit dispatcher found, for --trace: filled only when the exit
@@ -199,7 +150,7 @@ static bool dispatch_exit(struct vcpu *c, struct exit_info *info)
 		w->reason = TRACE_SHUTDOWN;
 		w->detail = "(triple fault)";
 		pr_err("vCPU %u: triple fault (KVM_EXIT_SHUTDOWN)", c->id);
-		vcpu_dump_regs(c);
+		arch_vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_TRIPLE_FAULT);
 		return false;
 	case KVM_EXIT_FAIL_ENTRY:
@@ -207,7 +158,7 @@ static bool dispatch_exit(struct vcpu *c, struct exit_info *info)
 		w->detail = "fail_entry";
 		pr_err("vCPU %u: VM entry failed, hardware reason 0x%llx",
 		       c->id, (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		vcpu_dump_regs(c);
+		arch_vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
@@ -217,7 +168,7 @@ static bool dispatch_exit(struct vcpu *c, struct exit_info *info)
 		       run->internal.suberror,
 		       run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
 			       " (instruction emulation failed)" : "");
-		vcpu_dump_regs(c);
+		arch_vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
@@ -247,7 +198,7 @@ static bool dispatch_exit(struct vcpu *c, struct exit_info *info)
 		w->reason = TRACE_OTHER;
 		pr_err("vCPU %u: unexpected exit reason %u", c->id,
 		       run->exit_reason);
-		vcpu_dump_regs(c);
+		arch_vcpu_dump_regs(c);
 		vm_request_stop(vm, VM_EXIT_KVM_FAILURE);
 		return false;
 	}

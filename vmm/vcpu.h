@@ -21,25 +21,16 @@ struct vcpu {
 	bool started;
 };
 
-struct kvm_cpuid2;
-
-/* Create vCPU id: KVM_CREATE_VCPU, map kvm_run, set CPUID (from supported,
- * what KVM_GET_SUPPORTED_CPUID gave: asked once for all the vCPUs, it costs
- * 0.4 ms each time on a PVM /dev/kvm), MSRs, LAPIC and FPU state. 0 or
- * -errno (message printed). */
-int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id,
-		const struct kvm_cpuid2 *supported);
+/* Create vCPU id: KVM_CREATE_VCPU, map kvm_run, then the architecture's
+ * set-up (arch_vcpu_init, vmm/arch.h: x86 CPUID, MSRs, LAPIC and FPU
+ * state). 0 or -errno (message printed). */
+int vcpu_create(struct vm *vm, struct vcpu *c, unsigned id);
 /* Start the thread. 0 or -errno. */
 int vcpu_start(struct vcpu *c);
 /* Force the vCPU out of KVM_RUN (immediate_exit + signal). Any thread. */
 void vcpu_kick(struct vcpu *c);
 /* Join the thread and release the vCPU. */
 void vcpu_destroy(struct vcpu *c);
-/* Print the vCPU's registers to stderr (triple fault, emulation failure). */
-void vcpu_dump_regs(struct vcpu *c);
-/* The main registers as one JSON object into buf (the control socket's
- * "regs"; the vCPU must be out of KVM_RUN). Length written, or -1. */
-int vcpu_regs_json(struct vcpu *c, char *buf, size_t len);
 /* Install the (empty) kick signal handler; call once before vCPUs start. */
 void vcpu_init_signals(void);
 extern int vcpu_kick_signal;

@@ -18,6 +18,7 @@ struct evloop;
 struct pci_bus;
 struct vcpu;
 struct kvm_irq_routing;
+struct arch_vm;
 
 /* Exit statuses of `minivmm run` (documented in --help and the README). */
 enum vm_exit_status {
@@ -43,12 +44,9 @@ struct vm {
 
 	struct guest_mem mem;
 	uint64_t mem_size;  /* total guest RAM */
-	/* x86, set by arch_memory_layout (vmm/x86/vm_x86.c): */
-	uint64_t low_size;  /* RAM below the 32-bit PCI hole */
-	uint64_t high_size; /* RAM from 4 GiB up */
-	/* arm64, set by arch_vm_setup (vmm/arm64/vm_arm64.c): the in-kernel
-	 * GICv3 until arm64_vgic_init initialises it; -1 otherwise */
-	int gic_fd;
+	/* the architecture's own state (vmm/arch.h arch_vm_init): x86 in
+	 * vmm/x86/x86.h */
+	struct arch_vm *arch;
 
 	struct bus pio, mmio;
 	struct evloop *io; /* the VM's main I/O thread */
@@ -88,15 +86,20 @@ struct vm {
 };
 
 /* ---- interrupts ---- */
-/* Drive an irqchip input (x86: ISA IRQ 0-15 / IOAPIC pin 0-23). */
+/* Drive an irqchip input (x86: ISA IRQ 0-15 / IOAPIC pin 0-23; arm64: SPI
+ * n), through KVM_IRQ_LINE with the number arch_irq_line_number gives. */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);
 /* Allocate a GSI for an MSI route. Returns the GSI or -ENOSPC. */
 int vm_msi_alloc(struct vm *vm);
-/* Point gsi at an MSI (address, data) and commit the routing table.
+/* Point gsi at an MSI (address, data) sent by the PCI function whose
+ * requester ID (bus << 8 | devfn) is devid, and commit the routing table.
+ * devid reaches KVM only where the architecture needs it (arch_msi_devid:
+ * arm64's ITS). 0 or -errno. */
+int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
+		 uint32_t devid);
+/* Inject one MSI directly (KVM_SIGNAL_MSI), devid as for vm_msi_route.
  * 0 or -errno. */
-int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
-/* Inject one MSI directly (KVM_SIGNAL_MSI). 0 or -errno. */
-int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid);
 /* Assign (or deassign) an eventfd that raises gsi when written. resamplefd
  * is -1 for edge (MSI) interrupts. */
 int vm_irqfd(struct vm *vm, int efd, unsigned gsi, int resamplefd,

@@ -16,7 +16,7 @@
  * The DSDT describes: \_SB.PCI0 (host bridge, its windows and the _PRT
  * routing every slot's INTA#-INTD# to IOAPIC pins 16-23), one processor
  * device (ACPI0007) per vCPU, COM1, the PS/2 controller, the CMOS RTC, and
- * \_S5 (soft-off) whose SLP_TYP devices/acpi_pm.c acts on.
+ * \_S5 (soft-off) whose SLP_TYP devices/x86/acpi_pm.c acts on.
  */
 #include "acpi.h"
 

@@ -4,7 +4,7 @@
  * area [X86_ACPI_START, ACPI_TABLES_END).
  *
  * The machine is a "full" (not hardware-reduced) ACPI PC: PM1a event and
- * control blocks at X86_ACPI_PM_BASE (devices/acpi_pm.c), SCI on IRQ 9,
+ * control blocks at X86_ACPI_PM_BASE (devices/x86/acpi_pm.c), SCI on IRQ 9,
  * reset register at port 0xcf9, fixed-feature power button, S5 soft-off.
  */
 #ifndef MINIVMM_X86_ACPI_H
@@ -14,6 +14,7 @@
 
 #include "devices/pci.h"
 #include "vmm/guest_mem.h"
+#include "vmm/x86/layout.h"
 
 /* The ACPI tables use [X86_ACPI_START, ACPI_TABLES_END); the rest of the
  * BIOS area, from ACPI_TABLES_END to 1 MiB, is left to the MP configuration
@@ -39,12 +40,12 @@ int acpi_build(struct guest_mem *gm, const struct acpi_cfg *cfg,
 int acpi_dsdt_body(void *buf, size_t cap, unsigned nr_cpus);
 
 /* The GSI of PCI interrupt pin (0 = INTA#) of device slot on bus 0: the
- * wiring the PCI host bridge uses for INTA# (PCI_SLOT_INTX_GSI in
- * devices/pci.h: 16 + slot % 8), rotated per pin as on PC boards (our
+ * wiring the PCI host bridge uses for INTA# (X86_PCI_SLOT_GSI in
+ * vmm/x86/layout.h, the bus's X86_PCI_HOST: 16 + slot % 8), rotated per pin as on PC boards (our
  * devices only use INTA#). */
 static inline unsigned acpi_pci_gsi(unsigned slot, unsigned pin)
 {
-	return PCI_SLOT_INTX_GSI(slot + pin);
+	return X86_PCI_SLOT_GSI(slot + pin);
 }
 
 #endif

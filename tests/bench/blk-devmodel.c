@@ -53,6 +53,7 @@
 #include "devices/pci.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "vmm/x86/layout.h"
 
 #define RAM_SIZE (256ULL << 20)
 #define QBASE 0x100000ULL
@@ -194,6 +195,7 @@ static void usage(void);
 #define MAX_QD 128
 
 static struct pci_bus pbus;
+static const struct pci_host host = X86_PCI_HOST; /* the PC's BAR windows */
 
 /* Chain `slot` (descriptor `slot`, through its own indirect table) for the
  * request at `off`: header, data segments, status. Not yet published. */
@@ -501,7 +503,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (iodepth && (bus_init(&vm.pio, "pio") || bus_init(&vm.mmio, "mmio") ||
-			pci_bus_init(&pbus, &vm)))
+			pci_bus_init(&pbus, &vm, &host)))
 		return 1;
 	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
 		.serial = "bench", .nr_queues = 1, .aio = aio }, &blk))

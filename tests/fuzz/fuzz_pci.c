@@ -21,12 +21,12 @@ void fz_machine_begin(void)
 		fz_ram = aligned_alloc(4096, FZ_RAM_SIZE);
 		if (!fz_ram || gm_add_region(&fz_vm.mem, 0, FZ_RAM_SIZE, fz_ram))
 			abort();
-		fz_vm.mem_size = fz_vm.low_size = FZ_RAM_SIZE;
+		fz_vm.mem_size = FZ_RAM_SIZE;
 	}
 	memset(fz_ram, 0, FZ_RAM_SIZE);
 	fake_vm_reset();
 	if (bus_init(&fz_vm.pio, "pio") || bus_init(&fz_vm.mmio, "mmio") ||
-	    pci_bus_init(&fz_pci, &fz_vm))
+	    fake_pci_bus_init(&fz_pci, &fz_vm))
 		abort();
 	fz_vm.pci = &fz_pci;
 }

@@ -33,9 +33,11 @@ int vm_msi_alloc(struct vm *vm)
 	return (int)fake.next_gsi++;
 }
 
-int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
+int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data,
+		 uint32_t devid)
 {
 	(void)vm;
+	fake.last_devid = devid;
 	if (gsi >= FAKE_MAX_GSI)
 		return -EINVAL;
 	fake.route_addr[gsi] = addr;
@@ -44,9 +46,10 @@ int vm_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data)
 	return 0;
 }
 
-int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data)
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint32_t devid)
 {
 	(void)vm;
+	fake.last_devid = devid;
 	fake.last_msi_addr = addr;
 	fake.last_msi_data = data;
 	fake.signal_msi_calls++;

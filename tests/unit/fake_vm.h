@@ -3,7 +3,9 @@
 #ifndef MINIVMM_FAKE_VM_H
 #define MINIVMM_FAKE_VM_H
 
+#include "devices/pci.h"
 #include "vmm/vm.h"
+#include "vmm/x86/layout.h"
 
 #define FAKE_MAX_GSI 256
 #define FAKE_MAX_IOEVENTFD 64
@@ -18,6 +20,7 @@ struct fake_vm_log {
 	uint64_t last_msi_addr;
 	uint32_t last_msi_data;
 	unsigned signal_msi_calls;
+	uint32_t last_devid; /* requester ID of the last route or MSI */
 	int irqfd[FAKE_MAX_GSI];
 	unsigned irqfd_calls;
 	uint64_t ioeventfd_addr[FAKE_MAX_IOEVENTFD];
@@ -29,5 +32,15 @@ struct fake_vm_log {
 
 extern struct fake_vm_log fake;
 void fake_vm_reset(void);
+
+/* The PC's PCI root bus with configuration mechanism #1 at 0xCF8/0xCFC, as
+ * vmm/x86/machine_x86.c builds it (arch_pci_init). */
+static inline int fake_pci_bus_init(struct pci_bus *bus, struct vm *vm)
+{
+	static const struct pci_host host = X86_PCI_HOST;
+	int ret = pci_bus_init(bus, vm, &host);
+
+	return ret ? ret : pci_cf8_attach(bus);
+}
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * Unit tests: the ACPI PM1a registers, the power button's SCI, S5 and the
- * 0xcf9 reset (devices/acpi_pm.c), and the PCI pvpanic device
+ * 0xcf9 reset (devices/x86/acpi_pm.c), and the PCI pvpanic device
  * (devices/pvpanic.c) on a real PCI bus model, all through the port/MMIO
  * buses as a guest would reach them, with the fake KVM side recording
  * interrupt levels and stop/reboot requests. */
@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "boot/x86/acpi.h"
-#include "devices/acpi_pm.h"
+#include "devices/x86/acpi_pm.h"
 #include "devices/pci.h"
 #include "devices/pvpanic.h"
 #include "fake_vm.h"
@@ -192,7 +192,7 @@ static void test_pvpanic(void **state)
 	struct pci_dev *d = NULL;
 	uint8_t v = 0;
 
-	assert_int_equal(pci_bus_init(&bus, &vm), 0);
+	assert_int_equal(fake_pci_bus_init(&bus, &vm), 0);
 	vm.pci = &bus;
 	assert_int_equal(pvpanic_create(&vm, &p), 0);
 	assert_int_equal(p->dev.ops->attach(&p->dev), 0);

@@ -702,7 +702,7 @@ static void test_piix(void **state)
 	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
 	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
 	vm.mem = gm;
-	assert_int_equal(pci_bus_init(&bus, &vm), 0);
+	assert_int_equal(fake_pci_bus_init(&bus, &vm), 0);
 	vm.pci = &bus;
 	assert_int_equal(piix_ide_create(&vm, &cfg, &ide), 0);
 	dev = &ide->dev;

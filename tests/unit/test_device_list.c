@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "devices/acpi_pm.h"
+#include "devices/x86/acpi_pm.h"
 #include "devices/i8042.h"
 #include "devices/rtc.h"
 #include "devices/uart16550.h"

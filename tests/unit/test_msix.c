@@ -49,7 +49,7 @@ static int setup_nvec(unsigned nvec)
 	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
 	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
 	assert_int_equal(gm_add_region(&vm.mem, 0, 0x40000000ULL, &ram_stub), 0);
-	assert_int_equal(pci_bus_init(&pbus, &vm), 0);
+	assert_int_equal(fake_pci_bus_init(&pbus, &vm), 0);
 	pci_dev_init(&dev, "msix-dev", 0x1af4, 0x1041, 0x020000, 1, 0x1af4, 1);
 	assert_int_equal(pci_dev_set_bar(&dev, 1, PCI_BAR_MEM32, 0x2000, bar_fn, &dev), 0);
 	assert_int_equal(pci_msix_init(&dev, nvec, 1, TABLE_OFF, PBA_OFF), 0);

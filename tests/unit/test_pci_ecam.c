@@ -23,6 +23,13 @@
 #define ECAM ARM64_PCI_ECAM
 #define BUSES ARM64_PCI_ECAM_BUSES
 
+/* the arm64 machine's PCI host: ECAM is its only configuration mechanism */
+static const struct pci_host host = {
+	.mmio_start = ARM64_PCI_MMIO,
+	.mmio_end = ARM64_PCI_MMIO + ARM64_PCI_MMIO_SIZE,
+	.io_start = 0x1000, .io_end = ARM64_PCI_IO_SIZE,
+	.intx_first = ARM64_SPI_PCI_FIRST, .intx_count = ARM64_SPI_PCI_COUNT,
+};
 static struct vm vm;
 static struct pci_bus pbus;
 static struct pci_ecam ecam;
@@ -49,7 +56,7 @@ static int setup(void **state)
 	assert_int_equal(gm_add_region(&vm.mem, ARM64_RAM_BASE, 1ULL << 30,
 				       &ram_stub),
 			 0);
-	assert_int_equal(pci_bus_init(&pbus, &vm), 0);
+	assert_int_equal(pci_bus_init(&pbus, &vm, &host), 0);
 	assert_int_equal(pci_ecam_init(&ecam, &pbus, ECAM, BUSES), 0);
 	pci_dev_init(&dev, "ecam-test", 0x1af4, 0x1044, 0x00ff00, 0x01,
 		     0x1af4, 0x0004);

@@ -105,7 +105,7 @@ static int setup(void **state)
 	assert_int_equal(gm_add_region(&vm.mem, 0, RAM_SIZE, ram), 0);
 	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
 	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
-	assert_int_equal(pci_bus_init(&pbus, &vm), 0);
+	assert_int_equal(fake_pci_bus_init(&pbus, &vm), 0);
 	vm.pci = &pbus;
 	assert_int_equal(virtio_net_create(&vm, &cfg, 0, &dev, err, sizeof(err)), 0);
 	assert_string_equal(err, "");

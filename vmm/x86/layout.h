@@ -58,4 +58,16 @@
 #define X86_IRQ_PCI_COUNT 8
 #define X86_IOAPIC_PINS 24
 
+/* INTA# of PCI slot s: what the ACPI _PRT and the MP table describe (the
+ * bus wires it from X86_PCI_HOST: devices/pci.h pci_slot_intx_gsi) */
+#define X86_PCI_SLOT_GSI(s) (X86_IRQ_PCI_FIRST + ((s) % X86_IRQ_PCI_COUNT))
+
+/* The PCI host of the PC (a struct pci_host initializer, devices/pci.h). */
+#define X86_PCI_HOST {                                                   \
+	.mmio_start = X86_PCI_MMIO_START, .mmio_end = X86_PCI_MMIO_END,  \
+	.io_start = X86_PCI_IO_START, .io_end = X86_PCI_IO_END,          \
+	.intx_first = X86_IRQ_PCI_FIRST, .intx_count = X86_IRQ_PCI_COUNT, \
+	.legacy_ide_irq = { X86_IRQ_IDE_PRIMARY, X86_IRQ_IDE_SECONDARY }, \
+}
+
 #endif

@@ -9,10 +9,12 @@
 #include "vmm/arch.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
-#include "layout.h"
+#include "cpuid.h"
+#include "x86.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -31,16 +33,32 @@ const struct vm_cap arch_vm_caps[] = {
 	{ 0, NULL },
 };
 
+/* x86 delivers MSIs by address and data alone. */
+const bool arch_msi_devid = false;
+
+int arch_vm_init(struct vm *vm)
+{
+	vm->arch = calloc(1, sizeof(*vm->arch));
+	return vm->arch ? 0 : -ENOMEM;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	if (vm->arch)
+		free(vm->arch->supported);
+	free(vm->arch);
+}
+
 /* Guest RAM: up to 3 GiB from 0; the rest above 4 GiB, leaving the 32-bit
- * PCI hole [3 GiB, 4 GiB) for MMIO. */
+ * PCI hole [3 GiB, 4 GiB) for MMIO (x86_ram_split). */
 unsigned arch_memory_layout(struct vm *vm, struct arch_ram ram[ARCH_MAX_RAM])
 {
-	vm->low_size = vm->mem_size < X86_PCI_HOLE_START ? vm->mem_size
-							 : X86_PCI_HOLE_START;
-	vm->high_size = vm->mem_size - vm->low_size;
-	ram[0] = (struct arch_ram){ 0, vm->low_size };
-	ram[1] = (struct arch_ram){ X86_HIGH_RAM_START, vm->high_size };
-	return vm->high_size ? 2 : 1;
+	uint64_t low, high;
+
+	x86_ram_split(vm->mem_size, &low, &high);
+	ram[0] = (struct arch_ram){ 0, low };
+	ram[1] = (struct arch_ram){ X86_HIGH_RAM_START, high };
+	return high ? 2 : 1;
 }
 
 int arch_vm_setup(struct vm *vm)
@@ -63,7 +81,9 @@ int arch_vm_setup(struct vm *vm)
 		pr_err("KVM_CREATE_PIT2: %s", strerror(errno));
 		return -errno;
 	}
-	return 0;
+	/* what every vCPU's CPUID starts from (arch_vcpu_init) */
+	vm->arch->supported = x86_supported_cpuid(vm->kvm_fd);
+	return vm->arch->supported ? 0 : -EIO;
 }
 
 /* The PC wiring: ISA IRQs 0-15 reach both PICs and the IOAPIC, IRQ 0 (the
@@ -85,7 +105,7 @@ unsigned arch_default_routes(struct vm *vm)
 	return X86_IOAPIC_PINS;
 }
 
-/* KVM_IRQ_LINE goes through the routing table above: the GSI itself. */
+/* KVM_IRQ_LINE on x86 takes the GSI as it is. */
 uint32_t arch_irq_line(unsigned gsi)
 {
 	return gsi;
