@@ -87,7 +87,7 @@ struct vm {
 
 /* ---- interrupts ---- */
 /* Drive an irqchip input (x86: ISA IRQ 0-15 / IOAPIC pin 0-23; arm64: SPI
- * n), through KVM_IRQ_LINE with the number arch_irq_line_number gives. */
+ * n), through KVM_IRQ_LINE with the number arch_irq_line gives. */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level);
 /* Allocate a GSI for an MSI route. Returns the GSI or -ENOSPC. */
 int vm_msi_alloc(struct vm *vm);
