@@ -325,6 +325,22 @@ static bool bus_range_free(struct bus *bus, uint64_t base, uint64_t len)
 	return free_;
 }
 
+/* The bus BAR b of bus pb is mapped on at register value addr, and where
+ * on it: I/O BARs on the port bus, or in the host's I/O window on MMIO. */
+static struct bus *bar_bus(struct pci_bus *pb, const struct pci_bar *b,
+			   uint64_t addr, uint64_t *where)
+{
+	bool io = b->type == PCI_BAR_IO;
+
+	*where = addr;
+	if (!io)
+		return &pb->vm->mmio;
+	if (!pb->host.io_mmio_base)
+		return &pb->vm->pio;
+	*where = pb->host.io_mmio_base + addr;
+	return &pb->vm->mmio;
+}
+
 /* NULL if BAR n can be mapped at addr, else why not. *quiet is set for
  * the normal states of an unassigned or being-sized BAR. */
 static const char *bar_unusable(struct pci_dev *d, int n, uint64_t addr,
@@ -333,7 +349,8 @@ static const char *bar_unusable(struct pci_dev *d, int n, uint64_t addr,
 	const struct pci_bar *b = &d->bars[n];
 	struct vm *vm = d->bus->vm;
 	bool io = b->type == PCI_BAR_IO;
-	uint64_t end;
+	uint64_t end, where;
+	struct bus *on;
 
 	*quiet = true;
 	if (!(rd16(d->cfg + PCI_CFG_COMMAND) & (io ? PCI_CMD_IO : PCI_CMD_MEM)))
@@ -352,7 +369,8 @@ static const char *bar_unusable(struct pci_dev *d, int n, uint64_t addr,
 			if (overlaps(addr, b->size, vm->mem.r[i].gpa,
 				     vm->mem.r[i].size))
 				return "overlaps guest RAM";
-	if (!bus_range_free(io ? &vm->pio : &vm->mmio, addr, b->size))
+	on = bar_bus(d->bus, b, addr, &where);
+	if (!bus_range_free(on, where, b->size))
 		return "overlaps another device";
 	return NULL;
 }
@@ -365,25 +383,29 @@ struct bar_state {
 
 /* A mapped BAR stays while its address and decode bit are unchanged (its
  * own range is no overlap); otherwise it comes off its bus. */
-static void unmap_stale_bar(struct vm *vm, struct pci_dev *d, int n)
+static void unmap_stale_bar(struct pci_dev *d, int n)
 {
 	struct pci_bar *b = &d->bars[n];
 	uint16_t dec = b->type == PCI_BAR_IO ? PCI_CMD_IO : PCI_CMD_MEM;
 
 	if (b->type == PCI_BAR_NONE || !b->mapped)
 		return;
+	uint64_t where;
+	struct bus *on;
+
 	if (bar_addr(d, n) == b->addr && (rd16(d->cfg + PCI_CFG_COMMAND) & dec))
 		return;
-	bus_remove(b->type == PCI_BAR_IO ? &vm->pio : &vm->mmio, b->addr);
+	on = bar_bus(d->bus, b, b->addr, &where);
+	bus_remove(on, where);
 	b->mapped = false;
 }
 
 /* Map an unmapped BAR at its register's address if it may be; say once
  * why not when that is worth a warning. */
-static void map_bar(struct vm *vm, unsigned slot, struct pci_dev *d, int n)
+static void map_bar(unsigned slot, struct pci_dev *d, int n)
 {
 	struct pci_bar *b = &d->bars[n];
-	bool io = b->type == PCI_BAR_IO, quiet;
+	bool quiet;
 	const char *why;
 	uint64_t addr;
 	int ret;
@@ -394,8 +416,11 @@ static void map_bar(struct vm *vm, unsigned slot, struct pci_dev *d, int n)
 	b->addr = addr;
 	why = bar_unusable(d, n, addr, &quiet);
 	if (!why) {
-		ret = bus_add(io ? &vm->pio : &vm->mmio, addr, b->size, b->fn,
-			      b->reg, b->opaque, d->name);
+		uint64_t where;
+		struct bus *on = bar_bus(d->bus, b, addr, &where);
+
+		ret = bus_add(on, where, b->size, b->fn, b->reg, b->opaque,
+			      d->name);
 		if (!ret)
 			b->mapped = true;
 		else
@@ -439,13 +464,13 @@ static void bus_sync_bars(struct pci_bus *pb)
 		for (int n = 0; d && n < PCI_NUM_BARS; n++) {
 			old[s][n].mapped = d->bars[n].mapped;
 			old[s][n].addr = d->bars[n].addr;
-			unmap_stale_bar(pb->vm, d, n);
+			unmap_stale_bar(d, n);
 		}
 	}
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
 		d = pb->slots[s];
 		for (int n = 0; d && n < PCI_NUM_BARS; n++)
-			map_bar(pb->vm, s, d, n);
+			map_bar(s, d, n);
 	}
 	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++) {
 		d = pb->slots[s];
@@ -901,10 +926,12 @@ void pci_bus_destroy(struct pci_bus *bus)
 			continue;
 		for (int n = 0; n < PCI_NUM_BARS; n++) {
 			struct pci_bar *b = &d->bars[n];
-			if (b->mapped)
-				bus_remove(b->type == PCI_BAR_IO ? &vm->pio
-								 : &vm->mmio,
-					   b->addr);
+			if (b->mapped) {
+				uint64_t where;
+				struct bus *on = bar_bus(bus, b, b->addr, &where);
+
+				bus_remove(on, where);
+			}
 			b->mapped = false;
 		}
 		msix_release(d);

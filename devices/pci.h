@@ -34,6 +34,10 @@ struct pci_dev;
 struct pci_host {
 	uint64_t mmio_start, mmio_end; /* 32-bit memory BARs: [start, end) */
 	uint64_t io_start, io_end;     /* I/O BARs: [start, end) */
+	/* 0: I/O BARs are ports on vm->pio (x86). Else the CPU reaches PCI
+	 * I/O port p as MMIO at io_mmio_base + p (arm64's I/O window): an
+	 * I/O BAR is mapped there on vm->mmio. */
+	uint64_t io_mmio_base;
 	/* INTx wiring (the one place that defines it; the firmware tables or
 	 * device tree must describe exactly this): INTA# of the device in
 	 * slot s, bus 0, is GSI intx_first + s % intx_count (x86: IOAPIC pins

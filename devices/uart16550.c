@@ -397,11 +397,19 @@ static void uart_irq(void *opaque, bool level)
 	vm_irq_line(u->dev.vm, u->irq, level);
 }
 
+/* Its registers' bus and address: ports, or MMIO. */
+static struct bus *uart_bus(struct uart *u, uint64_t *addr)
+{
+	*addr = u->mmio ? u->mmio : u->port;
+	return u->mmio ? &u->dev.vm->mmio : &u->dev.vm->pio;
+}
+
 static int uart_attach(struct device *dev)
 {
 	struct uart *u = of(dev);
-	int ret = bus_add(&dev->vm->pio, u->port, 8, uart_io, uart_reg_name, u,
-			  dev->name);
+	uint64_t addr;
+	struct bus *bus = uart_bus(u, &addr);
+	int ret = bus_add(bus, addr, 8, uart_io, uart_reg_name, u, dev->name);
 
 	u->attached = ret == 0;
 	return ret;
@@ -410,9 +418,11 @@ static int uart_attach(struct device *dev)
 static void uart_free(struct device *dev)
 {
 	struct uart *u = of(dev);
+	uint64_t addr;
+	struct bus *bus = uart_bus(u, &addr);
 
 	if (u->attached)
-		bus_remove(&dev->vm->pio, u->port);
+		bus_remove(bus, addr);
 	pthread_mutex_destroy(&u->lock);
 	free(u);
 }
@@ -432,6 +442,7 @@ int uart_create(struct vm *vm, const struct uart_cfg *cfg, struct uart **out)
 	device_init(&u->dev, &uart_ops, "uart16550", vm, cfg->name);
 	u->irq_opaque = u;
 	u->port = cfg->port;
+	u->mmio = cfg->mmio;
 	u->irq = cfg->irq;
 	*out = u;
 	return 0;

@@ -22,8 +22,9 @@ struct vm;
 
 struct uart {
 	struct device dev; /* as a device of a VM: uart_create() */
-	uint16_t port;     /* its 8 ports, and its ISA interrupt */
-	unsigned irq;
+	uint16_t port;     /* its 8 ports, or */
+	uint64_t mmio;     /* nonzero: its 8 byte-wide registers here on MMIO */
+	unsigned irq;      /* its interrupt (GSI: x86 ISA IRQ, arm64 SPI) */
 	bool attached;
 	pthread_mutex_t lock;
 	/* registers */
@@ -50,12 +51,15 @@ struct uart {
 	void *irq_opaque;  /* set_irq's: opaque, or the UART for uart_create */
 };
 
-/* A UART of a VM (device.h): 8 ports at cfg->port, interrupt cfg->irq,
- * transmitted bytes to cfg->tx(cfg->tx_opaque, byte). Its handle is what
+/* A UART of a VM (device.h): 8 ports at cfg->port (x86), or 8 byte-wide
+ * registers at guest-physical cfg->mmio when that is nonzero (arm64: the
+ * device tree's ns16550a, reg-shift 0), interrupt cfg->irq, transmitted
+ * bytes to cfg->tx(cfg->tx_opaque, byte). Its handle is what
  * feeds it received bytes (uart_receive). 0 or -errno. */
 struct uart_cfg {
 	const char *name;   /* instance name ("com1") */
 	uint16_t port;
+	uint64_t mmio;      /* nonzero: on MMIO at this address, not ports */
 	unsigned irq;
 	void (*tx)(void *opaque, uint8_t byte);
 	void *tx_opaque;

@@ -421,8 +421,13 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 	m->api.listen_fd = -1;
 	if ((ret = vm_init_memory(vm, cfg->mem_size, cfg->mem_hugetlb,
 				   cfg->nr_cpus)) ||
-	    (ret = arch_load_guest(vm, cfg)) ||
-	    (ret = open_disks(m, cfg)) ||
+	    (ret = arch_load_guest(vm, cfg)))
+		goto fail;
+	if (cfg->dump_dtb) { /* written by arch_load_guest: nothing to run */
+		teardown(m);
+		return VM_EXIT_OK;
+	}
+	if ((ret = open_disks(m, cfg)) ||
 	    (ret = arch_check_image(cfg)) ||
 	    (ret = vm_create(vm)))
 		goto fail;

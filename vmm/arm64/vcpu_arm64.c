@@ -10,7 +10,10 @@
  * Documentation/virt/kvm/api.rst (KVM_ARM_VCPU_INIT, KVM_SET_ONE_REG).
  */
 #include "vcpu_arm64.h"
+#include "vmm/arch.h"
 #include "vmm/log.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
@@ -177,4 +180,21 @@ int arm64_vcpu_regs_json(int vcpu_fd, unsigned id, char *buf, size_t len)
 		     (unsigned long long)r.sctlr, (unsigned long long)r.ttbr0,
 		     (unsigned long long)r.ttbr1, (unsigned long long)r.vbar);
 	return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+/* ---- the vCPU hooks of vmm/arch.h ---- */
+
+int arch_vcpu_init(struct vcpu *c)
+{
+	return arm64_vcpu_init(c->vm->vm_fd, c->fd, c->id);
+}
+
+void arch_vcpu_dump_regs(struct vcpu *c)
+{
+	arm64_vcpu_dump_regs(c->fd, c->id);
+}
+
+int arch_vcpu_regs_json(struct vcpu *c, char *buf, size_t len)
+{
+	return arm64_vcpu_regs_json(c->fd, c->id, buf, len);
 }

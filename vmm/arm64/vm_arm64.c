@@ -11,11 +11,13 @@
 #include "vmm/arch.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
+#include "arm64.h"
 #include "layout.h"
 #include "vgic.h"
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -29,6 +31,25 @@ const struct vm_cap arch_vm_caps[] = {
 	VM_CAP(KVM_CAP_ARM_PSCI_0_2),  /* CPU_ON, SYSTEM_OFF, SYSTEM_RESET */
 	{ 0, NULL },
 };
+
+/* The ITS tells PCI functions apart by their requester ID. */
+const bool arch_msi_devid = true;
+
+int arch_vm_init(struct vm *vm)
+{
+	vm->arch = calloc(1, sizeof(*vm->arch));
+	if (!vm->arch)
+		return -ENOMEM;
+	vm->arch->gic_fd = -1;
+	return 0;
+}
+
+void arch_vm_destroy(struct vm *vm)
+{
+	if (vm->arch && vm->arch->gic_fd >= 0)
+		close(vm->arch->gic_fd);
+	free(vm->arch);
+}
 
 unsigned arch_memory_layout(struct vm *vm, struct arch_ram ram[ARCH_MAX_RAM])
 {
@@ -81,19 +102,19 @@ int arch_vm_setup(struct vm *vm)
 	uint32_t nr_irqs = GIC_SPI_BASE + ARM64_NR_SPIS;
 	int ret;
 
-	vm->gic_fd = create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
-	if (vm->gic_fd < 0) {
-		ret = vm->gic_fd;
+	vm->arch->gic_fd = create_device(vm, KVM_DEV_TYPE_ARM_VGIC_V3);
+	if (vm->arch->gic_fd < 0) {
+		ret = vm->arch->gic_fd;
 		pr_err("KVM_CREATE_DEVICE (GICv3): %s%s", strerror(-ret),
 		       ret == -ENODEV ? " (this host's KVM has no GICv3 "
 					"emulation)" : "");
 		return ret;
 	}
-	if ((ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	if ((ret = set_attr(vm->arch->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    KVM_VGIC_V3_ADDR_TYPE_DIST, &dist)) ||
-	    (ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
+	    (ret = set_attr(vm->arch->gic_fd, KVM_DEV_ARM_VGIC_GRP_ADDR,
 			    KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist)) ||
-	    (ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0,
+	    (ret = set_attr(vm->arch->gic_fd, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0,
 			    &nr_irqs))) {
 		pr_err("GICv3 setup: %s", strerror(-ret));
 		return ret;
@@ -103,7 +124,7 @@ int arch_vm_setup(struct vm *vm)
 
 int arm64_vgic_init(struct vm *vm)
 {
-	int ret = set_attr(vm->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
+	int ret = set_attr(vm->arch->gic_fd, KVM_DEV_ARM_VGIC_GRP_CTRL,
 			   KVM_DEV_ARM_VGIC_CTRL_INIT, NULL);
 
 	if (ret) {
@@ -112,9 +133,15 @@ int arm64_vgic_init(struct vm *vm)
 		return ret;
 	}
 	/* initialised, the vGIC lives as long as the VM without its fd */
-	close(vm->gic_fd);
-	vm->gic_fd = -1;
+	close(vm->arch->gic_fd);
+	vm->arch->gic_fd = -1;
 	return 0;
+}
+
+/* The vCPUs exist: the GIC can be initialised. */
+int arch_vm_finish(struct vm *vm)
+{
+	return arm64_vgic_init(vm);
 }
 
 /* GSI n drives SPI n: the one irqchip (the GIC) takes the SPI number as
