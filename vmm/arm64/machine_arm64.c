@@ -89,6 +89,18 @@ bool arch_power_button(struct vm *vm)
 	return false;
 }
 
+/* No firmware images on arm64 (arch_load_guest refuses --firmware). */
+int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
+			      const struct machine_cfg *cfg,
+			      const char *bootorder)
+{
+	(void)vm;
+	(void)p;
+	(void)cfg;
+	(void)bootorder;
+	return -ENOTSUP;
+}
+
 /* ---- PCI ---- */
 
 /* The windows and INTx wiring the device tree's PCI node describes, and
