@@ -44,8 +44,8 @@ struct vm {
 
 	struct guest_mem mem;
 	uint64_t mem_size;  /* total guest RAM */
-	/* the architecture's own state (vmm/arch.h arch_vm_init): x86 in
-	 * vmm/x86/x86.h */
+	/* the architecture's own state (vmm/arch.h arch_vm_init): defined in
+	 * vmm/x86/x86.h, vmm/arm64/arm64.h */
 	struct arch_vm *arch;
 
 	struct bus pio, mmio;
