@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * machine_arm64.c - the machine around the arm64 vCPUs (the machine hooks of
  * vmm/arch.h), laid out as vmm/arm64/layout.h says: the 16550 UART on MMIO
- * (the console), the generic ECAM PCI host, the kernel Image with its
+ * (the console), the PL031 RTC, the generic ECAM PCI host, the kernel Image with its
  * initrd and the device tree that describes all of it, and the boot vCPU's
  * entry state.
  */
@@ -16,6 +16,7 @@
 #include "boot/arm64/image.h"
 #include "devices/pci.h"
 #include "devices/pci_ecam.h"
+#include "devices/pl031.h"
 #include "devices/uart16550.h"
 
 #include <errno.h>
@@ -50,9 +51,8 @@ int arch_load_guest(struct vm *vm, const struct machine_cfg *cfg)
 		pr_err("%s", err[0] ? err : strerror(-ret));
 		return ret;
 	}
-	/* the machine of layout.h, less the PL031 RTC (no model of it yet) */
+	/* the machine of layout.h */
 	arm64_fdt_default_cfg(&fc, vm->mem_size, vm->nr_cpus);
-	fc.rtc_size = 0;
 	ret = arm64_fdt_place(&vm->mem, &fc, cfg->cmdline ? cfg->cmdline :
 				      "console=ttyS0", &info, cfg->dump_dtb,
 			      err, sizeof(err));
@@ -67,9 +67,10 @@ int arch_load_guest(struct vm *vm, const struct machine_cfg *cfg)
 
 /* ---- the platform devices ---- */
 
-/* The console: the PC's UART model on MMIO, SPI 1. */
+/* The console: the PC's UART model on MMIO, SPI 1; the PL031 RTC, SPI 2. */
 int arch_add_platform_devices(struct vm *vm, struct arch_platform *p)
 {
+	struct pl031 *rtc;
 	const struct uart_cfg uart = { .name = "uart0", .mmio = ARM64_UART,
 				       .irq = ARM64_SPI_UART,
 				       .tx = p->console_tx,
@@ -79,6 +80,9 @@ int arch_add_platform_devices(struct vm *vm, struct arch_platform *p)
 	if ((ret = uart_create(vm, &uart, &p->console)) ||
 	    (ret = device_list_add(p->devices, &p->console->dev)))
 		return machine_create_failed(NULL, "16550 UART", ret);
+	if ((ret = pl031_create(vm, ARM64_RTC, ARM64_SPI_RTC, &rtc)) ||
+	    (ret = device_list_add(p->devices, &rtc->dev)))
+		return machine_create_failed(NULL, "PL031 RTC", ret);
 	return 0;
 }
 
