@@ -124,6 +124,8 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
   BINS=(-b "$MINIVMM")
   for p in /usr/sbin/ip /usr/bin/qemu-img; do [ -x "$p" ] && BINS+=(-b "$p"); done
   for p in fio iperf3 ethtool; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
+  # Debian's SeaBIOS, where `--firmware seabios` looks for it (fw-* cases)
+  [ -d /usr/share/seabios ] && BINS+=(-f /usr/share/seabios)
   # assets ride in the RAM cpio unless big (prepared disk images...): then on an ext4 disk
   if [ "$(du -sm "$ASSETS" | cut -f1)" -gt "${KVMRUN_CPIO_MAX_MB:-200}" ]; then
     BINS+=(-d "$ASSETS:/vm/assets")
