@@ -55,7 +55,7 @@ need=$(( ($(du -sk "$T/root" | cut -f1) + 1023) / 1024 ))
 part_mib=$(( need + 32 ))
 [ -n "$SIZE" ] && part_mib=$(( SIZE - 1 ))
 [ "$part_mib" -gt "$need" ] || { echo "mkbootdisk: -s $SIZE is too small (need $((need + 2)) MiB)" >&2; exit 1; }
-mkfs.ext4 -q -F -L minivmm-boot -d "$T/root" "$T/part.img" "${part_mib}M"
+mkfs.ext4 -q -F -L minivmm-boot -d "$T/root" "$T/part.img" "${part_mib}M" >/dev/null
 
 # GRUB's core image: read the MBR partition's ext4 and run grub.cfg from it
 grub-mkimage -O i386-pc -o "$T/core.img" -p '(hd0,msdos1)/boot/grub' \
