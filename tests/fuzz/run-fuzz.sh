@@ -42,12 +42,13 @@ declare -A SRC=(
 	[e1000]="$pci tests/fuzz/fuzz_tap.c devices/e1000.c virtio/net_cfg.c"
 	[boot]="tests/unit/boot_test_util.c $(meson_list boot/x86 boot_src)"
 	[arm64_boot]="$(meson_list boot boot_arm64_src)"
+	[fw_cfg]="devices/fw_cfg.c boot/x86/fw_cfg_x86.c boot/x86/acpi.c boot/x86/aml.c vmm/bus.c vmm/trace.c"
 	[qcow2]="$disk"
 	[cli]="vmm/cli.c vmm/trace.c vmm/bus.c virtio/net_cfg.c"
 	[api]="vmm/api.c vmm/kvm.c vmm/vcpu.c vmm/trace.c vmm/stats.c vmm/x86/vm_x86.c
 	 vmm/x86/vcpu_x86.c vmm/x86/cpuid.c vmm/evloop.c vmm/bus.c"
 )
-ALL="virtqueue virtio_blk virtio_net virtio_rng ide e1000 boot arm64_boot qcow2 cli api"
+ALL="virtqueue virtio_blk virtio_net virtio_rng ide e1000 boot arm64_boot qcow2 cli api fw_cfg"
 # boot_test_util.c reports set-up failures through cmocka's asserts
 declare -A LIBS=([boot]=-lcmocka [arm64_boot]=-lfdt)
 # largest input of each (a program, an image, a command line)
