@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# fetch-kernels.sh — download Debian's stock x86-64 kernels for minivmm's tests.
+# fetch-kernels.sh — download Debian's stock kernels for minivmm's tests.
 #
-#   guests/fetch-kernels.sh [--print-dir] [--refresh] [generic|cloud]...
+#   guests/fetch-kernels.sh [--print-dir] [--refresh] [generic|cloud|arm64]...
 #
-# For each flavour (default: both) this resolves the real image package behind the
+# For each flavour (default: generic and cloud, the x86-64 ones) this resolves the real image package behind the
 # meta-package (linux-image-amd64 -> linux-image-6.1.0-NN-amd64, likewise
-# linux-image-cloud-amd64) with `apt-cache depends`, fetches it with `apt-get download`
+# linux-image-cloud-amd64; arm64: linux-image-arm64:arm64, from dpkg's arm64 architecture,
+# which scripts/install-deps.sh adds) with `apt-cache depends`, fetches it with `apt-get download`
 # and unpacks it with `dpkg-deb -x` into a cache. Nothing is installed and /boot is
 # never touched. A stamp file makes a second run a no-op (--refresh forces a fetch).
 #
@@ -16,6 +17,9 @@
 #   CACHE/<flavour>/version     the kernel release string (uname -r)
 #   CACHE/cloud/vmlinux         the cloud kernel as an uncompressed ELF with the Xen PVH
 #                               entry note (made by guests/extract-vmlinux.sh)
+#   CACHE/arm64/vmlinuz         the arm64 kernel Image
+#   CACHE/arm64/busybox         busybox-static:arm64's static busybox, for arm64 initramfs
+#                               images (it cannot be installed beside the x86 one)
 # --print-dir prints CACHE (and does nothing else).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,8 +30,8 @@ for a in "$@"; do
   case $a in
     --print-dir) echo "$CACHE"; exit 0;;
     --refresh) REFRESH=1;;
-    generic|cloud) FLAVOURS+=("$a");;
-    *) sed -n '2,20p' "$0"; exit 2;;
+    generic|cloud|arm64) FLAVOURS+=("$a");;
+    *) sed -n '2,24p' "$0"; exit 2;;
   esac
 done
 [ ${#FLAVOURS[@]} -gt 0 ] || FLAVOURS=(generic cloud)
@@ -49,23 +53,36 @@ resolve() {
 }
 
 fetch() {
-  local flavour=$1 meta dir pkg deb ver
-  case $flavour in generic) meta=linux-image-amd64;; cloud) meta=linux-image-cloud-amd64;; esac
+  local flavour=$1 meta dir pkg deb ver extra=()
+  case $flavour in
+    generic) meta=linux-image-amd64;;
+    cloud) meta=linux-image-cloud-amd64;;
+    arm64) meta=linux-image-arm64:arm64 extra=(busybox-static:arm64)
+      dpkg --print-foreign-architectures | grep -qx arm64 ||
+        { log "arm64: dpkg has no arm64 architecture (scripts/install-deps.sh adds it)"; return 1; };;
+  esac
   dir=$CACHE/$flavour
   if [ $REFRESH = 0 ] && [ -f "$dir/.stamp" ] && [ -f "$dir/vmlinuz" ]; then
-    { [ "$flavour" != cloud ] || [ -f "$dir/vmlinux" ]; } && return 0
+    { [ "$flavour" != cloud ] || [ -f "$dir/vmlinux" ]; } &&
+      { [ "$flavour" != arm64 ] || [ -f "$dir/busybox" ]; } && return 0
   fi
   pkg=$(resolve "$meta")
   log "$flavour: $meta -> $pkg"
   rm -rf "$dir.tmp"; mkdir -p "$dir.tmp/deb" "$dir.tmp/root"
   # apt-get download writes into the current directory; as root it warns about
   # the _apt sandbox user being unable to read the folder, which is harmless.
-  if ! (cd "$dir.tmp/deb" && apt-get download -qq "$pkg" 2>/dev/null); then
+  if ! (cd "$dir.tmp/deb" && apt-get download -qq "$pkg" ${extra[@]+"${extra[@]}"} 2>/dev/null); then
     apt_update
-    (cd "$dir.tmp/deb" && apt-get download -qq "$pkg")
+    (cd "$dir.tmp/deb" && apt-get download -qq "$pkg" ${extra[@]+"${extra[@]}"})
   fi
-  deb=$(ls "$dir.tmp"/deb/*.deb | head -1)
+  deb=$(ls "$dir.tmp"/deb/linux-image-*.deb | head -1)
   dpkg-deb -x "$deb" "$dir.tmp/root"
+  if [ "$flavour" = arm64 ]; then
+    # busybox-static:arm64, unpacked beside the kernel (never installed)
+    dpkg-deb -x "$(ls "$dir.tmp"/deb/busybox-static_*.deb | head -1)" "$dir.tmp/bb"
+    cp "$dir.tmp/bb/bin/busybox" "$dir.tmp/busybox"
+    rm -rf "$dir.tmp/bb"
+  fi
   ver=$(ls "$dir.tmp/root/lib/modules" | head -1)
   [ -n "$ver" ] && [ -f "$dir.tmp/root/boot/vmlinuz-$ver" ] || { log "unexpected package layout in $deb"; return 1; }
   # The package ships no modules.dep (depmod runs at install time): make one here.

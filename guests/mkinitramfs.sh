@@ -2,7 +2,7 @@
 # mkinitramfs.sh — build the shared busybox initramfs that minivmm's test guests boot.
 #
 #   guests/mkinitramfs.sh -k MODULES-DIR -o OUT.cpio.gz [-m MODULE]... [-b PROGRAM]...
-#                         [-f HOST:GUEST]... [-t TESTS-DIR] [-i INIT] [-z gzip|none]
+#                         [-f HOST:GUEST]... [-t TESTS-DIR] [-i INIT] [-z gzip|none] [-A arm64]
 #
 #   -k  the kernel's lib/modules/<version> folder (fetch-kernels.sh: CACHE/<flavour>/modules)
 #   -m  extra module to include (with its dependencies); the defaults are always included
@@ -11,6 +11,9 @@
 #   -t  folder of guest scripts, packed as /tests/<name>.sh (default tests/integration/guest)
 #   -i  use this file as /init instead of the test-guest init (tests/harness/kvm-run does)
 #   -z  compression of the cpio (default gzip; "none" is faster for big images under TCG)
+#   -A  arm64: an image for an arm64 kernel (fetch-kernels.sh arm64): busybox-static:arm64
+#       from fetch-kernels.sh's cache, -b programs are arm64 ELFs whose libraries are found
+#       with aarch64-linux-gnu-readelf in Debian's arm64 multiarch folders
 #
 # The result is a gzip'd newc cpio: busybox-static with all its applets, the modules
 # (decompressed if shipped as .ko.xz/.ko.zst) with a modules.dep trimmed to them, and /init
@@ -21,19 +24,24 @@ REPO=$(cd "$HERE/.." && pwd)
 MODDIR= OUT= TESTS=$REPO/tests/integration/guest
 MODS=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console ext4 pvpanic_pci pvpanic
       ata_piix sd_mod e1000 af_packet crc32c_generic crc32c_intel)
-BINS=() FILES=() INIT= COMP=gzip
-while getopts "k:o:m:b:f:t:i:z:h" o; do
+BINS=() FILES=() INIT= COMP=gzip ARCH=
+while getopts "k:o:m:b:f:t:i:z:A:h" o; do
   case $o in
     k) MODDIR=$OPTARG;; o) OUT=$OPTARG;; m) MODS+=("$OPTARG");; b) BINS+=("$OPTARG");;
     f) FILES+=("$OPTARG");; t) TESTS=$OPTARG;; i) INIT=$OPTARG;; z) COMP=$OPTARG;;
-    *) sed -n '2,18p' "$0"; exit 2;;
+    A) ARCH=$OPTARG;;
+    *) sed -n '2,21p' "$0"; exit 2;;
   esac
 done
-[ -n "$MODDIR" ] && [ -n "$OUT" ] || { sed -n '2,18p' "$0"; exit 2; }
+[ -n "$MODDIR" ] && [ -n "$OUT" ] || { sed -n '2,21p' "$0"; exit 2; }
+[ -z "$ARCH" ] || [ "$ARCH" = arm64 ] || { echo "mkinitramfs: -A arm64 is the only other architecture" >&2; exit 2; }
 [ -f "$MODDIR/modules.dep" ] || { echo "mkinitramfs: no modules.dep in $MODDIR" >&2; exit 1; }
 # busybox-static's /bin/busybox is statically linked: it works with no libraries in the image
 BUSYBOX=/bin/busybox
-if [ ! -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
+if [ "$ARCH" = arm64 ]; then
+  BUSYBOX=$("$HERE/fetch-kernels.sh" --print-dir)/arm64/busybox
+  [ -f "$BUSYBOX" ] || { echo "mkinitramfs: no $BUSYBOX (run guests/fetch-kernels.sh arm64)" >&2; exit 1; }
+elif [ ! -x "$BUSYBOX" ] || ldd "$BUSYBOX" >/dev/null 2>&1; then
   echo "mkinitramfs: need a static /bin/busybox (apt-get install busybox-static)" >&2; exit 1
 fi
 VER=$(basename "$(cd "$MODDIR" && pwd -P)")
@@ -41,7 +49,16 @@ VER=$(basename "$(cd "$MODDIR" && pwd -P)")
 ROOT=$(mktemp -d); trap 'rm -rf "$ROOT"' EXIT
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,run,root,etc,tests,lib/modules/"$VER"}
 cp "$BUSYBOX" "$ROOT/bin/busybox"
-for a in $("$ROOT/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$ROOT/bin/$a"; done
+if [ "$ARCH" = arm64 ]; then
+  # an arm64 busybox cannot run here to list its applets: the image's first command
+  # (/bin/minivmm-applets, run by both /init scripts) makes their links at boot
+  ln -s busybox "$ROOT/bin/sh"
+  printf '#!/bin/busybox sh\n[ -e /bin/mount ] || /bin/busybox --install -s /bin\n' > "$ROOT/bin/minivmm-applets"
+else
+  for a in $("$ROOT/bin/busybox" --list); do [ "$a" = busybox ] || ln -sf busybox "$ROOT/bin/$a"; done
+  printf '#!/bin/sh\n' > "$ROOT/bin/minivmm-applets"
+fi
+chmod +x "$ROOT/bin/minivmm-applets"
 echo "root:x:0:0:root:/root:/bin/sh" > "$ROOT/etc/passwd"
 echo "root:x:0:" > "$ROOT/etc/group"
 
@@ -79,9 +96,23 @@ done
 for f in modules.builtin modules.order; do [ -f "$MODDIR/$f" ] && cp "$MODDIR/$f" "$ROOT/lib/modules/$VER/"; done
 
 # --- extra programs, files, guest scripts -------------------------------------------------
+# arm64_libs ELF: the arm64 program's interpreter and the shared libraries it needs, and
+# theirs (DT_NEEDED, looked up in Debian's arm64 multiarch folders)
+arm64_libs() {
+  local f=$1 l d
+  aarch64-linux-gnu-readelf -l "$f" 2>/dev/null | sed -n 's/.*interpreter: \(.*\)\]/\1/p'
+  for l in $(aarch64-linux-gnu-readelf -d "$f" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+    for d in /lib/aarch64-linux-gnu /usr/lib/aarch64-linux-gnu; do
+      [ -e "$d/$l" ] || continue
+      echo "$d/$l"; arm64_libs "$d/$l"; break
+    done
+  done
+}
 for b in ${BINS[@]+"${BINS[@]}"}; do
   b=$(command -v "$b" || echo "$b")
-  for f in "$b" $(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); do
+  if [ "$ARCH" = arm64 ]; then libs=$(arm64_libs "$b" | sort -u)
+  else libs=$(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); fi
+  for f in "$b" $libs; do
     mkdir -p "$ROOT/$(dirname "$f")"; cp -L "$f" "$ROOT/$f"
   done
 done
@@ -139,6 +170,7 @@ cat > "$ROOT/init" <<'INIT'
 # minivmm test guest init (guests/mkinitramfs.sh; contract in tests/integration/README.md)
 # programs added with -b (in /usr/...) win over the busybox applets in /bin
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=${TERM:-linux}
+minivmm-applets
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null

@@ -4,6 +4,8 @@
 #   tests/integration/run.sh [-k] [FILTER]
 #
 #   FILTER  extended regex on case names (e.g. "blk", "core-(tiny|time)")
+#           cases named arm64-* run in their own session on an arm64 KVM, with the
+#           cross-built minivmm (build-arm64, or $MINIVMM_BUILD_ARM64)
 #   -k      keep the run folder (assets, logs, returned outputs) and print its path
 # Prints every ok / not ok line and, last, exactly "N passed, N failed".
 # Exit status: 0 only when something ran and nothing failed.
@@ -15,7 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 KEEP=0
 while getopts "kh" o; do
-  case $o in k) KEEP=1;; *) sed -n '2,10p' "$0"; exit 2;; esac
+  case $o in k) KEEP=1;; *) sed -n '2,12p' "$0"; exit 2;; esac
 done
 shift $((OPTIND-1))
 FILTER=${1:-.}
@@ -66,13 +68,43 @@ for fl in generic cloud; do
 done
 
 # --- cases ------------------------------------------------------------------------------------
-CASES=()
+CASES=() ARM64_CASES=()
 for f in "$HERE"/cases/*.sh; do
   [ -e "$f" ] || continue
   c=$(basename "$f" .sh)
-  echo "$c" | grep -Eq -- "$FILTER" && CASES+=("$c")
+  echo "$c" | grep -Eq -- "$FILTER" || continue
+  case $c in arm64-*) ARM64_CASES+=("$c");; *) CASES+=("$c");; esac
 done
 export ASSETS TESTS=$HERE REPO MINIVMM HOST_TIME=$(date +%s)
+
+# --- arm64 --------------------------------------------------------------------------------
+# The arm64-* cases: minivmm cross-built (scripts/arm64-cross.ini), Debian's arm64 kernel
+# and an arm64 initramfs in their own assets folder ($ASSETS_ARM64: arm64/vmlinuz,
+# arm64/initramfs.cpio.gz, tiny/hello-arm64.img), one session of their own (kvm-run -a arm64).
+ASSETS_ARM64=$RUN/assets-arm64 MINIVMM_ARM64=
+if [ ${#ARM64_CASES[@]} -gt 0 ]; then
+  BUILD_ARM64=${MINIVMM_BUILD_ARM64:-$REPO/build-arm64}
+  if [ ! -f "$BUILD_ARM64/build.ninja" ]; then
+    meson setup "$BUILD_ARM64" "$REPO" --cross-file "$REPO/scripts/arm64-cross.ini" >/dev/null ||
+      { say "meson setup $BUILD_ARM64 (arm64 cross build) failed"; exit 1; }
+  fi
+  ARM64_TARGETS=(tests/arm64/vm-smoke guests/tiny/arm64/hello-arm64.img)
+  ninja -C "$BUILD_ARM64" "${ARM64_TARGETS[@]}" >/dev/null ||
+    { ninja -C "$BUILD_ARM64" "${ARM64_TARGETS[@]}" 2>&1 | tail -30; say "arm64 build failed"; exit 1; }
+  MINIVMM_ARM64=$BUILD_ARM64/minivmm
+  # minivmm itself: the cases that run it fail without it, vm-smoke still runs
+  if ! ninja -C "$BUILD_ARM64" minivmm >"$RUN/arm64-build.log" 2>&1; then
+    say "the arm64 minivmm does not build (the last lines of its build follow)"
+    grep -E 'error|FAILED' "$RUN/arm64-build.log" | head -5 | sed 's/^/    | /' >&2
+    rm -f "$MINIVMM_ARM64"
+  fi
+  "$REPO/guests/fetch-kernels.sh" arm64 >/dev/null || { say "fetching the arm64 kernel failed"; exit 1; }
+  mkdir -p "$ASSETS_ARM64/arm64" "$ASSETS_ARM64/tiny"
+  cp -L "$KCACHE/arm64/vmlinuz" "$ASSETS_ARM64/arm64/vmlinuz"
+  cp "$BUILD_ARM64/guests/tiny/arm64/hello-arm64.img" "$ASSETS_ARM64/tiny/"
+  "$REPO/guests/mkinitramfs.sh" -A arm64 -k "$KCACHE/arm64/modules" -o "$ASSETS_ARM64/arm64/initramfs.cpio.gz" \
+    2>/dev/null || { say "mkinitramfs (arm64) failed"; exit 1; }
+fi
 
 # bad command-line input: needs no KVM, runs here
 if echo cli-errors | grep -Eq -- "$FILTER"; then
@@ -104,10 +136,11 @@ if echo core-tiny | grep -Eq -- "$FILTER"; then
   done
 fi
 
-RUNCASES=()
-for c in ${CASES[@]+"${CASES[@]}"}; do
+RUNCASES=() RUN_ARM64=()
+for c in ${CASES[@]+"${CASES[@]}"} ${ARM64_CASES[@]+"${ARM64_CASES[@]}"}; do
+  a=$ASSETS; case $c in arm64-*) a=$ASSETS_ARM64;; esac
   if [ -f "$HERE/cases/$c.prep" ]; then
-    CASE=$c OUT=$RUN/out/$c bash "$HERE/cases/$c.prep" > "$RUN/$c.prep.log" 2>&1
+    ASSETS=$a CASE=$c OUT=$RUN/out/$c bash "$HERE/cases/$c.prep" > "$RUN/$c.prep.log" 2>&1
     rc=$?
     grep -E '^(ok|not ok) ' "$RUN/$c.prep.log" | tee -a "$RESULTS"
     if [ $rc != 0 ]; then
@@ -116,21 +149,32 @@ for c in ${CASES[@]+"${CASES[@]}"}; do
       continue
     fi
   fi
-  RUNCASES+=("$c")
+  case $c in arm64-*) RUN_ARM64+=("$c");; *) RUNCASES+=("$c");; esac
 done
 
-if [ ${#RUNCASES[@]} -gt 0 ]; then
-  say "running ${#RUNCASES[@]} case(s) in one kvm-run session: ${RUNCASES[*]}"
-  BINS=(-b "$MINIVMM")
-  for p in /usr/sbin/ip /usr/bin/qemu-img; do [ -x "$p" ] && BINS+=(-b "$p"); done
-  for p in fio iperf3 ethtool; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
-  # Debian's SeaBIOS, where `--firmware seabios` looks for it (fw-* cases)
-  [ -d /usr/share/seabios ] && BINS+=(-f /usr/share/seabios)
-  # assets ride in the RAM cpio unless big (prepared disk images...): then on an ext4 disk
-  if [ "$(du -sm "$ASSETS" | cut -f1)" -gt "${KVMRUN_CPIO_MAX_MB:-200}" ]; then
-    BINS+=(-d "$ASSETS:/vm/assets")
+# run_batch ARCH CASE...: the cases in kvm-run sessions on a KVM of that architecture
+# (x86_64 or arm64), their results into $RESULTS, then their .post scripts
+run_batch() {
+  local BATCH_ARCH=$1; shift
+  local RUNCASES=("$@") MINIVMM=$MINIVMM BASSETS=$ASSETS BINS=()
+  if [ "$BATCH_ARCH" = arm64 ]; then
+    # arm64 programs only: the x86 tools (ip, qemu-img, fio...) cannot run there
+    MINIVMM=$MINIVMM_ARM64 BASSETS=$ASSETS_ARM64
+    BINS=(-b "$BUILD_ARM64/tests/arm64/vm-smoke")
+    [ -x "$MINIVMM" ] && BINS+=(-b "$MINIVMM")
   else
-    BINS+=(-f "$ASSETS:/vm/assets")
+    BINS=(-b "$MINIVMM")
+    for p in /usr/sbin/ip /usr/bin/qemu-img; do [ -x "$p" ] && BINS+=(-b "$p"); done
+    for p in fio iperf3 ethtool; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
+    # Debian's SeaBIOS, where `--firmware seabios` looks for it (fw-* cases)
+    [ -d /usr/share/seabios ] && BINS+=(-f /usr/share/seabios)
+  fi
+  say "running ${#RUNCASES[@]} case(s) in one kvm-run session ($BATCH_ARCH): ${RUNCASES[*]}"
+  # assets ride in the RAM cpio unless big (prepared disk images...): then on an ext4 disk
+  if [ "$(du -sm "$BASSETS" | cut -f1)" -gt "${KVMRUN_CPIO_MAX_MB:-200}" ]; then
+    BINS+=(-d "$BASSETS:/vm/assets")
+  else
+    BINS+=(-f "$BASSETS:/vm/assets")
   fi
   mkdir -p "$RUN/res"
   # sessions CASE...: run the cases in as few kvm-run sessions as it takes and leave each
@@ -169,7 +213,7 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
       [ $attempt = 1 ] || say "starting session $attempt (limit ${limit}s) for: ${REMAIN[*]}"
       # vhost_net: /dev/vhost-net for the net-* cases' vhost=on
       KVMRUN_MODULES="vhost_net ${KVMRUN_MODULES:-}" \
-      "$REPO/tests/harness/kvm-run" -m "${KVMRUN_MEM:-6144}" -t "$limit" -o "$RUN/out" \
+      "$REPO/tests/harness/kvm-run" -a "$BATCH_ARCH" -m "${KVMRUN_MEM:-6144}" -t "$limit" -o "$RUN/out" \
         -s "${MINIVMM_STALL_TIMEOUT:-150}" \
         "${BINS[@]}" -f "$HERE:/vm/tests" -f "$REPO/tests/harness/session.sh:/vm/session.sh" \
         -- "HOST_TIME=$HOST_TIME sh session.sh '$MINIVMM' $CASE_TIMEOUT ${REMAIN[*]}" 2>&1 \
@@ -240,7 +284,9 @@ if [ ${#RUNCASES[@]} -gt 0 ]; then
     [ $rc = 0 ] || grep -q '^not ok ' "$RUN/$c.post.log" ||
       echo "not ok $c - .post failed with status $rc" | tee -a "$RESULTS"
   done
-fi
+}
+[ ${#RUNCASES[@]} -gt 0 ] && run_batch x86_64 "${RUNCASES[@]}"
+[ ${#RUN_ARM64[@]} -gt 0 ] && run_batch arm64 "${RUN_ARM64[@]}"
 
 pass=$(grep -c '^ok ' "$RESULTS"); fail=$(grep -c '^not ok ' "$RESULTS")
 [ $KEEP = 1 ] && say "run folder kept: $RUN"
