@@ -23,7 +23,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 MODDIR= OUT= TESTS=$REPO/tests/integration/guest
 MODS=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console ext4 pvpanic_pci pvpanic
-      ata_piix sd_mod e1000 af_packet crc32c_generic crc32c_intel)
+      ata_piix sd_mod sr_mod cdrom isofs e1000 af_packet crc32c_generic crc32c_intel)
 BINS=() FILES=() INIT= COMP=gzip ARCH=
 while getopts "k:o:m:b:f:t:i:z:A:h" o; do
   case $o in

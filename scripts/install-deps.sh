@@ -17,6 +17,7 @@ PKGS=(
   e2fsprogs fio iperf3 iproute2 acpica-tools valgrind procps socat strace python3
   gnuplot-nox  # tests/bench/virtio-vs-emulated.sh draws its chart
   ethtool  # net-offload-off: in the guest initramfs and the KVM host
+  xorriso  # ide-cdrom: the ISO 9660 image of the CD-ROM
   # the arm64 cross build (scripts/arm64-cross.ini) and the emulated arm64 KVM host
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
   # firmware boots: SeaBIOS (above) boots a disk that scripts/mkbootdisk.sh
