@@ -17,10 +17,16 @@
  * (blockdev.h's bdaio) a queue submits the reads, writes and flushes it
  * pops without waiting for them, each in one of its request slots, and
  * its thread reaps their completions when the context's eventfd fires:
- * used entries go out in completion order, with one interrupt per batch
- * (when virtq_need_notify() says the driver wants one). A full set of
- * slots stops the drain until completions free some. Before a queue is
- * reset or its thread stops (queue_flush), what is in flight is finished.
+ * used entries go out in completion order, published with one used-index
+ * store and one interrupt per batch (when virtq_need_notify() says the
+ * driver wants one). While requests are in flight the driver is asked not
+ * to kick (2.7.10: VRING_USED_F_NO_NOTIFY, or avail_event left behind):
+ * each batch of completions drains the ring again, and kicks are turned
+ * back on, with one more look at the ring, only when nothing is in
+ * flight. A request alone in flight is waited for at once on the
+ * queue's thread. A full set of slots stops the drain until completions
+ * free some. Before a queue is reset or its thread stops (queue_flush),
+ * what is in flight is finished.
  * With aio=sync, or where io_uring cannot be set up, each request is
  * handled synchronously with the blockdev calls. Several queues
  * (VIRTIO_BLK_F_MQ) run in parallel on their own threads.
@@ -70,7 +76,8 @@ struct blk_queue {
 	struct virtq_req req;             /* the chain being handled */
 	struct iovec data[VIRTQ_MAX_SIZE];/* its data part, sliced */
 	struct bdaio *aio;                /* NULL: synchronous */
-	bool stalled;                     /* the drain stopped: no slot */
+	unsigned completed;               /* requests done since blk_serve
+					   * or blk_aio_ready last looked */
 	unsigned nfree;
 	struct blk_slot *free[BLK_AIO_SLOTS];
 	struct blk_slot *slots;           /* BLK_AIO_SLOTS of them */
@@ -80,6 +87,7 @@ struct virtio_blk {
 	struct virtio_dev dev;
 	struct blockdev *bd;
 	int aio_err;                      /* why io_uring is not used, or 0 */
+	bool lone_async;                  /* no inline wait (blk_serve) */
 	uint64_t sectors;                 /* capacity in 512-byte sectors */
 	char serial[VIRTIO_BLK_ID_BYTES];
 	unsigned nr_queues;
@@ -310,10 +318,8 @@ static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 	if (bq->aio) {
 		/* no slot, or a flush waits for the writes before it (later
 		 * requests wait for it) */
-		if (!bq->nfree || bdaio_blocked(bq->aio)) {
-			bq->stalled = true; /* completions will resume us */
-			return VIRTQ_REQ_RETRY;
-		}
+		if (!bq->nfree || bdaio_blocked(bq->aio))
+			return VIRTQ_REQ_RETRY; /* a completion drains again */
 		slot = bq->free[--bq->nfree];
 	}
 	if (!handle_req(x->b, bq, slot, used, &inflight)) {
@@ -334,35 +340,81 @@ static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 	return VIRTQ_REQ_DONE;
 }
 
-static void blk_aio_batch_end(struct blk_queue *bq);
+/* ---- serving a queue ---- */
+
+/* Publish the used entries completed so far and interrupt the driver once
+ * for them if it wants that. */
+static void blk_announce(struct blk_queue *bq)
+{
+	struct virtio_dev *d = &bq->b->dev;
+
+	if (virtq_need_notify(&d->vqs[bq->qidx]))
+		virtio_pci_notify_queue(d, bq->qidx);
+}
+
+/* Serve queue bq on its I/O thread: take what the ring holds, hand the
+ * batch to the kernel, announce what completed, and go round again while
+ * completions come back meanwhile. While requests are in flight the
+ * driver does not kick (virtq_drain leaves notifications off), so every
+ * batch of completions must be followed by a drain: it takes what the
+ * driver added without kicking, and once nothing is in flight turns kicks
+ * back on and looks at the ring once more. A request alone in flight is
+ * waited for here (bdaio_wait: one system call to submit and wait, no
+ * eventfd wakeup), unless the device was made with lone_async. */
+static void blk_serve(struct blk_queue *bq)
+{
+	struct virtio_blk *b = bq->b;
+	struct virtio_dev *d = &b->dev;
+	struct blk_drain x = { b, bq, bq->qidx };
+	int ret;
+
+	for (;;) {
+		unsigned before = bq->aio ? bdaio_inflight(bq->aio) : 0;
+
+		/* 3.1.1: no buffers are used before DRIVER_OK, nor while
+		 * bus mastering is off (a completion may bring us here
+		 * then); the kicks replayed when that ends drain again */
+		if (!virtio_pci_running(d) || !d->vqs[bq->qidx].ready) {
+			if (bq->aio)
+				blk_announce(bq);
+			return;
+		}
+		ret = virtio_pci_drain(d, bq->qidx, &bq->req, BLK_BUDGET,
+				       blk_drain_req, &x);
+		if (!bq->aio)
+			break;
+		bq->completed = 0;
+		if (ret == VIRTQ_DRAIN_INFLIGHT && before == 0 &&
+		    bdaio_inflight(bq->aio) == 1 && !b->lone_async)
+			bdaio_wait(bq->aio);
+		else
+			bdaio_submit(bq->aio); /* the whole run at once */
+		/* what completed in the wait, or because a submission the
+		 * kernel refused (EBUSY: completions waiting) reaped some:
+		 * their interrupt is due now, and the ring is looked at
+		 * again for what the driver added without a kick */
+		blk_announce(bq);
+		if (ret < 0 || ret == VIRTQ_DRAIN_BUDGET || !bq->completed)
+			break;
+	}
+	/* At most BLK_BUDGET requests a run; the queue kicks itself for the
+	 * rest, so a reset or stop queued for this thread gets in between. */
+	if (ret == VIRTQ_DRAIN_BUDGET)
+		virtio_pci_kick_queue(d, bq->qidx);
+}
 
 static void blk_queue_notify(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_blk *b = d->opaque;
-	struct blk_drain x = { b, b->q[qidx], qidx };
-	int ret;
 
-	/* At most BLK_BUDGET requests a run; the queue kicks itself for the
-	 * rest, so a reset or stop queued for this thread gets in between. */
-	ret = virtio_pci_drain(d, qidx, &x.bq->req, BLK_BUDGET, blk_drain_req,
-			       &x);
-	if (x.bq->aio) {
-		bdaio_submit(x.bq->aio); /* the whole run at once */
-		/* a submission the kernel refused (EBUSY: completions
-		 * waiting) reaps some: their interrupt, and the drain they
-		 * may unblock, are due now; the eventfd that announced them
-		 * finds nothing left to reap */
-		blk_aio_batch_end(x.bq);
-	}
-	if (ret == VIRTQ_DRAIN_BUDGET)
-		virtio_pci_kick_queue(d, qidx);
+	blk_serve(b->q[qidx]);
 }
 
 /* ---- asynchronous completions ---- */
 
 /* bdaio's done callback: the request in slot tag finished. The status
- * byte and the used entry are written now (completion order); the
- * interrupt is for the whole batch (blk_aio_batch_end). */
+ * byte and the used entry are written now (completion order); the used
+ * index and the interrupt are for the whole batch (blk_announce). */
 static void blk_aio_done(void *opaque, void *tag, int ret)
 {
 	struct blk_queue *bq = opaque;
@@ -370,26 +422,14 @@ static void blk_aio_done(void *opaque, void *tag, int ret)
 	struct virtq *q = &bq->b->dev.vqs[bq->qidx];
 
 	*slot->status = ret ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
-	virtq_push(q, slot->head, ret ? 1 : slot->used);
+	virtq_complete(q, slot->head, ret ? 1 : slot->used);
 	bq->free[bq->nfree++] = slot;
+	bq->completed++;
 }
 
-/* After a batch of completions: one interrupt if the driver wants it,
- * and a drain stopped for want of a slot started again (through a kick, which checks that the device may
- * still use its queues). */
-static void blk_aio_batch_end(struct blk_queue *bq)
-{
-	struct virtio_dev *d = &bq->b->dev;
-
-	if (virtq_need_notify(&d->vqs[bq->qidx]))
-		virtio_pci_notify_queue(d, bq->qidx);
-	if (bq->stalled && bq->nfree && !bdaio_blocked(bq->aio)) {
-		bq->stalled = false;
-		virtio_pci_kick_queue(d, bq->qidx);
-	}
-}
-
-/* The context's eventfd fired (the queue's I/O thread). */
+/* The context's eventfd fired (the queue's I/O thread): one batch of
+ * completions, one interrupt, and a drain for what the driver added
+ * meanwhile (it did not kick: requests were in flight). */
 static void blk_aio_ready(void *opaque, uint32_t events)
 {
 	struct blk_queue *bq = opaque;
@@ -401,12 +441,15 @@ static void blk_aio_ready(void *opaque, uint32_t events)
 	(void)r; /* EAGAIN: an earlier wakeup took it */
 	/* even when nothing is left to reap here: a submission may have
 	 * taken the completions this eventfd announced (bdaio_submit) */
+	bq->completed = 0;
 	bdaio_reap(bq->aio);
-	blk_aio_batch_end(bq);
+	if (bq->completed)
+		blk_serve(bq); /* announces them too */
 }
 
 /* Before the queue is reset or its thread stops (virtio_pci.h): every
- * request in flight completes into the ring it was taken from. */
+ * request in flight completes into the ring it was taken from, and
+ * nothing new is taken. */
 static void blk_queue_flush(struct virtio_dev *d, unsigned qidx)
 {
 	struct virtio_blk *b = d->opaque;
@@ -415,7 +458,7 @@ static void blk_queue_flush(struct virtio_dev *d, unsigned qidx)
 	if (!bq->aio || !bdaio_inflight(bq->aio))
 		return;
 	bdaio_wait(bq->aio);
-	blk_aio_batch_end(bq);
+	blk_announce(bq);
 }
 
 int virtio_blk_aio_error(struct virtio_dev *d)
@@ -580,6 +623,7 @@ int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
 	b->bd = bd;
 	b->sectors = bd->size / SECTOR;
 	b->nr_queues = nr_queues;
+	b->lone_async = cfg->lone_async;
 	if (cfg->serial) /* not NUL-terminated when it is 20 bytes long */
 		memcpy(b->serial, cfg->serial,
 		       strnlen(cfg->serial, sizeof(b->serial)));

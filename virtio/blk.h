@@ -5,6 +5,8 @@
 #ifndef MINIVMM_VIRTIO_BLK_H
 #define MINIVMM_VIRTIO_BLK_H
 
+#include <stdbool.h>
+
 struct vm;
 struct virtio_dev;
 struct blockdev;
@@ -24,6 +26,10 @@ struct virtio_blk_cfg {
 	unsigned nr_queues;   /* >= 1, more than VIRTIO_BLK_MAX_QUEUES are
 			       * clamped to it; >1 offers VIRTIO_BLK_F_MQ */
 	enum virtio_blk_aio aio;
+	/* With io_uring, a request alone in flight is waited for on the
+	 * queue's thread (one system call, no eventfd wakeup); true sends
+	 * it through the event loop like the others (for the bench). */
+	bool lone_async;
 };
 
 /* Create a virtio-blk device backed by cfg->bd (device.h, virtio_pci.h):

@@ -121,6 +121,8 @@ int virtq_enable(struct virtq *q)
 	q->signalled_used = 0;
 	q->signalled_valid = false;
 	q->notify_disabled = false;
+	q->inflight = 0;
+	q->published = 0;
 	q->broken = false;
 	q->error = VIRTQ_OK;
 	STORE(q->used->flags, 0);
@@ -295,19 +297,42 @@ void virtq_unpop(struct virtq *q)
 	q->last_avail_idx--;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+/* Write the next used element (not yet published). */
+static void fill(struct virtq *q, uint16_t head, uint32_t written)
 {
-	struct vring_used_elem *e;
+	struct vring_used_elem *e = &q->used->ring[q->used_idx & (q->size - 1)];
 
-	if (!q->ready)
-		return;
-	e = &q->used->ring[q->used_idx & (q->size - 1)];
 	STORE(e->id, (uint32_t)head);
 	STORE(e->len, written);
 	q->used_idx++;
-	/* release: the element (and the data written into the buffers) must
-	 * be visible to the driver before the index that hands them over */
+}
+
+void virtq_publish(struct virtq *q)
+{
+	if (!q->ready || q->published == q->used_idx)
+		return;
+	/* release: the elements (and the data written into the buffers)
+	 * must be visible to the driver before the index that hands them
+	 * over */
 	__atomic_store_n(&q->used->idx, q->used_idx, __ATOMIC_RELEASE);
+	q->published = q->used_idx;
+}
+
+void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+{
+	if (!q->ready)
+		return;
+	fill(q, head, written);
+	virtq_publish(q);
+}
+
+void virtq_complete(struct virtq *q, uint16_t head, uint32_t written)
+{
+	if (!q->ready)
+		return;
+	if (q->inflight)
+		q->inflight--;
+	fill(q, head, written);
 }
 
 bool virtq_need_notify(struct virtq *q)
@@ -317,7 +342,8 @@ bool virtq_need_notify(struct virtq *q)
 
 	if (!q->ready)
 		return false;
-	/* full barrier: the used->idx store above must be globally visible
+	virtq_publish(q); /* what virtq_complete() wrote */
+	/* full barrier: the used->idx store must be globally visible
 	 * before we read the driver's suppression flag / used_event. The
 	 * driver does the mirror image (write used_event, mb, read idx); with
 	 * anything weaker both sides can miss each other and an interrupt is
@@ -327,8 +353,9 @@ bool virtq_need_notify(struct virtq *q)
 	old = q->signalled_used;
 	new = q->used_idx;
 	valid = q->signalled_valid;
-	if (valid && old == new)
-		return false; /* nothing pushed since the last interrupt */
+	if (old == new)
+		return false; /* nothing pushed since the last interrupt
+			       * (or since the queue was enabled) */
 	q->signalled_used = new;
 	q->signalled_valid = true;
 
@@ -388,7 +415,9 @@ int virtq_drain(struct virtq *q, struct virtq_req *req, unsigned budget,
 				ret = VIRTQ_DRAIN_STOPPED;
 				goto stop;
 			}
-			if (h != VIRTQ_REQ_ASYNC)
+			if (h == VIRTQ_REQ_ASYNC)
+				q->inflight++;
+			else
 				virtq_push(q, req->head, written);
 			if (budget && ++pushed == budget) {
 				ret = VIRTQ_DRAIN_BUDGET;
@@ -399,6 +428,13 @@ int virtq_drain(struct virtq *q, struct virtq_req *req, unsigned budget,
 			return ret;
 		if (virtq_need_notify(q))
 			notify(notify_arg);
+		/* Chains in flight: kicks stay off, since their completion
+		 * brings the device back here anyway (a kick now would cost
+		 * the driver an exit and the device a wakeup for nothing).
+		 * With none left, kicks are wanted again, and what came in
+		 * before they were is served now. */
+		if (q->inflight)
+			return VIRTQ_DRAIN_INFLIGHT;
 	} while (virtq_enable_notify(q));
 	return VIRTQ_DRAIN_EMPTY;
 stop:

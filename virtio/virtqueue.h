@@ -24,9 +24,20 @@
  *			virtq_push(q, r->head, handle(r));
  *		if (virtq_need_notify(q))     // EVENT_IDX or NO_INTERRUPT
  *			interrupt the driver;
+ *		if (q->inflight)              // a completion comes back here
+ *			break;
  *		if (!virtq_enable_notify(q))  // nothing slipped in meanwhile
  *			break;
  *	}
+ *
+ * A device that completes chains later (VIRTQ_REQ_ASYNC: the backend
+ * does the I/O) writes their used entries with virtq_complete() and
+ * announces a batch of them with one virtq_need_notify(), which
+ * publishes the used index once for the batch. While such chains are in
+ * flight the driver is not asked to kick: every batch of completions
+ * must be followed by another virtq_drain(), which takes what the driver
+ * added meanwhile and turns kicks back on (then looks at the ring once
+ * more) only when nothing is left in flight.
  */
 #ifndef MINIVMM_VIRTQUEUE_H
 #define MINIVMM_VIRTQUEUE_H
@@ -76,6 +87,9 @@ struct virtq {
 	uint16_t signalled_used;/* used_idx at the last interrupt we sent */
 	bool signalled_valid;   /* signalled_used meaningful (EVENT_IDX) */
 	bool notify_disabled;   /* virtq_disable_notify() in effect */
+	uint16_t inflight;      /* chains taken VIRTQ_REQ_ASYNC, not yet
+				 * given to virtq_complete() */
+	uint16_t published;     /* used_idx as last stored in used->idx */
 
 	/* host views of the rings, checked by virtq_enable() */
 	struct vring_desc *desc;   /* size entries */
@@ -127,9 +141,21 @@ bool virtq_has_avail(struct virtq *q);
  * writable part, and publish the new used index. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
+/* Return chain `head`, which a virtq_drain() callback took as
+ * VIRTQ_REQ_ASYNC, with `written` bytes written. The used entry is
+ * written but the used index is not yet published: the next
+ * virtq_publish(), virtq_push() or virtq_need_notify() publishes it with
+ * every other entry completed before, one index store for the batch. */
+void virtq_complete(struct virtq *q, uint16_t head, uint32_t written);
+
+/* Publish the used entries written by virtq_complete() (one release store
+ * of used->idx). */
+void virtq_publish(struct virtq *q);
+
 /* Should the driver be interrupted now for the entries pushed since the
- * last call that returned true? Honours VRING_AVAIL_F_NO_INTERRUPT, or
- * used_event when EVENT_IDX was negotiated. */
+ * last call that returned true? Publishes what virtq_complete() wrote
+ * first. Honours VRING_AVAIL_F_NO_INTERRUPT, or used_event when EVENT_IDX
+ * was negotiated. */
 bool virtq_need_notify(struct virtq *q);
 
 /* Ask the driver not to kick us (we are busy polling the ring):
@@ -149,10 +175,10 @@ enum virtq_req_ret {
 	VIRTQ_REQ_DONE = 0,   /* push it with *written bytes; go on */
 	VIRTQ_REQ_RETRY,      /* not taken (e.g. backend full): give the chain
 			       * back (virtq_unpop) and stop */
-	VIRTQ_REQ_ASYNC,      /* taken, in flight: the device pushes it
-			       * later itself (virtq_push, then
-			       * virtq_need_notify); counts towards the
-			       * budget */
+	VIRTQ_REQ_ASYNC,      /* taken, in flight: the device completes it
+			       * later itself (virtq_complete, then
+			       * virtq_need_notify, then virtq_drain
+			       * again); counts towards the budget */
 	/* anything negative (an errno): the chain is malformed for the
 	 * device and cannot be completed; it is not pushed, the drain stops
 	 * and returns that value (the device needs a reset) */
@@ -163,6 +189,9 @@ enum virtq_drain_ret {
 	VIRTQ_DRAIN_EMPTY = 0,  /* ring empty, notifications back on */
 	VIRTQ_DRAIN_STOPPED,    /* a callback said VIRTQ_REQ_RETRY */
 	VIRTQ_DRAIN_BUDGET,     /* `budget` chains were pushed */
+	VIRTQ_DRAIN_INFLIGHT,   /* ring empty, notifications left off: chains
+				 * are in flight (VIRTQ_REQ_ASYNC), and the
+				 * drain after their completion looks again */
 	/* negative: an error (see virtq_drain) */
 };
 
@@ -178,8 +207,10 @@ typedef void virtq_notify_fn(void *notify_arg);
  * until the ring is empty, call notify(notify_arg) if virtq_need_notify()
  * says the driver wants an interrupt, re-enable notifications and go
  * round again if chains came in before that (the driver may not kick for
- * those). At most `budget` chains are pushed or taken per call (0: no
- * limit).
+ * those). While chains are in flight (q->inflight) notifications stay
+ * off instead (VIRTQ_DRAIN_INFLIGHT): the device calls virtq_drain()
+ * again after each batch of completions. At most `budget` chains are
+ * pushed or taken per call (0: no limit).
  *
  * Returns a virtq_drain_ret. STOPPED and BUDGET leave notifications off
  * (the driver is told of what was pushed): the caller resumes the drain

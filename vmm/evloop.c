@@ -164,6 +164,44 @@ static void run_pending_call(struct evloop *l)
 	pthread_mutex_unlock(&l->lock);
 }
 
+/* Run the callbacks of n events epoll_wait gave. */
+static void dispatch(struct evloop *l, struct epoll_event *evs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct ev_watch *w = evs[i].data.ptr;
+		if (!w) {
+			uint64_t v;
+			ssize_t r = read(l->wakefd, &v, sizeof(v));
+			(void)r;
+			run_pending_call(l);
+			continue;
+		}
+		/* acquire: pairs with the release in evloop_del();
+		 * a NULL cb means w was removed meanwhile */
+		ev_cb cb = __atomic_load_n(&w->cb, __ATOMIC_ACQUIRE);
+		if (cb)
+			cb(w->opaque, evs[i].events);
+	}
+	pthread_mutex_lock(&l->lock);
+	free_list(l->dead);
+	l->dead = NULL;
+	pthread_mutex_unlock(&l->lock);
+}
+
+int evloop_run_ready(struct evloop *l, int timeout_ms)
+{
+	struct epoll_event evs[32];
+	int n;
+
+	if (l->started)
+		return -EBUSY;
+	n = epoll_wait(l->epfd, evs, 32, timeout_ms);
+	if (n < 0)
+		return -errno;
+	dispatch(l, evs, n);
+	return n;
+}
+
 static void *loop_thread(void *arg)
 {
 	struct evloop *l = arg;
@@ -187,25 +225,7 @@ static void *loop_thread(void *arg)
 			pr_err("%s: epoll_wait: %s", l->name, strerror(errno));
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			struct ev_watch *w = evs[i].data.ptr;
-			if (!w) {
-				uint64_t v;
-				ssize_t r = read(l->wakefd, &v, sizeof(v));
-				(void)r;
-				run_pending_call(l);
-				continue;
-			}
-			/* acquire: pairs with the release in evloop_del();
-			 * a NULL cb means w was removed meanwhile */
-			ev_cb cb = __atomic_load_n(&w->cb, __ATOMIC_ACQUIRE);
-			if (cb)
-				cb(w->opaque, evs[i].events);
-		}
-		pthread_mutex_lock(&l->lock);
-		free_list(l->dead);
-		l->dead = NULL;
-		pthread_mutex_unlock(&l->lock);
+		dispatch(l, evs, n);
 	}
 	return NULL;
 }

@@ -34,6 +34,10 @@ int evloop_start(struct evloop *l);
 /* Run fn(opaque) on the loop's thread and wait until it has run (or run it
  * directly when called from that thread or before the loop started). */
 void evloop_call(struct evloop *l, void (*fn)(void *), void *opaque);
+/* For a loop whose thread was not started (unit tests): wait up to
+ * timeout_ms for events and run their callbacks on the calling thread.
+ * How many ran, or -errno (-EBUSY once started). */
+int evloop_run_ready(struct evloop *l, int timeout_ms);
 /* Stop the thread, join it, free the loop. Registered fds are not closed. */
 void evloop_free(struct evloop *l);
 

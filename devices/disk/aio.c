@@ -266,11 +266,27 @@ unsigned bdaio_reap(struct bdaio *a)
 
 void bdaio_wait(struct bdaio *a)
 {
+	/* The waiting thread reaps every completion itself: the eventfd
+	 * would only wake it again for nothing afterwards. (A flag in the
+	 * shared CQ ring, no system call; kernels before 5.8 lack it and
+	 * keep signalling.) */
+	bool quiet = io_uring_cq_eventfd_toggle(&a->ring, false) == 0;
+
 	while (a->inflight) {
 		struct io_uring_cqe *cqe;
 		int ret;
 
+		if (io_uring_sq_ready(&a->ring) && !bdaio_hooks.submit) {
+			/* hand over and wait in one system call */
+			ret = io_uring_submit_and_wait(&a->ring, 1);
+			if (ret > 0 && !io_uring_sq_ready(&a->ring)) {
+				bdaio_reap(a);
+				continue;
+			}
+		}
 		bdaio_submit(a);
+		if (!a->inflight)
+			break; /* a refused submission reaped the last */
 		if (io_uring_sq_ready(&a->ring)) {
 			/* the kernel refused what is queued and may hold
 			 * nothing that would end a wait: try again shortly */
@@ -283,6 +299,8 @@ void bdaio_wait(struct bdaio *a)
 			break; /* the ring is unusable: nothing will come */
 		bdaio_reap(a);
 	}
+	if (quiet)
+		io_uring_cq_eventfd_toggle(&a->ring, true);
 }
 
 unsigned bdaio_inflight(const struct bdaio *a)

@@ -9,7 +9,8 @@
  * pwritev directly on the image file, same buffers, same segment layout.
  *
  *   blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]
- *                [--aio io_uring|sync] [--format raw|qcow2 --ceiling-image RAW]
+ *                [--aio io_uring|sync] [--lone inline|async]
+ *                [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
  *
  * With --format qcow2 the device works on a qcow2 image (made beforehand,
@@ -31,6 +32,8 @@
  * this mode is fio on the same file (tests/bench/blk-devmodel.sh).
  * --aio picks the device's backend (virtio-blk's aio=, io_uring by
  * default); a device that fell back to synchronous I/O says so on stderr.
+ * --lone async sends a request alone in flight through the queue's event
+ * loop like the others, instead of waiting for it inline (io_uring only).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -385,6 +388,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none] [--aio io_uring|sync]\n"
+		"                    [--lone inline|async]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
 		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
 		"                    [--iodepth N --test TEST]\n");
@@ -400,6 +404,7 @@ int main(int argc, char **argv)
 	double seconds = 1.0;
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
 	enum virtio_blk_aio aio = VIRTIO_BLK_AIO_IO_URING;
+	bool lone_async = false;
 	static const struct shape shapes[] = {
 		{ "seq-read-1m", 1 << 20, 128 << 10, false, false },
 		{ "seq-write-1m", 1 << 20, 128 << 10, true, false },
@@ -444,6 +449,12 @@ int main(int argc, char **argv)
 			if (!strcmp(argv[i], "sync"))
 				aio = VIRTIO_BLK_AIO_SYNC;
 			else if (strcmp(argv[i], "io_uring"))
+				usage();
+		} else if (!strcmp(argv[i], "--lone") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "async"))
+				lone_async = true;
+			else if (strcmp(argv[i], "inline"))
 				usage();
 		} else if (!strcmp(argv[i], "--clock") && i + 1 < argc) {
 			i++;
@@ -506,7 +517,8 @@ int main(int argc, char **argv)
 			pci_bus_init(&pbus, &vm, &host)))
 		return 1;
 	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
-		.serial = "bench", .nr_queues = 1, .aio = aio }, &blk))
+		.serial = "bench", .nr_queues = 1, .aio = aio,
+		.lone_async = lone_async }, &blk))
 		return 1;
 	if (virtio_blk_aio_error(blk))
 		fprintf(stderr, "blk-devmodel: no io_uring (%s): synchronous I/O\n",

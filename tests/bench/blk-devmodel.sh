@@ -25,9 +25,12 @@
 # valgrind).
 #
 # Environment: PARTS (default "iodepth overhead callgrind"), QD_SECONDS
-# (default 2), REPS (best of, default 1), AIOS (the device's backends, one
-# column each, the first is the one the targets are for; default
-# "io_uring sync"), QDS (random iodepths, default
+# (default 2), REPS (best of, default 1), AIOS (the device's
+# configurations, one column each, the first is the one the targets are
+# for; default "io_uring sync": aio=io_uring and aio=sync; also
+# "lone-async", io_uring with a request alone in flight sent through the
+# event loop instead of waited for inline, and "old", io_uring in the
+# bench binary OLD, e.g. one built from an earlier commit), QDS (random iodepths, default
 # "1 8 32 128"), SEQ_QDS (default "1 8"), QD_SIZE (MiB, default 1024;
 # images IMAGE-qd.img and .qcow2 beside IMAGE), FMTS (default "raw qcow2").
 set -eu
@@ -106,8 +109,14 @@ if part iodepth; then
 				while [ $rep -lt "${REPS:-1}" ]; do
 					cur=
 					for aio in $AIOS; do
-						y=$("$bench" --format "$fmt" --image "$img" \
-							--size "$size" --cache none --aio "$aio" \
+						b=$bench a="--aio $aio"
+						case $aio in
+						old) b=${OLD:?AIOS has old: OLD=BENCH-BINARY} a="--aio io_uring";;
+						lone-async) a="--aio io_uring --lone async";;
+						esac
+						# shellcheck disable=SC2086
+						y=$("$b" --format "$fmt" --image "$img" \
+							--size "$size" --cache none $a \
 							--iodepth "$qd" --test $t --seconds "$sec" |
 							awk '{ print $3 }')
 						cur="$cur ${y:-0}"

@@ -27,6 +27,10 @@ run "raw, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 8 --test rand-read-4k --ops 2000
 run "raw, aio=sync, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--aio sync --iodepth 8 --test rand-read-4k --ops 2000
+run "raw, rand-read-4k, 1 in flight, waited for inline" --image "$T/a.img" --cache writeback \
+	--iodepth 1 --test rand-read-4k --ops 2000
+run "raw, rand-read-4k, 1 in flight, through the event loop" --image "$T/a.img" --cache writeback \
+	--lone async --iodepth 1 --test rand-read-4k --ops 2000
 run "raw, seq-read-1m, 1 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 1 --test seq-read-1m --ops 16
 "$minivmm" img create -f qcow2 "$T/b.qcow2" 16M >/dev/null

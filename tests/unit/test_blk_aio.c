@@ -6,15 +6,18 @@
  * reads and writes continued, a write that makes no progress failing,
  * EINTR/EAGAIN from io_uring_enter and -EAGAIN results retried (also
  * past the retries of one submission, and completions a refused
- * submission reaps get their interrupt), a queue
- * reset with requests in flight; on a qcow2 image, two contexts (two
+ * submission reaps get their interrupt), kicks left off while requests
+ * are in flight (a request added without a kick is taken when
+ * completions come back, kicks are wanted again once none is in flight),
+ * a request alone in flight waited for inline without an eventfd wakeup,
+ * a queue reset with requests in flight; on a qcow2 image, two contexts (two
  * queues' threads) writing and reading at once, cutting requests across
  * allocated and new clusters, checked against a model and by img check.
  * Faults are injected through the test
  * seams of aio.c (struct bdaio_hooks), not by replacing libc calls.
  * Driven through the real virtio-pci transport with virtio_drv.h; the
  * queue's thread is not started: the test reaps completions itself
- * (queue_flush). Skipped where io_uring cannot be set up. */
+ * (queue_flush, or the queue loop's handlers run on the test's thread). Skipped where io_uring cannot be set up. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -38,6 +41,7 @@
 #include "virtio/blk.h"
 #include "virtio/virtio_pci.h"
 #include "virtio_drv.h"
+#include "vmm/evloop.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
 
@@ -506,6 +510,96 @@ static void test_reset_waits(void **state)
 	(void)len;
 }
 
+/* ---- kicks off while requests are in flight ---- */
+
+/* Wait for the queue's completion eventfd and run its handler, as the
+ * queue's I/O thread would; false if nothing came within 5 s. */
+static bool serve_completions(void)
+{
+	return evloop_run_ready(virtio_pci_queue_loop(blk, 0), 5000) > 0;
+}
+
+/* Two reads in flight: the driver is asked not to kick (avail_event left
+ * behind with EVENT_IDX, else NO_NOTIFY). A third one it adds without
+ * kicking is taken when the first completions come back, and kicks are
+ * wanted again once nothing is in flight. */
+static void test_kicks_off_in_flight(void **state)
+{
+	struct vring_used *u = (struct vring_used *)(ram + drv.q[0].used);
+	uint16_t *avail_event = (uint16_t *)&u->ring[drv.q[0].size];
+	bool event_idx = blk->vqs[0].event_idx;
+	uint64_t kicks;
+	unsigned got = 0;
+	uint16_t h;
+	uint32_t len;
+
+	(void)state;
+	NEED_URING();
+	post(0, VIRTIO_BLK_T_IN, 8, 4096);
+	post(1, VIRTIO_BLK_T_IN, 16, 4096);
+	blk->desc.ops->queue_notify(blk, 0);
+	assert_true(blk->vqs[0].inflight > 0 || u->idx == 2);
+	if (blk->vqs[0].inflight) {
+		if (event_idx)
+			assert_int_equal(*avail_event, 0);
+		else
+			assert_int_equal(u->flags, VRING_USED_F_NO_NOTIFY);
+	}
+	/* what a driver decides when it adds the third (2.7.10) */
+	kicks = event_idx ? (uint16_t)(3 - *avail_event - 1) < (uint16_t)(3 - 2)
+			  : !(u->flags & VRING_USED_F_NO_NOTIFY);
+	post(2, VIRTIO_BLK_T_IN, 24, 4096);
+	if (kicks) /* everything was done already: the driver kicks */
+		blk->desc.ops->queue_notify(blk, 0);
+	for (int tries = 0; u->idx != 3 && tries < 100; tries++)
+		assert_true(serve_completions());
+	assert_int_equal(u->idx, 3);
+	while (vdrv_used(&drv, 0, &h, &len))
+		got++;
+	assert_int_equal(got, 3);
+	for (unsigned r = 0; r < 3; r++) {
+		assert_int_equal(status_of(r), VIRTIO_BLK_S_OK);
+		check_read(r, 8 * (r + 1), 4096);
+	}
+	/* nothing in flight: kicks wanted again */
+	assert_int_equal(blk->vqs[0].inflight, 0);
+	if (event_idx)
+		assert_int_equal(*avail_event, 3);
+	assert_int_equal(u->flags, 0);
+}
+
+/* A request alone in flight is waited for by the pass that took it: its
+ * used entry and interrupt are there when the pass returns, and the
+ * completion eventfd does not wake the queue's thread for it again. */
+static void test_lone_request_inline(void **state)
+{
+	struct vring_used *u = (struct vring_used *)(ram + drv.q[0].used);
+	uint64_t irqs;
+	uint16_t h, hr;
+	uint32_t len;
+
+	(void)state;
+	NEED_URING();
+	/* kicks replayed at DRIVER_OK, served before the test starts */
+	while (evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0) > 0)
+		;
+	hr = post(0, VIRTIO_BLK_T_IN, 40, 4096);
+	irqs = blk->q[0].irqs;
+	blk->desc.ops->queue_notify(blk, 0);
+	assert_int_equal(u->idx, 1);
+	assert_true(vdrv_used(&drv, 0, &h, &len));
+	assert_int_equal(h, hr);
+	assert_int_equal(len, 4097);
+	assert_int_equal(status_of(0), VIRTIO_BLK_S_OK);
+	check_read(0, 40, 4096);
+	assert_int_equal(blk->q[0].irqs - irqs, 1);
+	assert_int_equal(blk->vqs[0].inflight, 0);
+	assert_int_equal(u->flags, 0);
+	/* nothing ready on the queue's thread: the completion eventfd was
+	 * off during the wait (IORING_CQ_EVENTFD_DISABLED, Linux 5.8) */
+	assert_int_equal(evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0), 0);
+}
+
 /* ---- qcow2: two contexts on one image ---- */
 
 #define Q_SIZE (4 << 20)
@@ -676,6 +770,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_completion_order),
 		T(test_flush_after_writes),
+		T(test_kicks_off_in_flight),
+		T(test_lone_request_inline),
 		T(test_short_read_write),
 		T(test_no_progress_is_ioerr),
 		T(test_busy_submit_interrupt),

@@ -625,6 +625,7 @@ static struct drain_log {
 	int fail_at;        /* handle number (1-based) that returns fail_ret */
 	int fail_ret;
 	unsigned race_on_notify; /* chains to offer from inside notify() */
+	bool async;         /* take every chain as VIRTQ_REQ_ASYNC */
 } dl;
 
 static int drain_handle(void *opaque, struct virtq_req *r, uint32_t *written)
@@ -634,6 +635,8 @@ static int drain_handle(void *opaque, struct virtq_req *r, uint32_t *written)
 	dl.handled++;
 	if (dl.fail_at && (int)dl.handled == dl.fail_at)
 		return dl.fail_ret;
+	if (dl.async)
+		return VIRTQ_REQ_ASYNC;
 	*written = r->in_len;
 	return VIRTQ_REQ_DONE;
 }
@@ -835,6 +838,132 @@ static void test_drain_not_ready(void **state)
 	assert_int_equal(dl.notified, 0);
 }
 
+/* ---- chains completed later (VIRTQ_REQ_ASYNC) ---- */
+
+/* Kicks stay off while chains are in flight: what the driver adds then
+ * (without kicking) is taken by the drain after a completion, and kicks
+ * come back on only once nothing is in flight. */
+static void test_drain_async_kicks_off(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	dl.async = true;
+	offer(0);
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(q.inflight, 2);
+	assert_int_equal(used()->idx, 0);
+	assert_int_equal(dl.notified, 0); /* nothing used yet */
+	assert_int_equal(used()->flags, VRING_USED_F_NO_NOTIFY);
+	/* the driver sees NO_NOTIFY: adds a chain, no kick */
+	offer(2);
+	/* both complete: entries written, index not yet published */
+	virtq_complete(&q, 1, 1);
+	virtq_complete(&q, 0, 1);
+	assert_int_equal(q.inflight, 0);
+	assert_int_equal(used()->idx, 0);
+	assert_true(virtq_need_notify(&q)); /* publishes both at once */
+	assert_int_equal(used()->idx, 2);
+	assert_int_equal(used()->ring[0].id, 1);
+	assert_int_equal(used()->ring[1].id, 0);
+	/* the drain after the completions takes the chain nobody kicked
+	 * for; it is in flight, so kicks stay off */
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	assert_int_equal(dl.handled, 3);
+	assert_int_equal(dl.heads[2], 2);
+	assert_int_equal(used()->flags, VRING_USED_F_NO_NOTIFY);
+	virtq_complete(&q, 2, 1);
+	/* nothing in flight: kicks back on, the ring looked at once more */
+	dl.async = false;
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(used()->flags, 0);
+	assert_int_equal(used()->idx, 3);
+	assert_int_equal(dl.notified, 1); /* the drain announced the third */
+	assert_int_equal(dl.handled, 3);
+}
+
+/* The last completion's drain: a chain the driver adds after the ring was
+ * found empty but before kicks are back on is served by the same drain
+ * (re-enable, then look again): no lost wakeup. */
+static void test_drain_async_race_last_completion(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	dl.async = true;
+	offer(0);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	virtq_complete(&q, 0, 1);
+	dl.async = false;
+	dl.race_on_notify = 1; /* offered from the interrupt, no kick */
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(dl.handled, 2);
+	assert_int_equal(dl.heads[1], 2);
+	assert_int_equal(used()->idx, 2);
+	assert_false(virtq_has_avail(&q));
+	assert_int_equal(used()->flags, 0);
+	assert_int_equal(q.inflight, 0);
+}
+
+/* With EVENT_IDX: avail_event is not advanced while chains are in flight
+ * (a driver adding more sees it behind and does not kick), and points at
+ * the next new chain once none is. */
+static void test_drain_async_event_idx(void **state)
+{
+	uint16_t *avail_event = (uint16_t *)&used()->ring[QSZ];
+	uint16_t *used_event = &avail()->ring[QSZ];
+	unsigned d = drain_of(0);
+
+	(void)state;
+	q.event_idx = true;
+	dl.async = true;
+	offer(0);
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	assert_int_equal(*avail_event, 0);
+	assert_int_equal(used()->flags, 0); /* must stay 0 with EVENT_IDX */
+	offer(2);
+	/* the driver wants an interrupt once used idx passes 1 */
+	*used_event = 1;
+	virtq_complete(&q, 0, 1);
+	assert_true(virtq_need_notify(&q)); /* the first always goes out */
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	assert_int_equal(*avail_event, 0);
+	virtq_complete(&q, 1, 1);
+	virtq_complete(&q, 2, 1);
+	assert_true(virtq_need_notify(&q)); /* used_event 1 in [1, 3) */
+	assert_false(virtq_need_notify(&q)); /* nothing new */
+	assert_int_equal(used()->idx, 3);
+	dl.async = false;
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(*avail_event, 3);
+}
+
+/* The budget and a refused chain leave kicks off with chains in flight
+ * too, and a reset forgets the chains in flight. */
+static void test_drain_async_budget_reset(void **state)
+{
+	unsigned d = drain_of(1);
+
+	(void)state;
+	dl.async = true;
+	offer(0);
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_BUDGET);
+	assert_int_equal(q.inflight, 1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_BUDGET);
+	assert_int_equal(q.inflight, 2);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	assert_int_equal(used()->flags, VRING_USED_F_NO_NOTIFY);
+	virtq_reset(&q);
+	assert_int_equal(q.inflight, 0);
+	/* a completion that comes after the reset writes nothing */
+	virtq_complete(&q, 0, 1);
+	assert_int_equal(used()->idx, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -884,6 +1013,10 @@ int main(void)
 		T(test_drain_retry_backpressure),
 		T(test_drain_budget),
 		T(test_drain_not_ready),
+		T(test_drain_async_kicks_off),
+		T(test_drain_async_race_last_completion),
+		T(test_drain_async_event_idx),
+		T(test_drain_async_budget_reset),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
