@@ -15,6 +15,7 @@
 # VMMS (default "minivmm qemu") picks the configurations, run in that order:
 #   minivmm       --disk IMG,format=F,cache=none (its default backend)
 #   minivmm-uring the same with aio=io_uring;  minivmm-sync  with aio=sync
+#   minivmm-old   minivmm-uring with the binary OLD_MINIVMM (an earlier build)
 #   qemu          -drive file=IMG,if=virtio,format=F,cache=none (QEMU's defaults
 #                 otherwise: aio=threads, no iothread, one queue per vCPU)
 #   qemu-best     -drive ...,cache=none,aio=io_uring on an iothread, virtio-blk-pci
@@ -122,9 +123,11 @@ run() {
 # boot VMM FMT TAG: one run of configuration VMM on image FMT
 boot() {
   case $1 in
-    minivmm|minivmm-uring|minivmm-sync)
-      case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;; *) aio=;; esac
-      run "$3" "$1" "$2" "$MINIVMM" run --kernel "$K" --initrd "$I" \
+    minivmm|minivmm-uring|minivmm-sync|minivmm-old)
+      bin=$MINIVMM
+      case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;;
+        minivmm-old) aio=,aio=io_uring bin=${OLD_MINIVMM:?minivmm-old needs OLD_MINIVMM};; *) aio=;; esac
+      run "$3" "$1" "$2" "$bin" run --kernel "$K" --initrd "$I" \
         --memory "${MEM}M" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
         --disk "$IMG/$2.img,format=$2,cache=none$aio";;
     qemu)
