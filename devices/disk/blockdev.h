@@ -149,7 +149,8 @@ int bdaio_new(struct blockdev *bd, unsigned depth, bdaio_done_fn *done,
 	      void *opaque, struct bdaio **out);
 /* Waits for the requests in flight (done is called), then frees. */
 void bdaio_free(struct bdaio *a);
-/* Readable when bdaio_reap has work; the caller reads it to clear it. */
+/* An eventfd signalled whenever bdaio_reap has new work: read it to clear
+ * it, or watch it edge-triggered (every signal is a new edge). */
 int bdaio_fd(const struct bdaio *a);
 /* Queue a read (into iov) or write (from iov) at guest offset off,
  * checked by the caller to be inside the disk. iov[0..iovcnt) must stay
