@@ -16,6 +16,7 @@
 #   minivmm       --disk IMG,format=F,cache=none (its default backend)
 #   minivmm-uring the same with aio=io_uring;  minivmm-sync  with aio=sync
 #   minivmm-old   minivmm-uring with the binary OLD_MINIVMM (an earlier build)
+#   minivmm-alt   minivmm-uring with the binary ALT_MINIVMM (another build to compare)
 #   qemu          -drive file=IMG,if=virtio,format=F,cache=none (QEMU's defaults
 #                 otherwise: aio=threads, no iothread, one queue per vCPU)
 #   qemu-best     -drive ...,cache=none,aio=io_uring on an iothread, virtio-blk-pci
@@ -123,10 +124,11 @@ run() {
 # boot VMM FMT TAG: one run of configuration VMM on image FMT
 boot() {
   case $1 in
-    minivmm|minivmm-uring|minivmm-sync|minivmm-old)
+    minivmm|minivmm-uring|minivmm-sync|minivmm-old|minivmm-alt)
       bin=$MINIVMM
       case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;;
-        minivmm-old) aio=,aio=io_uring bin=${OLD_MINIVMM:?minivmm-old needs OLD_MINIVMM};; *) aio=;; esac
+        minivmm-old) aio=,aio=io_uring bin=${OLD_MINIVMM:?minivmm-old needs OLD_MINIVMM};;
+        minivmm-alt) aio=,aio=io_uring bin=${ALT_MINIVMM:?minivmm-alt needs ALT_MINIVMM};; *) aio=;; esac
       run "$3" "$1" "$2" "$bin" run --kernel "$K" --initrd "$I" \
         --memory "${MEM}M" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
         --disk "$IMG/$2.img,format=$2,cache=none$aio";;

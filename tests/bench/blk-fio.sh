@@ -21,7 +21,8 @@
 # images are 256 MiB), MEM (guest MiB, default 1024), CPUS (guest vCPUs, default 1),
 # FMTS (image formats, default "raw qcow2"), IDLE (0: skip the idle-guest run),
 # BENCH_TIMEOUT (kvm-run limit, default 2400), VMMS and JOBS (blk-fio-inner.sh), OLD_MINIVMM
-# (an earlier minivmm binary: VMMS may then name minivmm-old, run like minivmm-uring). Under the emulated KVM host everything is
+# (an earlier minivmm binary: VMMS may then name minivmm-old, run like minivmm-uring) and
+# ALT_MINIVMM (another build, minivmm-alt). Under the emulated KVM host everything is
 # TCG-emulated: compare the VMMs side by side, not with real hardware.
 set -euo pipefail
 # The whole script is one { } block: bash reads it completely before running it, so
@@ -58,12 +59,13 @@ ARGS=(-b "$BUILD/minivmm" -f "$T/assets:/vm/assets" -d "$T/img:/vm/img"
       -f "$HERE/blk-fio-inner.sh:/vm/blk-fio-inner.sh")
 command -v socat >/dev/null && ARGS+=(-b "$(command -v socat)")
 [ -n "${OLD_MINIVMM:-}" ] && ARGS+=(-b "$OLD_MINIVMM")
+[ -n "${ALT_MINIVMM:-}" ] && ARGS+=(-b "$ALT_MINIVMM")
 if command -v qemu-system-x86_64 >/dev/null; then
   # QEMU and its firmware (SeaBIOS for -M pc, option ROMs)
   ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu -f /usr/share/seabios)
 fi
 "$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" -s 300 "${ARGS[@]}" \
-  -- "OLD_MINIVMM='${OLD_MINIVMM:-}' MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M} FMTS='${FMTS:-raw qcow2}' IDLE=${IDLE:-1} VMMS='${VMMS:-minivmm qemu}' JOBS='${JOBS:-}' sh blk-fio-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img $ROUNDS" 2>&1 |
+  -- "OLD_MINIVMM='${OLD_MINIVMM:-}' ALT_MINIVMM='${ALT_MINIVMM:-}' MEM=${MEM:-1024} CPUS=${CPUS:-1} RUNTIME=${RUNTIME:-6} SIZE=${SIZE:-256M} FMTS='${FMTS:-raw qcow2}' IDLE=${IDLE:-1} VMMS='${VMMS:-minivmm qemu}' JOBS='${JOBS:-}' sh blk-fio-inner.sh '$BUILD/minivmm' \$PWD/assets /vm/img $ROUNDS" 2>&1 |
   sed -u 's/\r$//' | grep --line-buffered -v -E '^\[ *[0-9]+\.[0-9]+\]'
 exit
 }
