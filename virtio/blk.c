@@ -19,12 +19,13 @@
  * its thread reaps their completions when the context's eventfd fires:
  * used entries go out in completion order, published with one used-index
  * store and one interrupt per batch (when virtq_need_notify() says the
- * driver wants one). While requests are in flight the driver is asked not
- * to kick (2.7.10: VRING_USED_F_NO_NOTIFY, or avail_event left behind):
- * each batch of completions drains the ring again, and kicks are turned
- * back on, with one more look at the ring, only when nothing is in
- * flight. A request alone in flight is waited for at once on the
- * queue's thread. A full set of slots stops the drain until completions
+ * driver wants one), and the ring drained again. With quiet_depth set,
+ * while that many requests are in flight the driver is asked not to kick
+ * (2.7.10: VRING_USED_F_NO_NOTIFY, or avail_event left behind): the
+ * drain after each batch of completions takes what it added, and kicks
+ * are turned back on, with one more look at the ring, when fewer are in
+ * flight. A request alone in flight is waited for at once on the queue's
+ * thread. A full set of slots stops the drain until completions
  * free some. Before a queue is reset or its thread stops (queue_flush),
  * what is in flight is finished.
  * With aio=sync, or where io_uring cannot be set up, each request is
@@ -354,11 +355,11 @@ static void blk_announce(struct blk_queue *bq)
 
 /* Serve queue bq on its I/O thread: take what the ring holds, hand the
  * batch to the kernel, announce what completed, and go round again while
- * completions come back meanwhile. While requests are in flight the
- * driver does not kick (virtq_drain leaves notifications off), so every
- * batch of completions must be followed by a drain: it takes what the
- * driver added without kicking, and once nothing is in flight turns kicks
- * back on and looks at the ring once more. A request alone in flight is
+ * completions come back meanwhile. With quiet_depth requests in flight
+ * the driver does not kick (virtq_drain leaves notifications off), so
+ * every batch of completions is followed by a drain: it takes what the
+ * driver added without kicking, and with fewer in flight turns kicks back
+ * on and looks at the ring once more. A request alone in flight is
  * waited for here (bdaio_wait: one system call to submit and wait, no
  * eventfd wakeup), unless the device was made with lone_async. */
 static void blk_serve(struct blk_queue *bq)
@@ -384,8 +385,9 @@ static void blk_serve(struct blk_queue *bq)
 		if (!bq->aio)
 			break;
 		bq->completed = 0;
-		if (ret == VIRTQ_DRAIN_INFLIGHT && before == 0 &&
-		    bdaio_inflight(bq->aio) == 1 && !b->lone_async)
+		if ((ret == VIRTQ_DRAIN_EMPTY || ret == VIRTQ_DRAIN_INFLIGHT) &&
+		    before == 0 && bdaio_inflight(bq->aio) == 1 &&
+		    !b->lone_async)
 			bdaio_wait(bq->aio);
 		else
 			bdaio_submit(bq->aio); /* the whole run at once */
@@ -642,6 +644,11 @@ int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
 	ret = virtio_pci_init(&b->dev, vm, &desc, b);
 	if (ret)
 		goto fail;
+	for (i = 0; i < nr_queues; i++) /* kept across queue resets */
+		b->dev.vqs[i].quiet_depth = !b->q[i]->aio ? 0 :
+			cfg->quiet_depth == 0 ? VIRTIO_BLK_QUIET_DEPTH :
+			cfg->quiet_depth > UINT16_MAX ? UINT16_MAX :
+			(uint16_t)cfg->quiet_depth;
 	ret = watch_queues(b);
 	if (ret) {
 		virtio_pci_destroy(&b->dev);

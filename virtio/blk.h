@@ -16,6 +16,11 @@ struct blockdev;
 /* Queue size offered; seg_max is this minus 2 (header and status). */
 #define VIRTIO_BLK_QUEUE_SIZE 256
 
+/* The default of virtio_blk_cfg.quiet_depth: 0, kicks back on after every
+ * pass over the ring (measured natively, keeping them off while requests
+ * were in flight did not pay: README, Performance). */
+#define VIRTIO_BLK_QUIET_DEPTH 0
+
 /* How requests reach the image: io_uring (asynchronous, several in
  * flight per queue; the default) or synchronous calls, one at a time. */
 enum virtio_blk_aio { VIRTIO_BLK_AIO_IO_URING = 0, VIRTIO_BLK_AIO_SYNC };
@@ -30,6 +35,11 @@ struct virtio_blk_cfg {
 	 * queue's thread (one system call, no eventfd wakeup); true sends
 	 * it through the event loop like the others (for the bench). */
 	bool lone_async;
+	/* With io_uring, the driver's kicks stay off while at least this
+	 * many requests of a queue are in flight (their completions bring
+	 * the queue's thread back to the ring); 0: VIRTIO_BLK_QUIET_DEPTH;
+	 * more than the requests a queue keeps in flight (128): never. */
+	unsigned quiet_depth;
 };
 
 /* Create a virtio-blk device backed by cfg->bd (device.h, virtio_pci.h):

@@ -82,11 +82,12 @@ void virtq_init(struct virtq *q, const struct guest_mem *gm,
 void virtq_reset(struct virtq *q)
 {
 	const struct guest_mem *gm = q->gm;
-	uint16_t max = q->max_size;
+	uint16_t max = q->max_size, quiet = q->quiet_depth;
 
 	memset(q, 0, sizeof(*q));
 	q->gm = gm;
 	q->max_size = max;
+	q->quiet_depth = quiet;
 	q->size = max; /* 4.1.4.3: queue_size reads the maximum at reset */
 }
 
@@ -428,12 +429,12 @@ int virtq_drain(struct virtq *q, struct virtq_req *req, unsigned budget,
 			return ret;
 		if (virtq_need_notify(q))
 			notify(notify_arg);
-		/* Chains in flight: kicks stay off, since their completion
-		 * brings the device back here anyway (a kick now would cost
-		 * the driver an exit and the device a wakeup for nothing).
-		 * With none left, kicks are wanted again, and what came in
-		 * before they were is served now. */
-		if (q->inflight)
+		/* Enough chains in flight: kicks stay off, since their
+		 * completion brings the device back here anyway (a kick
+		 * now would cost the driver an exit and the device a
+		 * wakeup). Otherwise kicks are wanted again, and what came
+		 * in before they were is served now. */
+		if (q->quiet_depth && q->inflight >= q->quiet_depth)
 			return VIRTQ_DRAIN_INFLIGHT;
 	} while (virtq_enable_notify(q));
 	return VIRTQ_DRAIN_EMPTY;

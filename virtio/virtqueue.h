@@ -24,8 +24,8 @@
  *			virtq_push(q, r->head, handle(r));
  *		if (virtq_need_notify(q))     // EVENT_IDX or NO_INTERRUPT
  *			interrupt the driver;
- *		if (q->inflight)              // a completion comes back here
- *			break;
+ *		if (q->inflight >= q->quiet_depth > 0) // a completion comes
+ *			break;                         // back here
  *		if (!virtq_enable_notify(q))  // nothing slipped in meanwhile
  *			break;
  *	}
@@ -33,11 +33,11 @@
  * A device that completes chains later (VIRTQ_REQ_ASYNC: the backend
  * does the I/O) writes their used entries with virtq_complete() and
  * announces a batch of them with one virtq_need_notify(), which
- * publishes the used index once for the batch. While such chains are in
- * flight the driver is not asked to kick: every batch of completions
- * must be followed by another virtq_drain(), which takes what the driver
- * added meanwhile and turns kicks back on (then looks at the ring once
- * more) only when nothing is left in flight.
+ * publishes the used index once for the batch. With q->quiet_depth set,
+ * the driver is not asked to kick while at least that many chains are in
+ * flight: every batch of completions must then be followed by another
+ * virtq_drain(), which takes what the driver added meanwhile and turns
+ * kicks back on (then looks at the ring once more) when fewer are left.
  */
 #ifndef MINIVMM_VIRTQUEUE_H
 #define MINIVMM_VIRTQUEUE_H
@@ -77,6 +77,10 @@ struct virtq {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	bool event_idx;         /* VIRTIO_F_RING_EVENT_IDX negotiated */
 	bool indirect;          /* VIRTIO_F_RING_INDIRECT_DESC negotiated */
+	/* set by the device, kept by virtq_reset: with at least this many
+	 * chains in flight (VIRTQ_REQ_ASYNC) virtq_drain leaves kicks off;
+	 * 0: kicks back on after every drain */
+	uint16_t quiet_depth;
 
 	/* -- run-time state (owned by the queue's I/O thread) -- */
 	bool ready;             /* virtq_enable() succeeded */
@@ -189,9 +193,10 @@ enum virtq_drain_ret {
 	VIRTQ_DRAIN_EMPTY = 0,  /* ring empty, notifications back on */
 	VIRTQ_DRAIN_STOPPED,    /* a callback said VIRTQ_REQ_RETRY */
 	VIRTQ_DRAIN_BUDGET,     /* `budget` chains were pushed */
-	VIRTQ_DRAIN_INFLIGHT,   /* ring empty, notifications left off: chains
-				 * are in flight (VIRTQ_REQ_ASYNC), and the
-				 * drain after their completion looks again */
+	VIRTQ_DRAIN_INFLIGHT,   /* ring empty, notifications left off: at
+				 * least quiet_depth chains are in flight
+				 * (VIRTQ_REQ_ASYNC), and the drain after
+				 * their completion looks again */
 	/* negative: an error (see virtq_drain) */
 };
 
@@ -207,9 +212,9 @@ typedef void virtq_notify_fn(void *notify_arg);
  * until the ring is empty, call notify(notify_arg) if virtq_need_notify()
  * says the driver wants an interrupt, re-enable notifications and go
  * round again if chains came in before that (the driver may not kick for
- * those). While chains are in flight (q->inflight) notifications stay
- * off instead (VIRTQ_DRAIN_INFLIGHT): the device calls virtq_drain()
- * again after each batch of completions. At most `budget` chains are
+ * those). While at least q->quiet_depth (> 0) chains are in flight
+ * notifications stay off instead (VIRTQ_DRAIN_INFLIGHT): the device calls
+ * virtq_drain() again after each batch of completions. At most `budget` chains are
  * pushed or taken per call (0: no limit).
  *
  * Returns a virtq_drain_ret. STOPPED and BUDGET leave notifications off

@@ -9,7 +9,7 @@
  * pwritev directly on the image file, same buffers, same segment layout.
  *
  *   blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]
- *                [--aio io_uring|sync] [--lone inline|async]
+ *                [--aio io_uring|sync] [--lone inline|async] [--quiet-depth N]
  *                [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
  *
@@ -34,6 +34,8 @@
  * default); a device that fell back to synchronous I/O says so on stderr.
  * --lone async sends a request alone in flight through the queue's event
  * loop like the others, instead of waiting for it inline (io_uring only).
+ * --quiet-depth N: the driver's kicks stay off while N or more requests
+ * are in flight (virtio_blk_cfg.quiet_depth; 0 the default, 1000 never).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -388,7 +390,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none] [--aio io_uring|sync]\n"
-		"                    [--lone inline|async]\n"
+		"                    [--lone inline|async] [--quiet-depth N]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
 		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
 		"                    [--iodepth N --test TEST]\n");
@@ -405,6 +407,7 @@ int main(int argc, char **argv)
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
 	enum virtio_blk_aio aio = VIRTIO_BLK_AIO_IO_URING;
 	bool lone_async = false;
+	unsigned quiet_depth = 0;
 	static const struct shape shapes[] = {
 		{ "seq-read-1m", 1 << 20, 128 << 10, false, false },
 		{ "seq-write-1m", 1 << 20, 128 << 10, true, false },
@@ -450,6 +453,8 @@ int main(int argc, char **argv)
 				aio = VIRTIO_BLK_AIO_SYNC;
 			else if (strcmp(argv[i], "io_uring"))
 				usage();
+		} else if (!strcmp(argv[i], "--quiet-depth") && i + 1 < argc) {
+			quiet_depth = (unsigned)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--lone") && i + 1 < argc) {
 			i++;
 			if (!strcmp(argv[i], "async"))
@@ -518,7 +523,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
 		.serial = "bench", .nr_queues = 1, .aio = aio,
-		.lone_async = lone_async }, &blk))
+		.lone_async = lone_async, .quiet_depth = quiet_depth }, &blk))
 		return 1;
 	if (virtio_blk_aio_error(blk))
 		fprintf(stderr, "blk-devmodel: no io_uring (%s): synchronous I/O\n",

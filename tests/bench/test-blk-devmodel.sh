@@ -25,6 +25,10 @@ run "raw, rand-write-4k, 32 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 32 --test rand-write-4k --ops 2000
 run "raw, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 8 --test rand-read-4k --ops 2000
+run "raw, rand-read-4k, 32 in flight, kicks off while in flight" --image "$T/a.img" \
+	--cache writeback --quiet-depth 1 --iodepth 32 --test rand-read-4k --ops 20000
+run "raw, rand-write-4k, 32 in flight, kicks off from 16 in flight" --image "$T/a.img" \
+	--cache writeback --quiet-depth 16 --iodepth 32 --test rand-write-4k --ops 20000
 run "raw, aio=sync, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--aio sync --iodepth 8 --test rand-read-4k --ops 2000
 run "raw, rand-read-4k, 1 in flight, waited for inline" --image "$T/a.img" --cache writeback \

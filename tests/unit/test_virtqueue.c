@@ -848,6 +848,7 @@ static void test_drain_async_kicks_off(void **state)
 	unsigned d = drain_of(0);
 
 	(void)state;
+	q.quiet_depth = 1;
 	dl.async = true;
 	offer(0);
 	offer(1);
@@ -892,6 +893,7 @@ static void test_drain_async_race_last_completion(void **state)
 	unsigned d = drain_of(0);
 
 	(void)state;
+	q.quiet_depth = 1;
 	dl.async = true;
 	offer(0);
 	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
@@ -918,6 +920,7 @@ static void test_drain_async_event_idx(void **state)
 
 	(void)state;
 	q.event_idx = true;
+	q.quiet_depth = 1;
 	dl.async = true;
 	offer(0);
 	offer(1);
@@ -948,6 +951,7 @@ static void test_drain_async_budget_reset(void **state)
 	unsigned d = drain_of(1);
 
 	(void)state;
+	q.quiet_depth = 1;
 	dl.async = true;
 	offer(0);
 	offer(1);
@@ -962,6 +966,31 @@ static void test_drain_async_budget_reset(void **state)
 	/* a completion that comes after the reset writes nothing */
 	virtq_complete(&q, 0, 1);
 	assert_int_equal(used()->idx, 0);
+}
+
+/* quiet_depth 2: kicks stay off only while two or more chains are in
+ * flight; with one left they are wanted again. */
+static void test_drain_async_quiet_depth(void **state)
+{
+	unsigned d = drain_of(0);
+
+	(void)state;
+	q.quiet_depth = 2;
+	dl.async = true;
+	offer(0);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(q.inflight, 1);
+	assert_int_equal(used()->flags, 0);
+	offer(1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_INFLIGHT);
+	assert_int_equal(q.inflight, 2);
+	assert_int_equal(used()->flags, VRING_USED_F_NO_NOTIFY);
+	virtq_complete(&q, 0, 1);
+	assert_int_equal(drain(d), VIRTQ_DRAIN_EMPTY);
+	assert_int_equal(used()->flags, 0);
+	/* kept across a reset */
+	virtq_reset(&q);
+	assert_int_equal(q.quiet_depth, 2);
 }
 
 int main(void)
@@ -1017,6 +1046,7 @@ int main(void)
 		T(test_drain_async_race_last_completion),
 		T(test_drain_async_event_idx),
 		T(test_drain_async_budget_reset),
+		T(test_drain_async_quiet_depth),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
