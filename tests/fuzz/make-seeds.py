@@ -213,6 +213,26 @@ write('ide', 'dma-write', IDE_UP + mem(0x1000, PRD) + bar_w(4, 4, 4, 0x1000) +
 write('ide', 'reset', IDE_UP + pio_w(0x3f6, 1, 4) + pio_w(0x3f6, 1, 0) +
       ata_cmd(0x91, count=16) + ata_cmd(0xc6, count=4) + ata_cmd(0xe7))
 
+
+# the ATAPI CD-ROM is the primary slave: a PACKET command (byte count limit
+# in LBA Mid/High), then its 12-byte packet through the data port
+def packet(cdb, limit=0x800, feat=0):
+    cdb = bytes(cdb).ljust(12, b'\0')
+    return (pio_w(ATA + 1, 1, feat) + ata_cmd(0xa0, lba=limit << 8, dev=0xf0) +
+            b''.join(pio_w(ATA, 2, cdb[i] | cdb[i + 1] << 8) for i in range(0, 12, 2)))
+
+
+write('ide', 'atapi-read', IDE_UP + packet([0x28, 0, 0, 0, 0, 2, 0, 0, 2], 0x800) +
+      (pio_r(ATA + 7, 1) + pio_r(ATA + 4, 1) + pio_r(ATA, 2) * 1024) * 2 + pio_r(ATA + 7, 1))
+write('ide', 'atapi-dma', IDE_UP + mem(0x1000, PRD) + bar_w(4, 4, 4, 0x1000) +
+      bar_w(4, 0, 1, 8) + packet([0x12, 0, 0, 0, 96], 0, 1) + bar_w(4, 0, 1, 9) +
+      bar_r(4, 2, 1) + pio_r(ATA + 7, 1))
+write('ide', 'atapi-sense', IDE_UP + ata_cmd(0xa1, dev=0xf0) + pio_r(ATA, 2) * 256 +
+      packet([0xff]) + pio_r(ATA + 1, 1) + packet([0x03, 0, 0, 0, 18], 18) +
+      pio_r(ATA, 2) * 9 + packet([0x43, 2, 0, 0, 0, 0, 0, 0, 0xff], 0xfffe) +
+      pio_r(ATA, 2) * 10 + packet([0x1b, 0, 0, 0, 2]) + packet([0x00]) +
+      packet([0x1b, 0, 0, 0, 3]) + packet([0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8]) + pio_r(ATA, 2) * 4)
+
 # ---- e1000: BAR 0 registers, BAR 1 IOADDR/IODATA ----
 
 
