@@ -149,6 +149,11 @@ int arch_add_platform_devices(struct vm *vm, struct arch_platform *p)
 		{ 0x378, 8, "absent-parallel" }, { 0x278, 8, "absent-parallel" },
 		{ 0x00, 16, "absent-dma" }, { 0xc0, 32, "absent-dma" },
 		{ 0x92, 1, "absent-port92" },
+		/* what a bootloader resets before it starts a kernel (GRUB:
+		 * the floppy motor, the VGA text mode): the floppy controller
+		 * around the IDE control port 0x3f6, the VGA registers */
+		{ 0x3f0, 6, "absent-floppy" }, { 0x3f7, 1, "absent-floppy" },
+		{ 0x3c0, 32, "absent-vga" },
 	};
 	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
 				       .irq = X86_IRQ_COM1, .tx = p->console_tx,
