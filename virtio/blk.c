@@ -305,6 +305,7 @@ struct blk_drain {
 	struct virtio_blk *b;
 	struct blk_queue *bq;
 	unsigned qidx;
+	unsigned taken;   /* requests taken in this blk_serve() run */
 };
 
 /* virtq_drain() callback: one request (its chain is in bq->req). */
@@ -334,6 +335,7 @@ static int blk_drain_req(void *opaque, struct virtq_req *r, uint32_t *used)
 		return -EINVAL;
 	}
 	stat_inc(&x->b->dev.vm->stats, STAT_VQ_REQUESTS);
+	x->taken++;
 	if (inflight)
 		return VIRTQ_REQ_ASYNC;
 	if (slot)
@@ -366,7 +368,7 @@ static void blk_serve(struct blk_queue *bq)
 {
 	struct virtio_blk *b = bq->b;
 	struct virtio_dev *d = &b->dev;
-	struct blk_drain x = { b, bq, bq->qidx };
+	struct blk_drain x = { b, bq, bq->qidx, 0 };
 	int ret;
 
 	for (;;) {
@@ -380,8 +382,13 @@ static void blk_serve(struct blk_queue *bq)
 				blk_announce(bq);
 			return;
 		}
-		ret = virtio_pci_drain(d, bq->qidx, &bq->req, BLK_BUDGET,
-				       blk_drain_req, &x);
+		/* the budget is for the whole run, not each round: a
+		 * driver that adds a request whenever one completes would
+		 * otherwise keep this thread here for ever. A round that
+		 * goes on did not use up its budget, so what is left is
+		 * never 0 (no limit). */
+		ret = virtio_pci_drain(d, bq->qidx, &bq->req,
+				       BLK_BUDGET - x.taken, blk_drain_req, &x);
 		if (!bq->aio)
 			break;
 		bq->completed = 0;

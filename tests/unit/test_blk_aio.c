@@ -10,6 +10,8 @@
  * are in flight (a request added without a kick is taken when
  * completions come back, kicks are wanted again once none is in flight),
  * a request alone in flight waited for inline without an eventfd wakeup,
+ * a pass that ends after 64 requests however the driver keeps one alone
+ * in flight,
  * a queue reset with requests in flight; on a qcow2 image, two contexts (two
  * queues' threads) writing and reading at once, cutting requests across
  * allocated and new clusters, checked against a model and by img check.
@@ -603,6 +605,46 @@ static void test_lone_request_inline(void **state)
 	assert_int_equal(evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0), 0);
 }
 
+/* A driver that adds one request each time the one in flight is handed
+ * to the kernel keeps a request alone in flight at every pass: a pass
+ * still ends after as many requests as one drain may take (64), and the
+ * queue kicks itself for the rest, so that a reset or a stop queued for
+ * its thread gets in between. */
+#define HOSTILE_POSTS 200
+
+static unsigned hostile_posted;
+
+static int submit_and_post(struct io_uring *ring)
+{
+	if (hostile_posted < HOSTILE_POSTS) {
+		post(hostile_posted % 2, VIRTIO_BLK_T_IN, 0, 512);
+		hostile_posted++;
+	}
+	return io_uring_submit(ring);
+}
+
+static void test_lone_chain_bounded(void **state)
+{
+	struct vring_used *u = (struct vring_used *)(ram + drv.q[0].used);
+
+	(void)state;
+	NEED_URING();
+	blk->vqs[0].quiet_depth = 0;
+	while (evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0) > 0)
+		;
+	hostile_posted = 1;
+	post(0, VIRTIO_BLK_T_IN, 0, 512);
+	bdaio_hooks.submit = submit_and_post;
+	blk->desc.ops->queue_notify(blk, 0);
+	assert_in_range(u->idx, 1, 64);
+	/* the rest through the kick the pass left for itself */
+	for (int tries = 0; u->idx != HOSTILE_POSTS && tries < 100; tries++)
+		assert_true(evloop_run_ready(virtio_pci_queue_loop(blk, 0),
+					     5000) > 0);
+	assert_int_equal(u->idx, HOSTILE_POSTS);
+	assert_int_equal(hostile_posted, HOSTILE_POSTS);
+}
+
 /* ---- qcow2: two contexts on one image ---- */
 
 #define Q_SIZE (4 << 20)
@@ -775,6 +817,7 @@ int main(void)
 		T(test_flush_after_writes),
 		T(test_kicks_off_in_flight),
 		T(test_lone_request_inline),
+		T(test_lone_chain_bounded),
 		T(test_short_read_write),
 		T(test_no_progress_is_ioerr),
 		T(test_busy_submit_interrupt),
