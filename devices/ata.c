@@ -163,13 +163,38 @@ static void default_chs(uint64_t nsectors, unsigned heads, unsigned spt,
 	*cyls = c > 16383 ? 16383 : (unsigned)c;
 }
 
+void ata_id_modes(const struct ata_drive *d, uint16_t id[256])
+{
+	id[63] = 0x0007;           /* MWDMA 0-2 supported */
+	if ((d->xfer_mode & 0xf8) == 0x20)
+		id[63] |= (uint16_t)(0x0100 << (d->xfer_mode & 7));
+	id[64] = 0x0003;           /* PIO 3 and 4 */
+	id[65] = id[66] = id[67] = id[68] = 120; /* cycle times, ns */
+	id[80] = 0x01f0;           /* ATA/ATAPI-4 to ATA8-ACS */
+	id[88] = 0x003f;           /* UDMA 0-5 supported */
+	if ((d->xfer_mode & 0xf8) == 0x40)
+		id[88] |= (uint16_t)(0x0100 << (d->xfer_mode & 7));
+	id[93] = 0x4000 | 0x2000 | 0x0009; /* reset result: passed, 80-wire */
+}
+
+void ata_id_checksum(uint16_t id[256])
+{
+	uint8_t sum = 0;
+
+	/* Word 255: signature A5h, then the checksum that makes the 512
+	 * bytes sum to zero (mod 256). */
+	id[255] = 0x00a5;
+	for (unsigned i = 0; i < 256; i++)
+		sum = (uint8_t)(sum + (id[i] & 0xff) + (id[i] >> 8));
+	id[255] |= (uint16_t)((uint8_t)-sum) << 8;
+}
+
 void ata_identify(const struct ata_drive *d, uint16_t id[256])
 {
 	uint64_t n = d->nsectors;
 	uint32_t n28 = n > 0x0fffffff ? 0x0fffffff : (uint32_t)n;
 	unsigned cyls, ccyls;
 	uint64_t cur;
-	uint8_t sum = 0;
 
 	memset(id, 0, 256 * sizeof(id[0]));
 	default_chs(n, 16, 63, &cyls);
@@ -195,32 +220,18 @@ void ata_identify(const struct ata_drive *d, uint16_t id[256])
 	id[59] = (uint16_t)(d->multiple ? 0x0100 | d->multiple : 0);
 	id[60] = (uint16_t)n28;    /* sectors addressable with 28 bits */
 	id[61] = (uint16_t)(n28 >> 16);
-	id[63] = 0x0007;           /* MWDMA 0-2 supported */
-	if ((d->xfer_mode & 0xf8) == 0x20)
-		id[63] |= (uint16_t)(0x0100 << (d->xfer_mode & 7));
-	id[64] = 0x0003;           /* PIO 3 and 4 */
-	id[65] = id[66] = id[67] = id[68] = 120; /* cycle times, ns */
-	id[80] = 0x01f0;           /* ATA/ATAPI-4 to ATA8-ACS */
+	ata_id_modes(d, id);
 	id[82] = (1 << 6) | (1 << 5); /* look-ahead, write cache */
 	id[83] = 0x4000 | (1 << 13) | (1 << 12) | (1 << 10); /* FLUSH EXT, FLUSH, LBA48 */
 	id[84] = 0x4000;
 	id[85] = (uint16_t)((1 << 6) | (d->wcache ? 1 << 5 : 0));
 	id[86] = (1 << 13) | (1 << 12) | (1 << 10);
 	id[87] = 0x4000;
-	id[88] = 0x003f;           /* UDMA 0-5 supported */
-	if ((d->xfer_mode & 0xf8) == 0x40)
-		id[88] |= (uint16_t)(0x0100 << (d->xfer_mode & 7));
-	id[93] = 0x4000 | 0x2000 | 0x0009; /* reset result: passed, 80-wire */
 	for (unsigned i = 0; i < 4; i++)   /* sectors addressable with 48 bits */
 		id[100 + i] = (uint16_t)(n >> (16 * i));
 	id[106] = 0x4000;          /* one 512-byte logical sector per physical */
 	id[217] = 0x0001;          /* non-rotating medium */
-	/* Word 255: signature A5h, then the checksum that makes the 512
-	 * bytes sum to zero (mod 256). */
-	id[255] = 0x00a5;
-	for (unsigned i = 0; i < 256; i++)
-		sum = (uint8_t)(sum + (id[i] & 0xff) + (id[i] >> 8));
-	id[255] |= (uint16_t)((uint8_t)-sum) << 8;
+	ata_id_checksum(id);
 }
 
 /* ---- addressing ---- */

@@ -16,6 +16,13 @@ void ata_raise_irq(struct ata_channel *ch, struct ata_drive *d);
 void ata_cmd_abort(struct ata_channel *ch, struct ata_drive *d, uint8_t err);
 /* IDENTIFY string words: chars characters, space padded, two per word. */
 void ata_id_string(uint16_t *w, const char *s, unsigned chars);
+/* IDENTIFY words both kinds of device give alike: the transfer modes
+ * supported and selected (63-68, 88), the standards (80), the reset
+ * result (93). */
+void ata_id_modes(const struct ata_drive *d, uint16_t id[256]);
+/* IDENTIFY word 255: the signature A5h and the checksum over all 512
+ * bytes. */
+void ata_id_checksum(uint16_t id[256]);
 /* IDENTIFY data into d->buf as the one PIO data-in block of the command. */
 void ata_offer_identify(struct ata_channel *ch, struct ata_drive *d,
 			const uint16_t id[256]);

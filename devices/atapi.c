@@ -133,8 +133,6 @@ static void put32(uint8_t *p, uint32_t v)
 
 void atapi_identify(const struct ata_drive *d, uint16_t id[256])
 {
-	uint8_t sum = 0;
-
 	memset(id, 0, 256 * sizeof(id[0]));
 	/* 10b: ATAPI; 05h: CD-ROM; removable; DRQ within 50 us (10b);
 	 * 12-byte command packets (00b) */
@@ -144,27 +142,15 @@ void atapi_identify(const struct ata_drive *d, uint16_t id[256])
 	ata_id_string(&id[27], "MINIVMM CD-ROM", 40);
 	id[49] = (1 << 11) | (1 << 9) | (1 << 8); /* IORDY, LBA, DMA */
 	id[53] = 0x0006;           /* words 64-70 and 88 valid */
-	id[63] = 0x0007;           /* MWDMA 0-2 supported */
-	if ((d->xfer_mode & 0xf8) == 0x20)
-		id[63] |= (uint16_t)(0x0100 << (d->xfer_mode & 7));
-	id[64] = 0x0003;           /* PIO 3 and 4 */
-	id[65] = id[66] = id[67] = id[68] = 120; /* cycle times, ns */
-	id[80] = 0x01f0;           /* ATA/ATAPI-4 to ATA8-ACS */
+	ata_id_modes(d, id);
 	id[82] = (1 << 9) | (1 << 4); /* DEVICE RESET, PACKET */
 	id[83] = 0x4000;
 	id[84] = 0x4000;
 	id[85] = id[82];
 	id[87] = 0x4000;
-	id[88] = 0x003f;           /* UDMA 0-5 supported */
-	if ((d->xfer_mode & 0xf8) == 0x40)
-		id[88] |= (uint16_t)(0x0100 << (d->xfer_mode & 7));
-	id[93] = 0x4000 | 0x2000 | 0x0009; /* reset result: passed, 80-wire */
-	/* word 255: signature A5h and the checksum (optional for PACKET
-	 * devices, given as an ATA device gives it) */
-	id[255] = 0x00a5;
-	for (unsigned i = 0; i < 256; i++)
-		sum = (uint8_t)(sum + (id[i] & 0xff) + (id[i] >> 8));
-	id[255] |= (uint16_t)((uint8_t)-sum) << 8;
+	/* word 255: signature and checksum (optional for PACKET devices,
+	 * given as an ATA device gives it) */
+	ata_id_checksum(id);
 }
 
 /* ---- command completion ---- */
