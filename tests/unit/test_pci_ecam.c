@@ -16,6 +16,7 @@
 #include "devices/pci.h"
 #include "devices/pci_ecam.h"
 #include "fake_vm.h"
+#include "vmm/arm64/arm64.h"
 #include "vmm/arm64/layout.h"
 #include "vmm/log.h"
 #include "vmm/vm.h"
@@ -23,13 +24,9 @@
 #define ECAM ARM64_PCI_ECAM
 #define BUSES ARM64_PCI_ECAM_BUSES
 
-/* the arm64 machine's PCI host: ECAM is its only configuration mechanism */
-static const struct pci_host host = {
-	.mmio_start = ARM64_PCI_MMIO,
-	.mmio_end = ARM64_PCI_MMIO + ARM64_PCI_MMIO_SIZE,
-	.io_start = 0x1000, .io_end = ARM64_PCI_IO_SIZE,
-	.intx_first = ARM64_SPI_PCI_FIRST, .intx_count = ARM64_SPI_PCI_COUNT,
-};
+/* the arm64 machine's PCI host: ECAM is its only configuration mechanism,
+ * and PCI I/O space is MMIO in its I/O window */
+static const struct pci_host host = ARM64_PCI_HOST;
 static struct vm vm;
 static struct pci_bus pbus;
 static struct pci_ecam ecam;
@@ -222,6 +219,34 @@ static void test_init_errors(void **state)
 }
 
 /* --trace names the function and the register. */
+/* An I/O BAR on a host whose I/O space is an MMIO window: mapped on the
+ * MMIO bus at window + port, never on the port bus, and moved there when
+ * the guest moves it through ECAM. */
+static void test_io_window(void **state)
+{
+	static struct pci_dev io; /* on the bus until teardown */
+	uint64_t v = 0;
+
+	(void)state;
+	pci_dev_init(&io, "io-test", 0x1af4, 0x1045, 0x00ff00, 0x01, 0x1af4,
+		     0x0005);
+	assert_int_equal(pci_dev_set_bar(&io, 1, PCI_BAR_IO, 32, bar_fn, NULL),
+			 0);
+	io.slot = 4;
+	assert_int_equal(pci_bus_add(&pbus, &io), 0);
+	assert_int_equal(io.bars[1].addr, 0x1000);
+	assert_true(bus_access(&vm.mmio, ARM64_PCI_IO + 0x1000 + 3, &v, 1, false));
+	assert_false(bus_access(&vm.pio, 0x1000, &v, 1, false));
+	/* the guest moves it to port 0x2000 */
+	wr(OFF(0, 4, 0, 0x14), 4, 0x2001);
+	assert_int_equal(rd(OFF(0, 4, 0, 0x14), 4), 0x2001);
+	assert_false(bus_access(&vm.mmio, ARM64_PCI_IO + 0x1000, &v, 1, false));
+	assert_true(bus_access(&vm.mmio, ARM64_PCI_IO + 0x2000 + 31, &v, 1, false));
+	/* I/O decode off: unmapped */
+	wr(OFF(0, 4, 0, 0x04), 2, 0);
+	assert_false(bus_access(&vm.mmio, ARM64_PCI_IO + 0x2000, &v, 1, false));
+}
+
 static void test_names(void **state)
 {
 	struct bus_hit hit;
@@ -251,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_io_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	};
 
