@@ -16,6 +16,7 @@
 #include "boot/x86/fw_cfg_x86.h"
 #include "boot/x86/mptable.h"
 #include "devices/debugcon.h"
+#include "devices/rom.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
 #include "devices/pci.h"
@@ -194,7 +195,8 @@ bool arch_power_button(struct vm *vm)
 	return true;
 }
 
-/* --firmware (SeaBIOS): its debug console, the CMOS memory sizes, and
+/* --firmware (SeaBIOS): its debug console, its image at the top of 4 GiB,
+ * the CMOS memory sizes, and
  * fw_cfg with the memory map, the CPUs, the boot order and the ACPI
  * tables. */
 int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
@@ -206,6 +208,7 @@ int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 				     .bootorder = bootorder };
 	struct debugcon *dc;
 	struct fw_cfg *fw;
+	struct rom *rom;
 	int ret;
 
 	x86_ram_split(vm->mem_size, &fc.low_size, &fc.high_size);
@@ -215,6 +218,13 @@ int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 	}
 	if ((ret = device_list_add(p->devices, &dc->dev)))
 		return machine_create_failed("--debugcon", "debugcon", ret);
+	/* the image also at the top of 4 GiB, where a PC's flash is */
+	if ((ret = rom_create(vm, cfg->firmware, X86_PCI_HOLE_END, &rom))) {
+		pr_err("--firmware %s: %s", cfg->firmware, strerror(-ret));
+		return ret;
+	}
+	if ((ret = device_list_add(p->devices, &rom->dev)))
+		return machine_create_failed("--firmware", "bios-rom", ret);
 	x86_cmos_memory(vm->arch->rtc->cmos, fc.low_size, fc.high_size,
 			vm->nr_cpus);
 	if ((ret = fw_cfg_create(vm, &fw)))
