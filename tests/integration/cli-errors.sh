@@ -119,3 +119,9 @@ one cli-trace-file-bad-path 1 "^minivmm: error: --trace-file $T/no/such/dir/trac
 one cli-trace-file-directory 1 "^minivmm: error: --trace-file $T/dir: Is a directory" -- run --kernel "$KERNEL" --trace-file "$T/dir"
 one cli-ioeventfd-bad 2 "^minivmm: error: --ioeventfd: 'maybe' is not on or off" -- run --kernel "$KERNEL" --ioeventfd=maybe
 one cli-irqfd-bad 2 "^minivmm: error: --irqfd: '1' is not on or off" -- run --kernel "$KERNEL" --irqfd=1
+# --firmware: a missing image; --boot: disk or cdrom, and only with a firmware;
+# --debugcon only with a firmware
+one cli-firmware-missing 1 "^minivmm: error: $T/no-bios.bin: No such file or directory" -- run --firmware "$T/no-bios.bin"
+one cli-boot-bad 2 "^minivmm: error: --boot: 'floppy' is not disk or cdrom" -- run --firmware seabios --boot floppy
+one cli-boot-no-firmware 2 "^minivmm: error: run: --boot needs --firmware" -- run --kernel "$KERNEL" --boot disk
+one cli-debugcon-no-firmware 2 "^minivmm: error: run: --debugcon needs --firmware" -- run --kernel "$KERNEL" --debugcon "$T/dc"
