@@ -132,7 +132,9 @@ struct pci_dev {
 			  uint64_t new_addr, bool mapped);
 	/* Optional: after the driver wrote MSI-X Enable or Function Mask
 	 * (bus lock held) or an MSI-X table entry (not held), i.e. whenever
-	 * pci_msix_vector_irqfd() may have changed. msix.lock is not held. */
+	 * pci_msix_vector_irqfd() may have changed. msix.lock is not held.
+	 * virtio_pci.c calls it too when a queue's vector or Bus Master
+	 * Enable changes (bus lock held). */
 	void (*msix_changed)(struct pci_dev *d);
 };
 

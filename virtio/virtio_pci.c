@@ -559,10 +559,18 @@ static void common_field_write(struct virtio_dev *d, unsigned foff,
 			q->size = (uint16_t)v;
 		break;
 	case offsetof(struct virtio_pci_common_cfg, queue_msix_vector):
-		if (q)
-			__atomic_store_n(&d->q[d->queue_sel].msix_vector,
-					 check_vector(d, (uint16_t)v),
-					 __ATOMIC_RELAXED);
+		if (q) {
+			uint16_t vec = check_vector(d, (uint16_t)v);
+			uint16_t was = __atomic_exchange_n(
+				&d->q[d->queue_sel].msix_vector, vec,
+				__ATOMIC_RELAXED);
+
+			/* a backend that signals the queue's irqfd itself
+			 * (vhost) must follow a vector changed at any time,
+			 * DRIVER_OK or not */
+			if (was != vec && d->pci.msix_changed)
+				d->pci.msix_changed(&d->pci);
+		}
 		break;
 	case offsetof(struct virtio_pci_common_cfg, queue_enable):
 		/* writing 0 is not allowed without VIRTIO_F_RING_RESET */
@@ -818,6 +826,10 @@ static void cfg_written(struct pci_dev *p, unsigned off, unsigned len)
 	/* kicks were not acted on while bus mastering was off */
 	if (bm && !d->bus_master && virtio_pci_running(d))
 		replay_kicks(d);
+	/* no MSI-X message without bus mastering: a backend that signals
+	 * irqfds itself (vhost) must stop, and may start again */
+	if (bm != d->bus_master && d->pci.msix_changed)
+		d->pci.msix_changed(&d->pci);
 	d->bus_master = bm;
 	pci_cfg_window(d, off, len);
 }

@@ -852,6 +852,43 @@ static void test_bus_master_gates_dma(void **state)
 	assert_int_equal(fired(1), 1);
 }
 
+/* A backend that signals the queue's irqfd itself (vhost) is told when a
+ * queue's vector changes, after DRIVER_OK too, and when Bus Master Enable
+ * does (pci_dev.msix_changed). */
+static unsigned msix_changes;
+static void count_msix_change(struct pci_dev *p)
+{
+	(void)p;
+	msix_changes++;
+}
+
+static void test_vector_change_tells_backend(void **state)
+{
+	(void)state;
+	msix_program(1, 0xfee01000, 0x41, false);
+	msix_program(2, 0xfee02000, 0x42, false);
+	msix_ctrl(PCI_MSIX_FLAGS_ENABLE);
+	negotiate(0);
+	setup_queue0();
+	dev->pci.msix_changed = count_msix_change;
+	msix_changes = 0;
+	WR(queue_msix_vector, 1);
+	assert_int_equal(msix_changes, 1);
+	WR(device_status, ALL_OK);
+	WR(queue_msix_vector, 1); /* the same vector: nothing to follow */
+	assert_int_equal(msix_changes, 1);
+	WR(queue_msix_vector, 2); /* after DRIVER_OK */
+	assert_int_equal(msix_changes, 2);
+	assert_int_equal(RD(queue_msix_vector), 2);
+	set_bus_master(false);
+	assert_int_equal(msix_changes, 3);
+	set_bus_master(false); /* unchanged */
+	assert_int_equal(msix_changes, 3);
+	set_bus_master(true);
+	assert_int_equal(msix_changes, 4);
+	dev->pci.msix_changed = NULL;
+}
+
 static void test_bar_move_moves_ioeventfds(void **state)
 {
 	(void)state;
@@ -941,6 +978,7 @@ int main(void)
 		T(test_malformed_chain_needs_reset),
 		T(test_reset_waits_for_queue_threads),
 		T(test_msix_vectors),
+		T(test_vector_change_tells_backend),
 		T(test_msix_masked_pending),
 		T(test_status_bits_not_cleared),
 		T(test_queue_enable_needs_features_ok),
