@@ -258,6 +258,24 @@ static void vhost_recheck_event(void *opaque, uint32_t events)
 		vhost_update_calls(n);
 }
 
+/* vhost met a descriptor or ring it cannot use (VHOST_SET_VRING_ERR):
+ * the driver's error, which stops vhost's work on that queue. As for a
+ * malformed ring of our own: DEVICE_NEEDS_RESET, the driver resets. */
+static void vhost_err_event(void *opaque, uint32_t events)
+{
+	struct net_dev *n = opaque;
+	uint64_t cnt;
+
+	(void)events;
+	if (read(n->vhost_err, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	if (!__atomic_load_n(&n->vhost_on, __ATOMIC_ACQUIRE))
+		return;
+	net_warn(n, "net%u: vhost-net cannot use a queue's ring (driver error)",
+		 n->index);
+	virtio_pci_set_needs_reset(&n->vdev);
+}
+
 /* The driver changed MSI-X (vCPU thread, maybe under the PCI bus lock):
  * have the RX/TX thread look again where vhost should signal. */
 static void net_msix_changed(struct pci_dev *p)
@@ -298,6 +316,7 @@ static void vhost_start_on_loop(void *opaque)
 			.used_gpa = vq->used_gpa,
 			.kick_fd = virtio_pci_queue_kick_fd(&n->vdev, i),
 			.call_fd = n->vhost_call[i],
+			.err_fd = n->vhost_err,
 		};
 	}
 	r = net_vhost_start(&n->vhost, &n->vm->mem, net_feats(n), q, n->fd);
@@ -364,6 +383,9 @@ static int vhost_init(struct net_dev *n)
 	n->vhost_recheck = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (n->vhost_recheck < 0)
 		return -errno;
+	n->vhost_err = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (n->vhost_err < 0)
+		return -errno;
 	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
 		n->vcall[i] = (struct net_vhost_call){ n, i };
 		n->vhost_call[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -379,6 +401,9 @@ static void vhost_free(struct net_dev *n)
 	if (n->vhost_recheck >= 0)
 		close(n->vhost_recheck);
 	n->vhost_recheck = -1;
+	if (n->vhost_err >= 0)
+		close(n->vhost_err);
+	n->vhost_err = -1;
 	for (unsigned i = 0; i < NET_VHOST_NR_QUEUES; i++) {
 		if (n->vhost_call[i] >= 0)
 			close(n->vhost_call[i]);
@@ -593,6 +618,7 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 	n->vhost.fd = -1;
 	n->vhost_call[0] = n->vhost_call[1] = -1;
 	n->vhost_recheck = -1;
+	n->vhost_err = -1;
 	n->vm = vm;
 	n->index = index;
 	if (cfg->mac_set)
@@ -633,6 +659,9 @@ int virtio_net_create(struct vm *vm, const struct net_cfg *cfg,
 	if (net_vhost_enabled(n)) {
 		r = evloop_add(n->loop, n->vhost_recheck, EPOLLIN,
 			       vhost_recheck_event, n);
+		if (!r)
+			r = evloop_add(n->loop, n->vhost_err, EPOLLIN,
+				       vhost_err_event, n);
 		if (r)
 			goto fail_pci;
 		n->vdev.pci.msix_changed = net_msix_changed;

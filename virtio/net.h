@@ -205,6 +205,8 @@ struct net_dev {
 	int vhost_target[NET_VHOST_NR_QUEUES]; /* what vhost signals now:
 					* vhost_call[q] or the vector's irqfd */
 	int vhost_recheck;          /* eventfd: the MSI-X state changed */
+	int vhost_err;              /* eventfd: vhost met a ring it cannot
+				     * use (VHOST_SET_VRING_ERR) */
 	struct net_vhost_call {
 		struct net_dev *n;
 		unsigned q;

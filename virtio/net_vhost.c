@@ -160,6 +160,8 @@ static int setup_queue(struct net_vhost *v, const struct guest_mem *gm,
 		r = set_file(v, VHOST_SET_VRING_KICK, i, q->kick_fd);
 	if (!r)
 		r = set_file(v, VHOST_SET_VRING_CALL, i, q->call_fd);
+	if (!r && q->err_fd >= 0)
+		r = set_file(v, VHOST_SET_VRING_ERR, i, q->err_fd);
 	return r;
 }
 

@@ -42,6 +42,8 @@ struct net_vhost_queue {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	int kick_fd;           /* the queue's kick eventfd (ioeventfd) */
 	int call_fd;           /* eventfd vhost signals to interrupt */
+	int err_fd;            /* eventfd vhost signals when it cannot use
+				* the ring (a driver error), or -1 */
 };
 
 struct net_vhost {
@@ -91,7 +93,8 @@ int net_vhost_ring_addr(const struct guest_mem *gm,
 			struct vhost_vring_addr *a);
 
 /* Start the data path: SET_FEATURES, SET_MEM_TABLE, then for each queue
- * SET_VRING_NUM, _BASE, _ADDR, _KICK, _CALL, and last NET_SET_BACKEND with
+ * SET_VRING_NUM, _BASE, _ADDR, _KICK, _CALL, _ERR (with an err_fd), and
+ * last NET_SET_BACKEND with
  * backend_fd (the tap). On failure what was set is undone (backends back
  * to -1) and -errno returned; if vhost had a backend meanwhile, v->moved
  * is set and the caller's ring positions must continue from stop_base

@@ -90,6 +90,7 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 		c->addr = *(struct vhost_vring_addr *)arg;
 		c->idx = c->addr.index;
 	} else if (req == VHOST_SET_VRING_KICK || req == VHOST_SET_VRING_CALL ||
+		   req == VHOST_SET_VRING_ERR ||
 		   req == VHOST_NET_SET_BACKEND) {
 		const struct vhost_vring_file *f = arg;
 
@@ -229,6 +230,7 @@ static void queues(struct net_vhost_queue q[2])
 			.avail_gpa = 0x5000 + 0x4000 * i,
 			.used_gpa = 0x6000 + 0x4000 * i,
 			.kick_fd = 100 + (int)i, .call_fd = 200 + (int)i,
+			.err_fd = 300,
 		};
 }
 
@@ -296,6 +298,10 @@ static void test_start_stop(void **state)
 		assert_int_equal(rec.c[k++].fd, 100 + (int)i);
 		assert_int_equal(rec.c[k].req, VHOST_SET_VRING_CALL);
 		assert_int_equal(rec.c[k++].fd, 200 + (int)i);
+		/* a ring vhost cannot use is reported, not left silent */
+		assert_int_equal(rec.c[k].req, VHOST_SET_VRING_ERR);
+		assert_int_equal(rec.c[k].idx, i);
+		assert_int_equal(rec.c[k++].fd, 300);
 	}
 	for (unsigned i = 0; i < 2; i++) {
 		assert_int_equal(rec.c[k].req, VHOST_NET_SET_BACKEND);
