@@ -583,7 +583,7 @@ static void test_lone_request_inline(void **state)
 
 	(void)state;
 	NEED_URING();
-	/* the default: kicks back on after every pass */
+	/* with kicks back on after every pass too */
 	blk->vqs[0].quiet_depth = 0;
 	/* kicks replayed at DRIVER_OK, served before the test starts */
 	while (evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0) > 0)
