@@ -293,8 +293,8 @@ void fw_cfg_dma(struct fw_cfg *f, uint64_t gpa)
 	pthread_mutex_lock(&f->lock);
 	res = dma_run(f, ctl, len, addr);
 	f->dma_count++;
-	if (res)
-		f->dma_errors++;
+	if (res) /* atomic: a descriptor outside RAM counts without the lock */
+		__atomic_add_fetch(&f->dma_errors, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&f->lock);
 	put_be32(status, res);
 	/* the descriptor was readable: its first word is writable RAM too,
