@@ -278,7 +278,7 @@ run_batch() {
 
   for c in "${RUNCASES[@]}"; do
     [ -f "$HERE/cases/$c.post" ] || continue
-    CASE=$c OUT=$RUN/out/$c bash "$HERE/cases/$c.post" > "$RUN/$c.post.log" 2>&1
+    ASSETS=$BASSETS CASE=$c OUT=$RUN/out/$c bash "$HERE/cases/$c.post" > "$RUN/$c.post.log" 2>&1
     rc=$?
     grep -E '^(ok|not ok) ' "$RUN/$c.post.log" | tee -a "$RESULTS"
     [ $rc = 0 ] || grep -q '^not ok ' "$RUN/$c.post.log" ||

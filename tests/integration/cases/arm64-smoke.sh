@@ -1,6 +1,7 @@
-# arm64-smoke: the arm64 tiny guest (guests/tiny/arm64/hello.S) on an arm64 KVM, on the
-# VM and vCPU code alone (tests/arm64/vm-smoke: GICv3 + ITS, vGIC init, PSCI CPU_ON of
-# vCPU 1, SYSTEM_OFF): with 1 and 2 vCPUs, status 0 after its last line.
+# arm64-smoke: the arm64 tiny guest (guests/tiny/arm64/hello.S) on an arm64 KVM, first on
+# the VM and vCPU code alone (tests/arm64/vm-smoke: GICv3 + ITS, vGIC init, PSCI CPU_ON of
+# vCPU 1, SYSTEM_OFF), then through minivmm run (the Image loader, the UART on MMIO, the
+# device tree's address in x0): with 1 and 2 vCPUs each, status 0 after its last line.
 . "$TESTS/lib.sh"
 img=$ASSETS/tiny/hello-arm64.img
 smoke=$(dirname "$MINIVMM")/tests/arm64/vm-smoke
@@ -21,4 +22,10 @@ for n in 1 2; do
   with_timeout 60 "$smoke" "$img" $n > "$log" 2>&1; rc=$?
   cp "$log" "$OUT/"
   hello_ok "arm64-smoke-vm-$n" "$log" $rc $n
+done
+for n in 1 2; do
+  log=$WORK/run-$n.log
+  run_vmm "$log" --kernel "$img" --cpus $n --memory 128M; rc=$?
+  cp "$log" "$OUT/"
+  hello_ok "arm64-smoke-run-$n" "$log" $rc $n
 done
