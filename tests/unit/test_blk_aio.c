@@ -629,20 +629,29 @@ static void test_lone_chain_bounded(void **state)
 
 	(void)state;
 	NEED_URING();
-	blk->vqs[0].quiet_depth = 0;
-	while (evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0) > 0)
-		;
-	hostile_posted = 1;
-	post(0, VIRTIO_BLK_T_IN, 0, 512);
-	bdaio_hooks.submit = submit_and_post;
-	blk->desc.ops->queue_notify(blk, 0);
-	assert_in_range(u->idx, 1, 64);
-	/* the rest through the kick the pass left for itself */
-	for (int tries = 0; u->idx != HOSTILE_POSTS && tries < 100; tries++)
-		assert_true(evloop_run_ready(virtio_pci_queue_loop(blk, 0),
-					     5000) > 0);
-	assert_int_equal(u->idx, HOSTILE_POSTS);
-	assert_int_equal(hostile_posted, HOSTILE_POSTS);
+	/* kicks back on after every pass, and kicks off while one request
+	 * is in flight (the default) */
+	for (uint16_t depth = 0; depth < 2; depth++) {
+		uint16_t start;
+
+		blk->vqs[0].quiet_depth = depth;
+		while (evloop_run_ready(virtio_pci_queue_loop(blk, 0), 0) > 0)
+			;
+		start = u->idx;
+		hostile_posted = 1;
+		post(0, VIRTIO_BLK_T_IN, 0, 512);
+		bdaio_hooks.submit = submit_and_post;
+		blk->desc.ops->queue_notify(blk, 0);
+		assert_in_range((uint16_t)(u->idx - start), 1, 64);
+		/* the rest through the kick the pass left for itself */
+		for (int tries = 0; (uint16_t)(u->idx - start) != HOSTILE_POSTS &&
+				    tries < 100; tries++)
+			assert_true(evloop_run_ready(virtio_pci_queue_loop(blk, 0),
+						     5000) > 0);
+		assert_int_equal((uint16_t)(u->idx - start), HOSTILE_POSTS);
+		assert_int_equal(hostile_posted, HOSTILE_POSTS);
+		bdaio_hooks.submit = NULL;
+	}
 }
 
 /* ---- qcow2: two contexts on one image ---- */
