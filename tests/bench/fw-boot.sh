@@ -51,6 +51,6 @@ ARGS=(-b "$BUILD/minivmm" -f "$T/assets:/vm/assets" -f "$T/inner.sh:/vm/inner.sh
 command -v qemu-system-x86_64 >/dev/null &&
   ARGS+=(-b "$(command -v qemu-system-x86_64)" -f /usr/share/qemu)
 "$REPO/tests/harness/kvm-run" -m 4096 -t "${BENCH_TIMEOUT:-2400}" -s 300 "${ARGS[@]}" \
-  -- "sh inner.sh '$BUILD/minivmm' $RUNS" 2>&1 | sed -u 's/\r$//' | grep --line-buffered -E '^(minivmm|qemu-pc|#) '
+  -- "sh inner.sh '$BUILD/minivmm' $RUNS" 2>&1 | sed -u 's/\r$//' | grep --line-buffered -E '^(minivmm|qemu-pc|#) |^kvm-run:'
 exit
 }
