@@ -34,8 +34,9 @@ TOP = ("vmm/", "boot/", "devices/", "virtio/", "guests/", "tests/", "docs/", "sc
 PATH_END = re.compile(r"\.(c|h|sh|md|py|build|inc|prep|post|S|ld)$")
 # minivmm's own function prefixes: a name with one of these is ours, not the kernel's
 # options of other programs that the documents quote on their own (fio,
-# libseccomp, util-linux): not minivmm's
-FOREIGN = {"--lat_percentiles", "--seccomp-bpf", "--user", "--chroot"}
+# libseccomp, util-linux) and of the benchmark programs: not minivmm's
+FOREIGN = {"--lat_percentiles", "--seccomp-bpf", "--user", "--chroot",
+           "--quiet-depth"}  # tests/bench/blk-devmodel.c
 # a minivmm command line in a document: its options are minivmm's
 MINIVMM_CMD = re.compile(r"(?:^|[\s/`])minivmm\s+(?:run|img)\b(.*)$", re.M)
 OPTION = re.compile(r"--[a-z][a-z_-]*")
