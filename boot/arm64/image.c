@@ -13,13 +13,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "boot/boot_err.h"
 
 /* Header fields (little-endian). */
 #define HDR_TEXT_OFFSET 0x08
@@ -42,20 +43,6 @@
 
 #define GZ_CHUNK (64u * 1024)     /* compressed bytes read at a time */
 #define GZ_OUT_MAX (1u << 30)     /* avail_out per inflate call (a uInt) */
-
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t le64(const uint8_t *p)
 {
@@ -90,7 +77,7 @@ int arm64_image_header(const uint8_t hdr[ARM64_IMAGE_HDR_SIZE],
 	uint64_t flags;
 
 	if (memcmp(hdr + HDR_MAGIC, IMAGE_MAGIC, 4)) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: not an arm64 Linux Image (no \"ARM\\x64\" magic at offset 0x38)",
 			name);
 		return -ENOEXEC;
@@ -98,7 +85,7 @@ int arm64_image_header(const uint8_t hdr[ARM64_IMAGE_HDR_SIZE],
 	*image_size = le64(hdr + HDR_IMAGE_SIZE);
 	flags = *image_size ? le64(hdr + HDR_FLAGS) : 0;
 	if (flags & FLAG_BE) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: big-endian arm64 kernel (only little-endian guests run here)",
 			name);
 		return -ENOTSUP;
@@ -119,13 +106,13 @@ static int open_file(const char *path, const char *what, int *fd,
 	f = open(path, O_RDONLY | O_CLOEXEC);
 	if (f < 0 || fstat(f, &st) < 0) {
 		ret = -errno;
-		err_set(err, errlen, "%s: %s%s", path, what, strerror(-ret));
+		boot_err(err, errlen, "%s: %s%s", path, what, strerror(-ret));
 		if (f >= 0)
 			close(f);
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		err_set(err, errlen, "%s: %snot a regular file", path, what);
+		boot_err(err, errlen, "%s: %snot a regular file", path, what);
 		close(f);
 		return -EINVAL;
 	}
@@ -196,7 +183,7 @@ static int kernel_header(struct kernel *k, const uint8_t *hdr, char *err,
 	if (avail < ARM64_IMAGE_HDR_SIZE ||
 	    k->text_offset > avail - ARM64_IMAGE_HDR_SIZE ||
 	    k->image_size > avail - k->text_offset) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: kernel too big for guest RAM (text_offset 0x%llx, image_size %llu bytes, %llu MiB of RAM below the device tree)",
 			k->path, (unsigned long long)k->text_offset,
 			(unsigned long long)k->image_size,
@@ -209,7 +196,7 @@ static int kernel_header(struct kernel *k, const uint8_t *hdr, char *err,
 static int too_big(struct kernel *k, uint64_t bytes, char *err,
 		   size_t errlen)
 {
-	err_set(err, errlen,
+	boot_err(err, errlen,
 		"%s: kernel too big for guest RAM (%s%llu bytes at 0x%llx, %llu MiB of RAM below the device tree)",
 		k->path, k->gzip ? "more than " : "",
 		(unsigned long long)bytes,
@@ -227,7 +214,7 @@ static int load_plain(struct kernel *k, struct guest_mem *gm, int fd,
 	int ret;
 
 	if (fsize < ARM64_IMAGE_HDR_SIZE) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: too short for an arm64 Image (%llu bytes, the header is 64)",
 			k->path, (unsigned long long)fsize);
 		return -ENOEXEC;
@@ -243,7 +230,7 @@ static int load_plain(struct kernel *k, struct guest_mem *gm, int fd,
 		return too_big(k, fsize, err, errlen);
 	dst = gm_ptr(gm, at, fsize);
 	if (!dst) {
-		err_set(err, errlen, "%s: cannot load at 0x%llx: not RAM",
+		boot_err(err, errlen, "%s: cannot load at 0x%llx: not RAM",
 			k->path, (unsigned long long)at);
 		return -EFAULT;
 	}
@@ -253,7 +240,7 @@ static int load_plain(struct kernel *k, struct guest_mem *gm, int fd,
 	k->loaded = fsize;
 	return 0;
 io:
-	err_set(err, errlen, "%s: %s", k->path, strerror(-ret));
+	boot_err(err, errlen, "%s: %s", k->path, strerror(-ret));
 	return ret;
 }
 
@@ -310,19 +297,19 @@ static int load_gzip(struct kernel *k, struct guest_mem *gm, int fd,
 
 	in = malloc(GZ_CHUNK);
 	if (!in) {
-		err_set(err, errlen, "%s: out of memory", k->path);
+		boot_err(err, errlen, "%s: out of memory", k->path);
 		return -ENOMEM;
 	}
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) { /* gzip wrapper */
 		free(in);
-		err_set(err, errlen, "%s: out of memory", k->path);
+		boot_err(err, errlen, "%s: out of memory", k->path);
 		return -ENOMEM;
 	}
 	/* The header first, to learn where the rest goes. */
 	ret = gz_fill(&z, fd, in, hdr, sizeof(hdr), &got);
 	if (ret == 1) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: too short for an arm64 Image (%llu bytes after gunzip, the header is 64)",
 			k->path, (unsigned long long)got);
 		ret = -ENOEXEC;
@@ -337,7 +324,7 @@ static int load_gzip(struct kernel *k, struct guest_mem *gm, int fd,
 	room = k->limit - at;
 	dst = gm_ptr(gm, at, room);
 	if (!dst) {
-		err_set(err, errlen, "%s: cannot load at 0x%llx: not RAM",
+		boot_err(err, errlen, "%s: cannot load at 0x%llx: not RAM",
 			k->path, (unsigned long long)at);
 		ret = -EFAULT;
 		goto out;
@@ -356,12 +343,12 @@ static int load_gzip(struct kernel *k, struct guest_mem *gm, int fd,
 	goto out;
 gz_err:
 	if (ret == -EBADMSG)
-		err_set(err, errlen, "%s: corrupt gzip data (%s)", k->path,
+		boot_err(err, errlen, "%s: corrupt gzip data (%s)", k->path,
 			z.msg ? z.msg : "inflate failed");
 	else if (ret == -EPIPE)
-		err_set(err, errlen, "%s: truncated gzip data", k->path);
+		boot_err(err, errlen, "%s: truncated gzip data", k->path);
 	else
-		err_set(err, errlen, "%s: %s", k->path, strerror(-ret));
+		boot_err(err, errlen, "%s: %s", k->path, strerror(-ret));
 out:
 	inflateEnd(&z);
 	free(in);
@@ -382,13 +369,13 @@ static int load_initrd(struct guest_mem *gm, const char *path, uint64_t low,
 	if (ret < 0)
 		return ret;
 	if (!fsize) {
-		err_set(err, errlen, "%s: initrd is empty", path);
+		boot_err(err, errlen, "%s: initrd is empty", path);
 		close(fd);
 		return -EINVAL;
 	}
 	low = align_up(low, PAGE);
 	if (fsize > high || ((high - fsize) & ~(PAGE - 1)) < low) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: initrd of %llu bytes does not fit in guest RAM between the kernel's end 0x%llx and the device tree at 0x%llx",
 			path, (unsigned long long)fsize,
 			(unsigned long long)low, (unsigned long long)high);
@@ -400,7 +387,7 @@ static int load_initrd(struct guest_mem *gm, const char *path, uint64_t low,
 	ret = dst ? read_full(fd, dst, fsize, 0) : -EFAULT;
 	close(fd);
 	if (ret < 0) {
-		err_set(err, errlen, "%s: initrd: %s", path, strerror(-ret));
+		boot_err(err, errlen, "%s: initrd: %s", path, strerror(-ret));
 		return ret;
 	}
 	*start = at;
@@ -420,12 +407,12 @@ int arm64_boot_load(struct guest_mem *gm, const struct arm64_boot_cfg *cfg,
 
 	memset(info, 0, sizeof(*info));
 	if (!cfg->kernel) {
-		err_set(err, errlen, "no kernel to boot");
+		boot_err(err, errlen, "no kernel to boot");
 		return -EINVAL;
 	}
 	if ((cfg->ram_base & (SZ_2M - 1)) || !cfg->ram_size ||
 	    __builtin_add_overflow(cfg->ram_base, cfg->ram_size, &ram_end)) {
-		err_set(err, errlen, "guest RAM at 0x%llx is not 2 MiB-aligned",
+		boot_err(err, errlen, "guest RAM at 0x%llx is not 2 MiB-aligned",
 			(unsigned long long)cfg->ram_base);
 		return -EINVAL;
 	}
@@ -435,7 +422,7 @@ int arm64_boot_load(struct guest_mem *gm, const struct arm64_boot_cfg *cfg,
 	window_end = min_u64(ram_end, cfg->ram_base + INITRD_WINDOW -
 					      (cfg->ram_base & (SZ_1G - 1)));
 	if (place_fdt(cfg->ram_base, window_end, &info->fdt_addr) < 0) {
-		err_set(err, errlen,
+		boot_err(err, errlen,
 			"%s: guest RAM of %llu MiB is too small for an arm64 kernel",
 			cfg->kernel, (unsigned long long)(cfg->ram_size >> 20));
 		return -ENOMEM;

@@ -11,6 +11,7 @@
 
 #include <linux/kvm.h>
 
+#include "boot/boot_err.h"
 #include "boot/x86/boot.h"
 #include "vmm/guest_mem.h"
 
@@ -39,10 +40,6 @@ int x86_firmware_load(struct guest_mem *gm, const struct x86_boot_cfg *cfg,
 		      struct x86_boot_entry *entry, char *err, size_t errlen);
 
 /* ---- helpers in boot.c ---- */
-
-/* snprintf into err (if err and errlen). */
-void boot_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* Open a regular file for reading; *size = its length. 0 or -errno (message
  * "<path>: <reason>" in err). */
