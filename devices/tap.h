@@ -14,6 +14,12 @@
  * says which offloaded frames (partial checksums, TSO/UFO super-frames) we
  * are ready to read, which mirrors the GUEST_* features the driver accepted.
  *
+ * The send buffer (TUNSETSNDBUF), which bounds what vhost-net's transmit
+ * worker may have written to the tap and not yet delivered, is left
+ * alone: every fd opened on /dev/net/tun starts with INT_MAX, the value
+ * QEMU sets explicitly, and a bound another program set on its own fd of
+ * a persistent tap does not carry over to ours (test_tap.sh checks both).
+ *
  * Lifetime: a tap that did not exist is created, and being non-persistent it
  * disappears when our fd is closed. A tap that already existed (made
  * persistent with `ip tuntap add`) is attached to and left as it was: its

@@ -4,22 +4,25 @@
  *   test_tap NAME [BRIDGE [create]]
  *
  * Opens the tap (attaching it to BRIDGE, creating the bridge with "create"),
- * prints one line "open ifname=.. created=0|1 offload_ok=0x.. bridge=..",
+ * prints one line "open ifname=.. created=0|1 offload_ok=0x.. sndbuf=N
+ * bridge=..",
  * then waits until stdin reaches EOF, closes the tap and prints "closed".
  * On failure tap.c's error message goes to stderr and the exit status is the
  * errno value. The script runs it inside a private network namespace.
  */
 #include "devices/tap.h"
 
+#include <linux/if_tun.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
 {
 	struct tap t;
 	char buf[64];
-	int r;
+	int r, sndbuf = -1;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s NAME [BRIDGE [create]]\n", argv[0]);
@@ -33,9 +36,12 @@ int main(int argc, char **argv)
 	}
 	/* offloads the way a guest accepting everything would set them */
 	r = tap_set_offloads(&t, t.offload_ok);
+	if (ioctl(t.fd, TUNGETSNDBUF, &sndbuf) < 0)
+		sndbuf = -1;
 	printf("open ifname=%s created=%d offload_ok=0x%x offloads=0x%x "
-	       "set=%d bridge=%s\n", t.ifname, t.created, t.offload_ok,
-	       t.offloads, r, t.bridge[0] ? t.bridge : "-");
+	       "set=%d sndbuf=%d bridge=%s\n", t.ifname, t.created,
+	       t.offload_ok, t.offloads, r, sndbuf,
+	       t.bridge[0] ? t.bridge : "-");
 	fflush(stdout);
 	while (read(0, buf, sizeof(buf)) > 0)
 		;

@@ -35,6 +35,7 @@ tunflags() { ip -d link show dev "$1" | grep -o 'tun type tap pi [a-z]* vnet_hdr
 #   offload N  attach (tap, no pi, vnet_hdr) and set TUNSETOFFLOAD N
 #   link N     attach and set the link type (TUNSETLINK; tap down)
 #   hdrsz      attach and print the vnet header size
+#   sndbuf [N] attach, set the send buffer to N if given, print it
 #   features   print tx-checksumming and TSO as 0/1 (ethtool ioctls)
 tunctl() {
 	python3 - "$@" <<'EOF'
@@ -58,6 +59,12 @@ elif act == 'link':
 elif act == 'hdrsz':
     v = array.array('i', [0])
     fcntl.ioctl(fd, 0x800454d7, v, True)
+    print(v[0])
+elif act == 'sndbuf':
+    if len(sys.argv) > 3:  # TUNSETSNDBUF
+        fcntl.ioctl(fd, 0x400454d4, struct.pack('i', int(sys.argv[3])))
+    v = array.array('i', [0])
+    fcntl.ioctl(fd, 0x800454d3, v, True)  # TUNGETSNDBUF
     print(v[0])
 EOF
 }
@@ -90,6 +97,7 @@ check "created tap exists while open" exists mvtap0
 check "created tap is up" is_up mvtap0
 check "helper reports created=1" grep -q 'created=1' "$T/out1"
 check "kernel accepted csum+tso offloads" grep -q 'offload_ok=0x1[fF]\|offload_ok=0xf' "$T/out1"
+check "created tap's send buffer unbounded" grep -q 'sndbuf=2147483647 ' "$T/out1"
 # 2. a second user of the same tap gets EBUSY with a clear message
 "$HELPER" mvtap0 </dev/null >"$T/o" 2>"$T/e"; rc=$?
 check "second open of a busy tap fails with EBUSY (16)" [ $rc = 16 ]
@@ -156,6 +164,16 @@ if command -v python3 >/dev/null; then
 		[ "$(tunctl features mvoff)" = "1 0" ]
 	check "... vnet header size back to 10" [ "$(tunctl hdrsz mvoff)" = 10 ]
 	ip link del mvoff
+
+	# 7c'. a send buffer another program bounded on its fd of a
+	#      persistent tap: ours is unbounded all the same (tap.h)
+	ip tuntap add dev mvsnd mode tap vnet_hdr
+	tunctl sndbuf mvsnd 65536 >/dev/null
+	start 6 mvsnd
+	check "pre-existing tap bounded by another fd: our send buffer unbounded" \
+		grep -q 'sndbuf=2147483647 ' "$T/out6"
+	stop 6
+	ip link del mvsnd
 
 	# 7d. a failed open leaves no bridge it created: a tap whose link type
 	#     is not Ethernet cannot become a bridge port
