@@ -28,8 +28,7 @@ set -euo pipefail
 # The whole script is one { } block: bash reads it completely before running it, so
 # editing this file while a run is in progress cannot derail that run.
 {
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 if [ "${1:-}" = --peers ]; then
   shift
   : "${CPUS:=2}" "${RUNTIME:=5}" "${FMTS:=raw}" "${IDLE:=0}"
@@ -37,12 +36,7 @@ if [ "${1:-}" = --peers ]; then
   : "${JOBS:=randread1,randread32,randread1x2,randread32x2}"
 fi
 ROUNDS=${1:-1}
-BUILD=${MINIVMM_BUILD:-$REPO/build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
-ninja -C "$BUILD" minivmm >/dev/null
-KC=$("$REPO/guests/fetch-kernels.sh" cloud | tail -1)
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-fiobench.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bench_prepare fiobench cloud
 mkdir -p "$T/assets/cloud" "$T/img"
 cp -L "$KC/vmlinuz" "$T/assets/cloud/vmlinuz"
 # the fio initramfs, uncompressed (gunzip of ~100 MiB is slow under TCG)

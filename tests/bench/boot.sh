@@ -16,16 +16,10 @@ set -euo pipefail
 # The whole script is one { } block: bash reads it completely before running it, so
 # editing this file while a run is in progress cannot derail that run.
 {
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 RUNS=${1:-5}
 BASE=${2:-}
-BUILD=${MINIVMM_BUILD:-$REPO/build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
-ninja -C "$BUILD" minivmm guests/hello64.bzimage >/dev/null
-KC=$("$REPO/guests/fetch-kernels.sh" cloud | tail -1)
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-bench.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bench_prepare bench cloud guests/hello64.bzimage
 mkdir -p "$T/assets/cloud"
 cp -L "$KC/vmlinuz" "$T/assets/cloud/vmlinuz"
 "$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/assets/cloud/initramfs.cpio.gz" 2>/dev/null

@@ -8,14 +8,9 @@
 #   tests/bench/fw-boot.sh [RUNS]
 set -euo pipefail
 {
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 RUNS=${1:-3}
-BUILD=${MINIVMM_BUILD:-$REPO/build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
-ninja -C "$BUILD" minivmm >/dev/null
-KC=$("$REPO/guests/fetch-kernels.sh" cloud | tail -1)
-T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-fwboot.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bench_prepare fwboot cloud
 mkdir -p "$T/assets"
 "$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/initrd.cpio.gz" 2>/dev/null
 bash "$REPO/scripts/mkbootdisk.sh" -k "$KC/vmlinuz" -i "$T/initrd.cpio.gz" -o "$T/assets/disk.img" \

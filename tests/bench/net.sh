@@ -16,15 +16,10 @@ set -euo pipefail
 # One { } block: bash reads it whole before running it, so editing this file
 # during a run cannot derail that run.
 {
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-${ROUNDS:-3}}
 case $ROUNDS in '' | *[!0-9]* | 0) echo "net.sh: ROUNDS must be a positive number" >&2; exit 2 ;; esac
-BUILD=${MINIVMM_BUILD:-$REPO/build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
-ninja -C "$BUILD" minivmm >/dev/null
-KC=$("$REPO/guests/fetch-kernels.sh" cloud | tail -1)
-T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-netbench.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bench_prepare netbench cloud
 mkdir -p "$T/assets/cloud"
 cp -L "$KC/vmlinuz" "$T/assets/cloud/vmlinuz"
 "$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/assets/cloud/initramfs.cpio.gz" \

@@ -21,20 +21,14 @@
 # iperf3 direction, 10), MEM (guest MiB, 1024), CPUS (1), BENCH_TIMEOUT (3600).
 set -euo pipefail
 {
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 OUTDIR=$(mkdir -p "${1:-$REPO/build/vve}" && cd "${1:-$REPO/build/vve}" && pwd)
 bash "$REPO/scripts/install-deps.sh"
-BUILD=${MINIVMM_BUILD:-$REPO/build}
-[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" >/dev/null
-ninja -C "$BUILD" minivmm >/dev/null
-KG=$("$REPO/guests/fetch-kernels.sh" generic | tail -1)
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-vve.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bench_prepare vve generic
 mkdir -p "$T/assets/generic" "$T/img" "$T/out"
-cp -L "$KG/vmlinuz" "$T/assets/generic/vmlinuz"
+cp -L "$KC/vmlinuz" "$T/assets/generic/vmlinuz"
 # uncompressed: gunzip of ~100 MiB of fio's libraries is slow under TCG
-"$REPO/guests/mkinitramfs.sh" -k "$KG/modules" -o "$T/assets/generic/initramfs-bench.cpio" -z none \
+"$REPO/guests/mkinitramfs.sh" -k "$KC/modules" -o "$T/assets/generic/initramfs-bench.cpio" -z none \
   -b "$(command -v fio)" -b "$(command -v iperf3)" 2>/dev/null
 # random data, so that every block is allocated (qcow2 too) and reads are real reads
 head -c 256M /dev/urandom > "$T/img/raw.img"
