@@ -16,6 +16,25 @@ void fake_vm_reset(void)
 	fake.next_gsi = 24;
 }
 
+int fake_vm_init(struct vm *vm)
+{
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	fake_vm_reset();
+	if ((ret = bus_init(&vm->pio, "pio")))
+		return ret;
+	if ((ret = bus_init(&vm->mmio, "mmio")))
+		bus_destroy(&vm->pio);
+	return ret;
+}
+
+void fake_vm_destroy(struct vm *vm)
+{
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+}
+
 int vm_irq_line(struct vm *vm, unsigned gsi, int level)
 {
 	(void)vm;

@@ -32,6 +32,10 @@ struct fake_vm_log {
 
 extern struct fake_vm_log fake;
 void fake_vm_reset(void);
+/* A machine for device tests: vm zeroed, the log reset, empty port and
+ * MMIO buses. 0 or -errno. fake_vm_destroy frees the buses. */
+int fake_vm_init(struct vm *vm);
+void fake_vm_destroy(struct vm *vm);
 
 /* The PC's PCI root bus with configuration mechanism #1 at 0xCF8/0xCFC, as
  * vmm/x86/machine_x86.c builds it (arch_pci_init). */

@@ -31,19 +31,15 @@ static struct vm vm;
 static int setup(void **state)
 {
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	fake_vm_reset();
 	log_quiet = true;
-	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
-	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
+	assert_int_equal(fake_vm_init(&vm), 0);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
+	fake_vm_destroy(&vm);
 	return 0;
 }
 

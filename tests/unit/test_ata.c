@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ata_fixture.h"
 #include "devices/ata.h"
 #include "devices/disk/blockdev.h"
 #include "devices/pci.h"
@@ -29,29 +30,14 @@
 #include "vmm/vm.h"
 
 #define DISK_SECTORS 2048 /* 1 MiB */
-#define RAM_SIZE (2u << 20)
 
 static char path[64];
 static struct blockdev *bd;
-static struct ata_channel ch;
-static unsigned irq_raises;
-static bool irq_now;
-static struct guest_mem gm;
-static uint8_t *ram;
-static struct iovec scratch[BM_IOV_BATCH];
 
 /* The byte at offset off of the disk image as made by setup. */
 static uint8_t pattern(uint64_t off)
 {
 	return (uint8_t)(off / ATA_SECTOR * 7 + off % 251);
-}
-
-static void irq(void *opaque, bool level)
-{
-	(void)opaque;
-	if (level && !irq_now)
-		irq_raises++;
-	irq_now = level;
 }
 
 static struct blockdev *open_disk(bool readonly)
@@ -78,14 +64,8 @@ static int setup_common(bool readonly)
 	assert_int_equal(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
 	close(fd);
 	bd = open_disk(readonly);
-	irq_raises = 0;
-	irq_now = false;
-	ata_channel_init(&ch, irq, NULL);
+	ata_fixture_setup();
 	assert_int_equal(ata_drive_attach(&ch, 0, bd, "minivmm-test"), 0);
-	ram = calloc(1, RAM_SIZE);
-	assert_non_null(ram);
-	memset(&gm, 0, sizeof(gm));
-	assert_int_equal(gm_add_region(&gm, 0, RAM_SIZE, ram), 0);
 	return 0;
 }
 
@@ -106,37 +86,11 @@ static int teardown(void **state)
 	(void)state;
 	blockdev_close(bd);
 	unlink(path);
-	free(ram);
+	ata_fixture_teardown();
 	return 0;
 }
 
 /* ---- register helpers ---- */
-
-static uint8_t inb(unsigned reg)
-{
-	uint8_t v = 0;
-
-	ata_cmd_io(&ch, reg, &v, 1, false);
-	return v;
-}
-
-static void outb(unsigned reg, uint8_t v)
-{
-	ata_cmd_io(&ch, reg, &v, 1, true);
-}
-
-static uint8_t altstatus(void)
-{
-	uint8_t v = 0;
-
-	ata_ctl_io(&ch, &v, 1, false);
-	return v;
-}
-
-static void devctl(uint8_t v)
-{
-	ata_ctl_io(&ch, &v, 1, true);
-}
 
 /* A 28-bit LBA command on device 0. */
 static void cmd28(uint8_t cmd, uint32_t lba, uint8_t count)
@@ -511,7 +465,7 @@ static void test_empty_channel(void **state)
 	struct ata_channel empty;
 
 	(void)state;
-	ata_channel_init(&empty, irq, NULL);
+	ata_channel_init(&empty, ata_fixture_irq, NULL);
 	uint8_t v = 0;
 	ata_cmd_io(&empty, ATA_REG_STATUS, &v, 1, false);
 	assert_int_equal(v, 0xff);
@@ -550,15 +504,6 @@ static void test_hob_and_nien(void **state)
 }
 
 /* ---- DMA and PRD tables ---- */
-
-#define PRD_TABLE 0x1000u
-
-static void prd(unsigned i, uint32_t addr, uint32_t count, bool eot)
-{
-	uint32_t e[2] = { addr, (count & 0xffff) | (eot ? 0x80000000u : 0) };
-
-	memcpy(ram + PRD_TABLE + 8 * i, e, sizeof(e));
-}
 
 static void test_dma_read(void **state)
 {
@@ -672,46 +617,18 @@ static void test_prd_hostile(void **state)
 
 /* ---- the PCI function ---- */
 
-static struct vm vm;
-
-static uint32_t pin(uint64_t port, unsigned len)
-{
-	uint32_t v = 0;
-
-	assert_true(bus_access(&vm.pio, port, &v, len, false));
-	return v;
-}
-
-static void pout(uint64_t port, unsigned len, uint32_t v)
-{
-	assert_true(bus_access(&vm.pio, port, &v, len, true));
-}
-
 static void test_piix(void **state)
 {
 	struct piix_ide_cfg cfg = { .disks = { NULL, NULL, open_disk(false), NULL } };
 	struct pci_bus bus;
-	struct pci_dev *d = NULL;
+	struct pci_dev *d;
 	struct piix_ide *ide;
 	struct device *dev;
 	uint32_t bm;
 
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	fake_vm_reset();
-	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
-	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
-	vm.mem = gm;
-	assert_int_equal(fake_pci_bus_init(&bus, &vm), 0);
-	vm.pci = &bus;
-	assert_int_equal(piix_ide_create(&vm, &cfg, &ide), 0);
+	d = piix_fixture(&cfg, &bus, &ide);
 	dev = &ide->dev;
-	assert_int_equal(dev->ops->attach(dev), 0);
-	assert_ptr_equal(dev->vm, &vm);
-	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++)
-		if (bus.slots[s])
-			d = bus.slots[s];
-	assert_non_null(d);
 	assert_int_equal(pci_cfg_read(d, 0, 4), 0x70108086);
 	assert_int_equal(pci_cfg_read(d, 8, 4) >> 8, PIIX_IDE_CLASS);
 	assert_int_equal(pci_cfg_read(d, 0x10, 4), 0); /* BAR 0-3 unused */
@@ -777,8 +694,7 @@ static void test_piix(void **state)
 	/* the legacy ports left with it */
 	uint32_t v;
 	assert_false(bus_access(&vm.pio, 0x1f7, &v, 1, false));
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
+	fake_vm_destroy(&vm);
 }
 
 /* --trace's names of the command block: reads and writes differ at 1, 7 */

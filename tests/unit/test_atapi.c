@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "ata_fixture.h"
 #include "devices/ata.h"
 #include "devices/disk/blockdev.h"
 #include "devices/pci.h"
@@ -33,30 +34,14 @@
 
 #define CD_BLOCKS 64 /* 128 KiB */
 #define DISK_SECTORS 64
-#define RAM_SIZE (2u << 20)
-#define PRD_TABLE 0x1000
 
 static char cd_path[64], disk_path[64];
 static struct blockdev *cd, *disk;
-static struct ata_channel ch;
-static unsigned irq_raises;
-static bool irq_now;
-static struct guest_mem gm;
-static uint8_t *ram;
-static struct iovec scratch[BM_IOV_BATCH];
 
 /* The byte at offset off of the disc image. */
 static uint8_t pattern(uint64_t off)
 {
 	return (uint8_t)(off / ATAPI_SECTOR * 13 + off % 241);
-}
-
-static void irq(void *opaque, bool level)
-{
-	(void)opaque;
-	if (level && !irq_now)
-		irq_raises++;
-	irq_now = level;
 }
 
 static struct blockdev *make_image(char *path, size_t size, bool readonly)
@@ -87,15 +72,9 @@ static int setup(void **state)
 	log_quiet = true;
 	cd = make_image(cd_path, CD_BLOCKS * ATAPI_SECTOR, true);
 	disk = make_image(disk_path, DISK_SECTORS * ATA_SECTOR, false);
-	irq_raises = 0;
-	irq_now = false;
-	ata_channel_init(&ch, irq, NULL);
+	ata_fixture_setup();
 	assert_int_equal(ata_drive_attach(&ch, 0, disk, "disk"), 0);
 	assert_int_equal(atapi_drive_attach(&ch, 1, cd, "cd-serial"), 0);
-	ram = calloc(1, RAM_SIZE);
-	assert_non_null(ram);
-	memset(&gm, 0, sizeof(gm));
-	assert_int_equal(gm_add_region(&gm, 0, RAM_SIZE, ram), 0);
 	return 0;
 }
 
@@ -106,37 +85,11 @@ static int teardown(void **state)
 	blockdev_close(disk);
 	unlink(cd_path);
 	unlink(disk_path);
-	free(ram);
+	ata_fixture_teardown();
 	return 0;
 }
 
 /* ---- register helpers ---- */
-
-static uint8_t inb(unsigned reg)
-{
-	uint8_t v = 0;
-
-	ata_cmd_io(&ch, reg, &v, 1, false);
-	return v;
-}
-
-static void outb(unsigned reg, uint8_t v)
-{
-	ata_cmd_io(&ch, reg, &v, 1, true);
-}
-
-static uint8_t altstatus(void)
-{
-	uint8_t v = 0;
-
-	ata_ctl_io(&ch, &v, 1, false);
-	return v;
-}
-
-static void devctl(uint8_t v)
-{
-	ata_ctl_io(&ch, &v, 1, true);
-}
 
 static void select_dev(unsigned dev)
 {
@@ -667,13 +620,6 @@ static void test_tray(void **state)
 	assert_good();
 }
 
-static void prd(unsigned i, uint32_t addr, uint32_t count, bool eot)
-{
-	uint32_t e[2] = { addr, (count & 0xffff) | (eot ? 0x80000000u : 0) };
-
-	memcpy(ram + PRD_TABLE + 8 * i, e, sizeof(e));
-}
-
 static void test_dma(void **state)
 {
 	uint8_t inq[12] = { 0x12, 0, 0, 0, 96 };
@@ -777,27 +723,12 @@ static void test_random_packets(void **state)
 
 /* ---- through the PIIX3 function: a DMA read kicked by the packet ---- */
 
-static struct vm vm;
-
-static uint32_t pin(uint64_t port, unsigned len)
-{
-	uint32_t v = 0;
-
-	assert_true(bus_access(&vm.pio, port, &v, len, false));
-	return v;
-}
-
-static void pout(uint64_t port, unsigned len, uint32_t v)
-{
-	assert_true(bus_access(&vm.pio, port, &v, len, true));
-}
-
 static void test_piix_cdrom(void **state)
 {
 	struct blockdev_opts o = { .path = cd_path, .format = "raw", .readonly = true };
 	struct piix_ide_cfg cfg = { 0 };
 	struct pci_bus bus;
-	struct pci_dev *d = NULL;
+	struct pci_dev *d;
 	struct piix_ide *ide;
 	struct device *dev;
 	char err[256];
@@ -807,20 +738,8 @@ static void test_piix_cdrom(void **state)
 	(void)state;
 	assert_int_equal(blockdev_open(&o, &cfg.disks[2], err, sizeof(err)), 0);
 	cfg.cdrom[2] = true;
-	memset(&vm, 0, sizeof(vm));
-	fake_vm_reset();
-	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
-	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
-	vm.mem = gm;
-	assert_int_equal(fake_pci_bus_init(&bus, &vm), 0);
-	vm.pci = &bus;
-	assert_int_equal(piix_ide_create(&vm, &cfg, &ide), 0);
+	d = piix_fixture(&cfg, &bus, &ide);
 	dev = &ide->dev;
-	assert_int_equal(dev->ops->attach(dev), 0);
-	for (unsigned s = 1; s < PCI_MAX_SLOTS; s++)
-		if (bus.slots[s])
-			d = bus.slots[s];
-	assert_non_null(d);
 	bm = pci_cfg_read(d, 0x20, 4) & ~3u;
 	pci_cfg_write(d, 4, 2, 0x5);
 	/* the secondary master is the CD-ROM */
@@ -856,8 +775,7 @@ static void test_piix_cdrom(void **state)
 
 	pci_bus_destroy(&bus);
 	dev->ops->free(dev);
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
+	fake_vm_destroy(&vm);
 }
 
 static void test_attach_refused(void **state)

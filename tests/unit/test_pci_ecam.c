@@ -45,11 +45,8 @@ static void bar_fn(void *opaque, uint64_t off, void *data, unsigned len,
 static int setup(void **state)
 {
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	fake_vm_reset();
 	log_quiet = true;
-	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
-	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
+	assert_int_equal(fake_vm_init(&vm), 0);
 	assert_int_equal(gm_add_region(&vm.mem, ARM64_RAM_BASE, 1ULL << 30,
 				       &ram_stub),
 			 0);
@@ -70,8 +67,7 @@ static int teardown(void **state)
 	(void)state;
 	pci_ecam_destroy(&ecam);
 	pci_bus_destroy(&pbus);
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
+	fake_vm_destroy(&vm);
 	log_quiet = false;
 	return 0;
 }
