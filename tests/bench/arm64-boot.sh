@@ -18,8 +18,7 @@ set -euo pipefail
 # The whole script is one { } block: bash reads it completely before running it, so
 # editing this file while a run is in progress cannot derail that run.
 {
-HERE=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 
 # --self-check: the inner script's loop, measurement and table, with a fake VMM in place
 # of minivmm and QEMU (it prints what a good boot prints), on this machine, in seconds
@@ -65,10 +64,9 @@ FAKE
 fi
 
 RUNS=${1:-3} CPUS=${2:-1 2}
+# the cross-built arm64 minivmm (MINIVMM_BUILD_ARM64, as tests/integration/run.sh)
 BUILD=${MINIVMM_BUILD_ARM64:-$REPO/build-arm64}
 [ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$REPO" --cross-file "$REPO/scripts/arm64-cross.ini" >/dev/null
-ninja -C "$BUILD" minivmm >/dev/null
-KDIR=$("$REPO/guests/fetch-kernels.sh" arm64 | tail -1)
 
 # fetch_qemu: Debian's arm64 QEMU in a folder that runs on its own: qemu-system-aarch64,
 # lib/ (its dynamic loader and the shared libraries it needs, found by DT_NEEDED in the
@@ -113,13 +111,13 @@ fetch_qemu() {
 }
 fetch_qemu
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/minivmm-arm64-bench.XXXXXX"); trap 'rm -rf "$T"' EXIT
+bench_prepare arm64-boot arm64
 mkdir -p "$T/assets"
-cp -L "$KDIR/vmlinuz" "$T/assets/vmlinuz"
-"$REPO/guests/mkinitramfs.sh" -A arm64 -k "$KDIR/modules" -o "$T/assets/initramfs.cpio.gz" 2>/dev/null
+cp -L "$KC/vmlinuz" "$T/assets/vmlinuz"
+"$REPO/guests/mkinitramfs.sh" -A arm64 -k "$KC/modules" -o "$T/assets/initramfs.cpio.gz" 2>/dev/null
 "$REPO/tests/harness/kvm-run" -a arm64 -m 4096 -t "${BENCH_TIMEOUT:-3600}" -s 300 -b "$BUILD/minivmm" \
   -f "$T/assets:/vm/assets" -f "$QDIR:/vm/qemu" -f "$HERE/arm64-boot-inner.sh:/vm/arm64-boot-inner.sh" \
-  -- "sh arm64-boot-inner.sh '$BUILD/minivmm' /vm/qemu $RUNS '$CPUS'" 2>&1 |
+  -- "sh arm64-boot-inner.sh '$BUILD/minivmm' \"\$KVMRUN_ROOT/qemu\" $RUNS '$CPUS'" 2>&1 |
   sed -u 's/\r$//' | grep --line-buffered -E '^(#|[a-zA-Z0-9 ]*vCPU|VMM|minivmm|qemu|Boot|boots|kvm-run:)'
 exit
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # lib.sh - what the benchmarks that boot a Debian kernel in a tests/harness/kvm-run
-# session (boot.sh, blk-fio.sh, fw-boot.sh, net.sh, virtio-vs-emulated.sh) share.
+# session (arm64-boot.sh, boot.sh, blk-fio.sh, fw-boot.sh, net.sh, virtio-vs-emulated.sh) share.
 # Sourced first thing:  . "$(dirname "$0")/lib.sh"
 # It sets HERE (tests/bench), REPO (the top) and BUILD ($MINIVMM_BUILD, else REPO/build).
 HERE=$(cd "$(dirname "$0")" && pwd)
