@@ -17,12 +17,14 @@ PKGS=(
   e2fsprogs fio iperf3 iproute2 acpica-tools valgrind procps socat strace python3
   gnuplot-nox  # tests/bench/virtio-vs-emulated.sh draws its chart
   ethtool  # net-offload-off: in the guest initramfs and the KVM host
-  xorriso  # ide-cdrom: the ISO 9660 image of the CD-ROM
+  xorriso  # ISO 9660 images: ide-cdrom's, and the installer CD (scripts/mkinstallcd.sh)
   # the arm64 cross build (scripts/arm64-cross.ini) and the emulated arm64 KVM host
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu qemu-system-arm
   # firmware boots: SeaBIOS (above) boots a disk that scripts/mkbootdisk.sh
   # makes with GRUB for BIOS, an MBR partition table and an ext4 partition
   grub-pc-bin fdisk
+  # the installer CD (scripts/mkinstallcd.sh): ISOLINUX and Debian's installer
+  isolinux syslinux-common debian-installer-12-netboot-amd64
 )
 # arm64 libraries for the cross build, from Debian's arm64 archive (dpkg's foreign
 # architecture arm64). libfdt-dev:arm64 is not among them: it cannot be installed beside

@@ -164,7 +164,7 @@ run_batch() {
     [ -x "$MINIVMM" ] && BINS+=(-b "$MINIVMM")
   else
     BINS=(-b "$MINIVMM")
-    for p in /usr/sbin/ip /usr/bin/qemu-img; do [ -x "$p" ] && BINS+=(-b "$p"); done
+    for p in /usr/sbin/ip /usr/bin/qemu-img /usr/bin/socat; do [ -x "$p" ] && BINS+=(-b "$p"); done
     for p in fio iperf3 ethtool; do command -v $p >/dev/null && BINS+=(-b "$(command -v $p)"); done
     # Debian's SeaBIOS, where `--firmware seabios` looks for it (fw-* cases)
     [ -d /usr/share/seabios ] && BINS+=(-f /usr/share/seabios)
