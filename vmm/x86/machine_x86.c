@@ -155,6 +155,11 @@ int arch_add_platform_devices(struct vm *vm, struct arch_platform *p)
 		 * around the IDE control port 0x3f6, the VGA registers */
 		{ 0x3f0, 6, "absent-floppy" }, { 0x3f7, 1, "absent-floppy" },
 		{ 0x3c0, 32, "absent-vga" },
+		/* the PC/AT math coprocessor's ports (0xf0: clear its busy
+		 * latch, 0xf1: reset it), which Linux's real-mode setup
+		 * writes when a bootloader enters the kernel at its 16-bit
+		 * entry (firmware boots): the FPU is the vCPU's own */
+		{ 0xf0, 2, "absent-fpu" },
 	};
 	const struct uart_cfg com1 = { .name = "com1", .port = 0x3f8,
 				       .irq = X86_IRQ_COM1, .tx = p->console_tx,
