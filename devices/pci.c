@@ -791,6 +791,18 @@ int pci_bus_init(struct pci_bus *bus, struct vm *vm,
 	return 0;
 }
 
+void pci_bus_set_host_bridge(struct pci_bus *bus, struct pci_dev *d)
+{
+	pthread_mutex_lock(&bus->lock);
+	d->cfg[PCI_CFG_INT_PIN] = 0; /* no interrupt */
+	d->wmask[PCI_CFG_INT_LINE] = 0;
+	d->cfg[PCI_CFG_INT_LINE] = 0;
+	d->slot = 0;
+	d->bus = bus;
+	bus->slots[0] = d;
+	pthread_mutex_unlock(&bus->lock);
+}
+
 int pci_cf8_attach(struct pci_bus *bus)
 {
 	struct vm *vm = bus->vm;

@@ -184,6 +184,12 @@ void pci_cfg_reg_name(const struct pci_dev *d, unsigned off, unsigned len,
  * mechanism yet: see pci_cf8_attach. 0 or -errno. */
 int pci_bus_init(struct pci_bus *bus, struct vm *vm,
 		 const struct pci_host *host);
+/* Put d at 00:00.0 in place of the bus's generic host bridge (1b36:0008):
+ * an architecture's own host bridge with registers of its own (x86 under
+ * --firmware: the i440FX PMC, devices/x86/i440fx.c). d was built with
+ * pci_dev_init; it gets no interrupt pin and no BARs are assigned. The
+ * caller keeps d alive until pci_bus_destroy, which leaves it alone. */
+void pci_bus_set_host_bridge(struct pci_bus *bus, struct pci_dev *d);
 /* Configuration mechanism #1, the PC's: CONFIG_ADDRESS at port 0xCF8 and
  * CONFIG_DATA at 0xCFC-0xCFF on vm->pio (pci_bus_destroy releases them).
  * 0 or -errno with a one-line message printed. */

@@ -156,6 +156,16 @@ int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 			      const struct machine_cfg *cfg,
 			      const char *bootorder);
 
+/* The bootable devices' kinds, for arch_boot_path. */
+enum arch_boot_dev { ARCH_BOOT_IDE, ARCH_BOOT_VIRTIO_BLK };
+/* The firmware's name of a bootable device (x86: the OpenFirmware path
+ * SeaBIOS matches its bootorder file against), into buf: unit `unit` of
+ * channel `channel` of the IDE controller in PCI slot `slot`, or the
+ * virtio-blk disk in slot `slot` (channel and unit 0). Empty where the
+ * architecture boots no firmware. */
+void arch_boot_path(enum arch_boot_dev kind, unsigned slot, unsigned channel,
+		    unsigned unit, char *buf, size_t size);
+
 /* Every vCPU exists (arch_vcpu_init done), none runs yet: finish the VM
  * (arm64: the GIC's KVM_DEV_ARM_VGIC_CTRL_INIT; x86: nothing). 0 or -errno
  * with a one-line message printed. */

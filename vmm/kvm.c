@@ -116,21 +116,79 @@ static int alloc_ram(struct vm *vm, uint64_t gpa, uint64_t size, bool hugetlb)
 	return ret;
 }
 
+/* Guest RAM region i in slot i. */
 static int register_ram(struct vm *vm)
 {
+	int ret;
+
 	for (unsigned i = 0; i < vm->mem.nr; i++) {
-		struct kvm_userspace_memory_region r = {
-			.slot = i,
-			.guest_phys_addr = vm->mem.r[i].gpa,
-			.memory_size = vm->mem.r[i].size,
-			.userspace_addr = (uint64_t)(uintptr_t)vm->mem.r[i].host,
-		};
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
-			pr_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-			return -errno;
+		ret = vm_set_memslot(vm, i, vm->mem.r[i].gpa, vm->mem.r[i].size,
+				     vm->mem.r[i].host, false);
+		if (ret) {
+			pr_err("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
+			return ret;
 		}
 	}
+	vm->nr_memslots = vm->mem.nr;
 	return 0;
+}
+
+/* ---- memory slots ---- */
+
+int vm_memslot_alloc(struct vm *vm)
+{
+	/* KVM_CAP_NR_MEMSLOTS is at least 32 on every architecture */
+	if (vm->nr_memslots >= 32)
+		return -ENOSPC;
+	return (int)vm->nr_memslots++;
+}
+
+int vm_set_memslot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+		   void *host, bool readonly)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = readonly && size ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = size ? (uint64_t)(uintptr_t)host : 0,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return -errno;
+	return 0;
+}
+
+int vm_ram_hole(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), end;
+	int ret, above;
+
+	if (!size || gpa % page || size % page ||
+	    __builtin_add_overflow(gpa, size, &end))
+		return -EINVAL;
+	for (unsigned i = 0; i < vm->mem.nr; i++) {
+		const struct gm_region *r = &vm->mem.r[i];
+
+		if (gpa < r->gpa || end > r->gpa + r->size)
+			continue;
+		above = -1;
+		if (end < r->gpa + r->size && (above = vm_memslot_alloc(vm)) < 0)
+			return above;
+		/* the slot is emptied first: KVM does not shrink a live one */
+		if ((ret = vm_set_memslot(vm, i, 0, 0, NULL, false)))
+			return ret;
+		if (gpa > r->gpa &&
+		    (ret = vm_set_memslot(vm, i, r->gpa, gpa - r->gpa, r->host,
+					  false)))
+			return ret;
+		if (above >= 0)
+			ret = vm_set_memslot(vm, (unsigned)above, end,
+					     r->gpa + r->size - end,
+					     r->host + (end - r->gpa), false);
+		return ret;
+	}
+	return -EINVAL;
 }
 
 /* ---- interrupt routing ---- */

@@ -38,7 +38,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,20 +167,18 @@ static int open_disks(struct machine *m, const struct machine_cfg *cfg)
 	return 0;
 }
 
-/* Record a bootable device by the path SeaBIOS matches the bootorder
- * file against: the PCI function's path with any device name, then the
- * drive and disk of an IDE unit. */
-static void __attribute__((format(printf, 3, 4)))
-add_boot_path(struct machine *m, bool cdrom, const char *fmt, ...)
+/* Record a bootable device by the name the firmware gives it
+ * (arch_boot_path). */
+static void add_boot_path(struct machine *m, bool cdrom,
+			  enum arch_boot_dev kind, unsigned slot,
+			  unsigned channel, unsigned unit)
 {
-	va_list ap;
-
 	if (m->nr_boot == MACHINE_MAX_DISKS)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(m->boot[m->nr_boot].path, sizeof(m->boot[0].path), fmt, ap);
-	va_end(ap);
-	m->boot[m->nr_boot++].cdrom = cdrom;
+	arch_boot_path(kind, slot, channel, unit, m->boot[m->nr_boot].path,
+		       sizeof(m->boot[0].path));
+	if (m->boot[m->nr_boot].path[0])
+		m->boot[m->nr_boot++].cdrom = cdrom;
 }
 
 /* The IDE controller, if any disk is if=ide or there is a CD-ROM: those
@@ -248,8 +245,8 @@ static int add_ide(struct machine *m, const struct machine_cfg *cfg)
 	if ((ret = plug(m, &ide->dev)))
 		return machine_create_failed(opt, "piix-ide", ret);
 	for (unsigned j = 0; j < n; j++) /* channel j / 2, unit j % 2 */
-		add_boot_path(m, ic.cdrom[j], "/pci@i0cf8/ide@%x/drive@%x/disk@%x",
-			      ide->pci.slot, j / 2, j % 2);
+		add_boot_path(m, ic.cdrom[j], ARCH_BOOT_IDE, ide->pci.slot,
+			      j / 2, j % 2);
 	return 0;
 }
 
@@ -294,7 +291,7 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 				opt, strerror(-ret));
 		if ((ret = plug(m, &vd->dev)))
 			return machine_create_failed(opt, "virtio-blk", ret);
-		add_boot_path(m, false, "/pci@i0cf8/scsi@%x/disk@0,0", vd->pci.slot);
+		add_boot_path(m, false, ARCH_BOOT_VIRTIO_BLK, vd->pci.slot, 0, 0);
 	}
 	for (unsigned i = 0; i < cfg->nr_nets; i++) {
 		char err[256] = "", what[128];

@@ -44,6 +44,9 @@ struct vm {
 
 	struct guest_mem mem;
 	uint64_t mem_size;  /* total guest RAM */
+	/* KVM memory slots in use: 0 .. nr_memslots-1 (guest RAM's first,
+	 * then vm_memslot_alloc's) */
+	unsigned nr_memslots;
 	/* the architecture's own state (vmm/arch.h arch_vm_init): defined in
 	 * vmm/x86/x86.h, vmm/arm64/arm64.h */
 	struct arch_vm *arch;
@@ -111,6 +114,26 @@ int vm_irqfd(struct vm *vm, int efd, unsigned gsi, int resamplefd,
  * 0 or -errno. */
 int vm_ioeventfd(struct vm *vm, int efd, uint64_t addr, unsigned len,
 		 bool pio, bool assign);
+
+/* ---- memory slots ---- */
+/* A KVM memory slot number of its own for a device that maps memory into
+ * the guest itself (a ROM, a chipset's shadow RAM window), or -ENOSPC. */
+int vm_memslot_alloc(struct vm *vm);
+/* Point slot at [gpa, gpa+size) of the guest, backed by host memory at
+ * host (page-aligned, size a multiple of the page size); readonly: guest
+ * writes there become MMIO exits (KVM_MEM_READONLY) that the MMIO bus
+ * handles. size 0 empties the slot. A slot that holds a mapping must be
+ * emptied before it gets another (KVM changes no address or flag of a live
+ * slot). Not while vCPUs may be running on it, except from a vCPU thread
+ * (KVM waits for the others). 0 or -errno. */
+int vm_set_memslot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+		   void *host, bool readonly);
+/* Take [gpa, gpa+size) (page-aligned, inside one region of guest RAM) out
+ * of guest RAM's memory slots, so that the caller maps that window its own
+ * way (vm_set_memslot): the region's slot is split around it. The RAM
+ * stays guest memory for gm_ptr() and device DMA. Before the vCPUs run.
+ * 0 or -errno. */
+int vm_ram_hole(struct vm *vm, uint64_t gpa, uint64_t size);
 
 /* ---- lifecycle ---- */
 /* Ask the VM to stop with this exit status (first caller wins): every vCPU

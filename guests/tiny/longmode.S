@@ -1,9 +1,10 @@
 /*
  * longmode.S — ladder rung 3: from real mode through protected mode to 64-bit long mode,
- * with page tables built into the image. Run: minivmm run --firmware longmode.bin
+ * with page tables it builds itself. Run: minivmm run --firmware longmode.bin
  * (hello64.S is entered in long mode by minivmm's loader instead; this guest does it).
  *
- * Long mode needs paging. The tables are static data at 4 KiB boundaries:
+ * Long mode needs paging. The tables are three 4 KiB pages of RAM at 0x1000-0x3fff (the
+ * image itself is ROM, see protected.S, and the CPU sets accessed bits in the tables):
  *   PML4[0] -> PDPT; PDPT[0] and PDPT[1] -> the same PD; PD[0] = a 2 MiB page at 0.
  * So virtual 0-2 MiB maps to physical 0-2 MiB (the code keeps running after paging is
  * turned on), and virtual 1 GiB-1 GiB+2 MiB maps there too: the message is printed
@@ -15,6 +16,10 @@
  *   5. far jump to a code segment with the L bit set: 64-bit mode.
  * Writing CR0, CR3, CR4 and EFER does not leave the guest: the trace shows only COM1 and ACPI.
  */
+#define PML4 0x1000
+#define PDPT 0x2000
+#define PD 0x3000
+
 	.code16
 	.section .text, "ax"
 	.globl	start
@@ -34,10 +39,20 @@ pm32:
 	mov	%ax, %ds
 	mov	%ax, %es
 	mov	%ax, %ss
+	/* the tables: zeroed, then one entry each (bit 0 present, bit 1 writable, bit 7 in
+	 * a PD entry: a 2 MiB page) */
+	mov	$PML4, %edi
+	xor	%eax, %eax
+	mov	$3 * 4096 / 4, %ecx
+	rep stosl
+	movl	$PDPT + 0x3, PML4
+	movl	$PD + 0x3, PDPT		/* virtual 0 */
+	movl	$PD + 0x3, PDPT + 8	/* virtual 1 GiB */
+	movl	$0x0 + 0x83, PD		/* 2 MiB at physical 0 */
 	mov	%cr4, %eax
 	or	$1 << 5, %eax		/* 1: CR4.PAE */
 	mov	%eax, %cr4
-	mov	$pml4, %eax		/* 2 */
+	mov	$PML4, %eax		/* 2 */
 	mov	%eax, %cr3
 	mov	$0xc0000080, %ecx	/* 3: EFER.LME */
 	rdmsr
@@ -50,7 +65,7 @@ pm32:
 
 	.code64
 lm64:
-	mov	$stack_top, %rsp
+	mov	$0x8000, %rsp		/* a stack in RAM: the image is read-only */
 	mov	$msg + (1 << 30), %rdi	/* the message through the alias at 1 GiB */
 	call	puts
 	mov	$0x604, %dx		/* ACPI soft-off, as lib32.S's poweroff */
@@ -64,26 +79,12 @@ lm64:
 msg:	.asciz	"hello from long mode: paging on, this line read at virtual 1 GiB + its address\r\n"
 	.balign	8
 gdt:	.quad	0			/* 0x00: null */
-	.quad	0x00cf9a000000ffff	/* 0x08: 32-bit code, flat */
-	.quad	0x00cf92000000ffff	/* 0x10: data, flat */
-	.quad	0x00af9a000000ffff	/* 0x18: 64-bit code (L = 1, D = 0) */
+	.quad	0x00cf9b000000ffff	/* 0x08: 32-bit code, flat (all accessed: nothing */
+	.quad	0x00cf93000000ffff	/* 0x10: data, flat            written to the ROM) */
+	.quad	0x00af9b000000ffff	/* 0x18: 64-bit code (L = 1, D = 0) */
 gdt_desc:
 	.word	gdt_desc - gdt - 1
 	.long	gdt
-	.balign	16
-	.fill	256, 1, 0
-stack_top:
-
-	/* page tables: bit 0 present, bit 1 writable, bit 7 (in a PD entry) 2 MiB page */
-	.balign	4096
-pml4:	.quad	pdpt + 0x3
-	.fill	511, 8, 0
-pdpt:	.quad	pd + 0x3		/* virtual 0 */
-	.quad	pd + 0x3		/* virtual 1 GiB */
-	.fill	510, 8, 0
-pd:	.quad	0x0 + 0x83		/* 2 MiB at physical 0 */
-	.fill	511, 8, 0
-
 	.code16
 	.org	0xfff0			/* the reset vector, F000:FFF0 */
 	ljmp	$0xf000, $start - 0xf0000

@@ -13,6 +13,10 @@
  *   4. load the data segment registers with selector 0x10 (GDT entry 2).
  * Then print CR0 and power off through ACPI. None of this leaves the guest: the trace shows
  * only the COM1 and ACPI port accesses.
+ *
+ * The image is ROM, as a PC's BIOS is at reset (the chipset's PAM registers point the BIOS
+ * area at the flash): the stack lives in RAM below it, and the GDT's descriptors come with
+ * their accessed bit already set, so that loading a segment writes nothing to the ROM.
  */
 	.code16
 	.section .text, "ax"
@@ -33,7 +37,7 @@ pm32:
 	mov	%ax, %ds
 	mov	%ax, %es
 	mov	%ax, %ss
-	mov	$stack_top, %esp
+	mov	$0x8000, %esp		/* a stack in RAM: the image is read-only */
 	mov	$msg, %esi
 	call	puts
 	mov	%cr0, %eax
@@ -48,14 +52,11 @@ msg:	.asciz	"hello from protected mode: cr0="
 eol:	.asciz	"\r\n"
 	.balign	8
 gdt:	.quad	0			/* 0x00: the null descriptor */
-	.quad	0x00cf9a000000ffff	/* 0x08: code, base 0, limit 4 GiB, 32-bit, exec/read */
-	.quad	0x00cf92000000ffff	/* 0x10: data, base 0, limit 4 GiB, read/write */
+	.quad	0x00cf9b000000ffff	/* 0x08: code, base 0, limit 4 GiB, 32-bit, exec/read, accessed */
+	.quad	0x00cf93000000ffff	/* 0x10: data, base 0, limit 4 GiB, read/write, accessed */
 gdt_desc:
 	.word	gdt_desc - gdt - 1	/* limit */
 	.long	gdt			/* base (physical) */
-	.balign	16
-	.fill	256, 1, 0
-stack_top:
 
 	/* the reset vector: the last 16 bytes of the image, F000:FFF0 */
 	.code16

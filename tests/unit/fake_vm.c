@@ -120,3 +120,33 @@ bool vm_stopping(const struct vm *vm)
 	(void)vm;
 	return fake.stop_calls > 0;
 }
+
+int vm_memslot_alloc(struct vm *vm)
+{
+	return vm->nr_memslots < 32 ? (int)vm->nr_memslots++ : -ENOSPC;
+}
+
+static void fake_memslot_record(unsigned slot, uint64_t gpa, uint64_t size,
+				void *host, bool readonly)
+{
+	if (fake.nr_memslot_calls < FAKE_MAX_MEMSLOT_CALLS)
+		fake.memslot[fake.nr_memslot_calls++] =
+			(struct fake_memslot_call){ slot, gpa, size, host, readonly };
+}
+
+int vm_set_memslot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+		   void *host, bool readonly)
+{
+	(void)vm;
+	if (fake.memslot_error)
+		return fake.memslot_error;
+	fake_memslot_record(slot, gpa, size, host, readonly);
+	return 0;
+}
+
+int vm_ram_hole(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	(void)vm;
+	fake_memslot_record(~0u, gpa, size, NULL, false);
+	return 0;
+}

@@ -9,6 +9,15 @@
 
 #define FAKE_MAX_GSI 256
 #define FAKE_MAX_IOEVENTFD 64
+#define FAKE_MAX_MEMSLOT_CALLS 256
+
+/* One vm_set_memslot or vm_ram_hole call (hole: slot is ~0u). */
+struct fake_memslot_call {
+	unsigned slot;
+	uint64_t gpa, size;
+	void *host;
+	bool readonly;
+};
 
 struct fake_vm_log {
 	int irq_level[FAKE_MAX_GSI];
@@ -28,6 +37,9 @@ struct fake_vm_log {
 	unsigned nr_ioeventfd, ioeventfd_deassigned;
 	unsigned stop_calls, reboot_calls;
 	int stop_status;
+	struct fake_memslot_call memslot[FAKE_MAX_MEMSLOT_CALLS];
+	unsigned nr_memslot_calls;
+	int memslot_error; /* vm_set_memslot's answer while nonzero */
 };
 
 extern struct fake_vm_log fake;

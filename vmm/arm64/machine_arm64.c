@@ -93,6 +93,18 @@ bool arch_power_button(struct vm *vm)
 	return false;
 }
 
+/* No firmware on arm64: its devices have no firmware names. */
+void arch_boot_path(enum arch_boot_dev kind, unsigned slot, unsigned channel,
+		    unsigned unit, char *buf, size_t size)
+{
+	(void)kind;
+	(void)slot;
+	(void)channel;
+	(void)unit;
+	if (size)
+		buf[0] = '\0';
+}
+
 /* No firmware images on arm64 (arch_load_guest refuses --firmware). */
 int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 			      const struct machine_cfg *cfg,

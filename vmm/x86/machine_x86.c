@@ -23,6 +23,7 @@
 #include "devices/rtc.h"
 #include "devices/uart16550.h"
 #include "devices/x86/acpi_pm.h"
+#include "devices/x86/i440fx.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -201,9 +202,9 @@ bool arch_power_button(struct vm *vm)
 }
 
 /* --firmware (SeaBIOS): its debug console, its image at the top of 4 GiB,
- * the CMOS memory sizes, and
- * fw_cfg with the memory map, the CPUs, the boot order and the ACPI
- * tables. */
+ * the i440FX host bridge whose PAM registers put it (or the shadow RAM)
+ * below 1 MiB, the CMOS memory sizes, and fw_cfg with the memory map, the
+ * CPUs, the boot order and the ACPI tables. */
 int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 			      const struct machine_cfg *cfg,
 			      const char *bootorder)
@@ -212,6 +213,7 @@ int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 				     .sercon_port = 0x3f8,
 				     .bootorder = bootorder };
 	struct debugcon *dc;
+	struct i440fx *pmc;
 	struct fw_cfg *fw;
 	struct rom *rom;
 	int ret;
@@ -230,6 +232,9 @@ int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 	}
 	if ((ret = device_list_add(p->devices, &rom->dev)))
 		return machine_create_failed("--firmware", "bios-rom", ret);
+	if ((ret = i440fx_create(vm, rom, &pmc)) ||
+	    (ret = device_list_add(p->devices, &pmc->dev)))
+		return machine_create_failed("--firmware", "i440fx", ret);
 	x86_cmos_memory(vm->arch->rtc->cmos, fc.low_size, fc.high_size,
 			vm->nr_cpus);
 	if ((ret = fw_cfg_create(vm, &fw)))
@@ -243,6 +248,19 @@ int arch_add_firmware_devices(struct vm *vm, struct arch_platform *p,
 	if ((ret = device_list_add(p->devices, &fw->dev)))
 		return machine_create_failed("--firmware", "fw_cfg", ret);
 	return 0;
+}
+
+/* SeaBIOS's names (its boot.c builds them from the PCI tree: the host
+ * bridge as /pci@i0cf8, a function by its class and slot, an IDE unit
+ * as drive@channel/disk@unit, a virtio-blk disk as a SCSI-like disk). */
+void arch_boot_path(enum arch_boot_dev kind, unsigned slot, unsigned channel,
+		    unsigned unit, char *buf, size_t size)
+{
+	if (kind == ARCH_BOOT_IDE)
+		snprintf(buf, size, "/pci@i0cf8/ide@%x/drive@%x/disk@%x", slot,
+			 channel, unit);
+	else
+		snprintf(buf, size, "/pci@i0cf8/scsi@%x/disk@0,0", slot);
 }
 
 /* ---- PCI ---- */
