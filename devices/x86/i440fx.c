@@ -29,7 +29,9 @@
  *               writes exit and go to the RAM behind (2) or nowhere (0).
  * The window's MMIO handler applies the same rules to whatever exits, so
  * a slot KVM refused costs speed, not correctness. Guest RAM below the
- * window and above it keeps its own slots (vm_ram_hole). The VMM itself
+ * window and above it keeps its own slots (vm_ram_hole). The RAM behind
+ * the window starts with the image's copy boot/x86/boot.c puts there
+ * (SeaBIOS copies itself from the flash anyway). The VMM itself
  * and device DMA (gm_ptr) always reach the RAM behind, whatever the PAM
  * says. A register write that changes a nibble remaps that segment on the
  * spot (the bus lock serialises them), as the chipset does.
