@@ -30,15 +30,12 @@ static char rom_path[] = "/tmp/minivmm-i440fx-XXXXXX";
 static int setup(void **state)
 {
 	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	fake_vm_reset();
+	assert_int_equal(fake_vm_init(&vm), 0);
 	log_quiet = true;
 	vm.nr_memslots = 1; /* guest RAM's */
 	ram = calloc(1, RAM_SIZE);
 	assert_non_null(ram);
 	assert_int_equal(gm_add_region(&vm.mem, 0, RAM_SIZE, ram), 0);
-	assert_int_equal(bus_init(&vm.pio, "pio"), 0);
-	assert_int_equal(bus_init(&vm.mmio, "mmio"), 0);
 	assert_int_equal(fake_pci_bus_init(&bus, &vm), 0);
 	return 0;
 }
@@ -47,8 +44,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	pci_bus_destroy(&bus);
-	bus_destroy(&vm.pio);
-	bus_destroy(&vm.mmio);
+	fake_vm_destroy(&vm);
 	free(ram);
 	return 0;
 }
