@@ -518,10 +518,51 @@ static int ring_register(struct io_uring *ring, unsigned op, void *arg,
 	return ret < 0 ? -errno : 0;
 }
 
+static int ring_setup(unsigned entries, struct io_uring *ring,
+		      struct io_uring_params *par)
+{
+	return bdaio_hooks.setup ? bdaio_hooks.setup(entries, ring, par)
+				 : io_uring_queue_init_params(entries, ring, par);
+}
+
+/* The ring, disabled until restricted. Completions are posted by task
+ * work on the thread that submitted (the queue's); by default the kernel
+ * interrupts that thread with an IPI for each batch when it is running.
+ * COOP_TASKRUN (Linux 5.19) leaves the work for the thread's next system
+ * call, which the queue's loop makes soon anyway (submitting, or waiting
+ * in epoll_wait: a sleeping thread is still woken), and TASKRUN_FLAG
+ * sets IORING_SQ_TASKRUN meanwhile, so that liburing's peek enters the
+ * kernel to run it when no completion is posted yet. A kernel that
+ * refuses the flags (EINVAL) gets the ring without them.
+ * SINGLE_ISSUER and DEFER_TASKRUN are not used: the ring is enabled
+ * (IORING_REGISTER_ENABLE_RINGS, which makes the enabling thread the
+ * only submitter) on the thread that builds the device, while the
+ * queue's own thread submits, and its sandbox allows no
+ * io_uring_register. */
+static int ring_init(struct bdaio *a, unsigned entries)
+{
+	struct io_uring_params par;
+	int ret;
+
+	memset(&par, 0, sizeof(par));
+	par.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_COOP_TASKRUN |
+		    IORING_SETUP_TASKRUN_FLAG;
+	ret = ring_setup(entries, &a->ring, &par);
+	if (ret != -EINVAL)
+		return ret;
+	memset(&par, 0, sizeof(par));
+	par.flags = IORING_SETUP_R_DISABLED;
+	return ring_setup(entries, &a->ring, &par);
+}
+
+unsigned bdaio_ring_flags(const struct bdaio *a)
+{
+	return a->ring.flags;
+}
+
 int bdaio_new(struct blockdev *bd, unsigned depth, bdaio_done_fn *done,
 	      void *opaque, struct bdaio **out)
 {
-	struct io_uring_params par;
 	struct io_uring_restriction res[5];
 	struct bdaio *a;
 	unsigned entries = 1;
@@ -543,9 +584,7 @@ int bdaio_new(struct blockdev *bd, unsigned depth, bdaio_done_fn *done,
 		free(a);
 		return ret;
 	}
-	memset(&par, 0, sizeof(par));
-	par.flags = IORING_SETUP_R_DISABLED;
-	ret = io_uring_queue_init_params(entries, &a->ring, &par);
+	ret = ring_init(a, entries);
 	if (ret < 0) {
 		close(a->efd);
 		free(a);

@@ -48,16 +48,23 @@ int bdfile_truncate(struct bdfile *f, uint64_t size);
 /* ---- asynchronous I/O (aio.c) ----
  * Test seams (tests/unit), all NULL in minivmm: a stand-in for
  * io_uring_submit (to return -EINTR or -EAGAIN), for a completion's
- * result given the bytes asked for (a short transfer), and a reordering
+ * result given the bytes asked for (a short transfer), a reordering
  * of a batch of completions (struct io_uring_cqe pointers) before they are
- * handled. */
+ * handled, and a stand-in for io_uring_queue_init_params (a kernel that
+ * refuses some set-up flags). */
 struct io_uring;
+struct io_uring_params;
+struct bdaio;
 struct bdaio_hooks {
 	int (*submit)(struct io_uring *ring);
 	int (*result)(int res, size_t want);
 	void (*order)(void **cqes, unsigned n);
+	int (*setup)(unsigned entries, struct io_uring *ring,
+		     struct io_uring_params *par);
 };
 extern struct bdaio_hooks bdaio_hooks;
+/* The IORING_SETUP_* flags the context's ring was created with. */
+unsigned bdaio_ring_flags(const struct bdaio *a);
 
 /* ---- backing files (backing.c) ---- */
 /* The directories a backing chain may use, as real paths: the top

@@ -12,7 +12,9 @@
  * a request alone in flight waited for inline without an eventfd wakeup,
  * a pass that ends after 64 requests however the driver keeps one alone
  * in flight,
- * a queue reset with requests in flight; on a qcow2 image, two contexts (two
+ * a queue reset with requests in flight, the ring's set-up flags
+ * (COOP_TASKRUN where the kernel has it, a ring without where it
+ * refuses them); on a qcow2 image, two contexts (two
  * queues' threads) writing and reading at once, cutting requests across
  * allocated and new clusters, checked against a model and by img check.
  * Faults are injected through the test
@@ -22,6 +24,7 @@
  * (queue_flush, or the queue loop's handlers run on the test's thread). Skipped where io_uring cannot be set up. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -654,6 +657,102 @@ static void test_lone_chain_bounded(void **state)
 	}
 }
 
+/* ---- ring set-up flags ---- */
+
+static int refuse_taskrun(unsigned entries, struct io_uring *ring,
+			  struct io_uring_params *par)
+{
+	if (par->flags & (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG))
+		return -EINVAL; /* a kernel before 5.19 */
+	return io_uring_queue_init_params(entries, ring, par);
+}
+
+struct rt {
+	unsigned done;
+	int ret;
+};
+
+static void rt_done(void *opaque, void *tag, int ret)
+{
+	struct rt *r = opaque;
+
+	(void)tag;
+	r->done++;
+	if (ret)
+		r->ret = ret;
+}
+
+/* A context on the test's file: a 4 KiB write and its read back, both
+ * in flight until the context's eventfd says so (poll, as the queue's
+ * epoll loop waits), then reaped. Returns the ring's set-up flags. */
+static unsigned rt_round_trip(void)
+{
+	struct blockdev_opts o = { .path = path, .format = "raw",
+				   .cache = BLOCKDEV_CACHE_NONE };
+	struct blockdev *bd;
+	struct bdaio *a;
+	struct rt r = { 0 };
+	uint8_t *w = NULL, *g = NULL;
+	unsigned flags;
+	char err[256];
+
+	if (blockdev_open(&o, &bd, err, sizeof(err))) {
+		o.cache = BLOCKDEV_CACHE_WRITEBACK; /* tmpfs: no O_DIRECT */
+		assert_int_equal(blockdev_open(&o, &bd, err, sizeof(err)), 0);
+	}
+	assert_int_equal(bdaio_new(bd, 8, rt_done, &r, &a), 0);
+	flags = bdaio_ring_flags(a);
+	assert_int_equal(posix_memalign((void **)&w, 4096, 4096), 0);
+	assert_int_equal(posix_memalign((void **)&g, 4096, 4096), 0);
+	for (unsigned i = 0; i < 4096; i++)
+		w[i] = (uint8_t)(i ^ 0xa5);
+	memset(g, 0, 4096);
+	for (int step = 0; step < 2; step++) {
+		struct iovec v = { step ? g : w, 4096 };
+		int ret = bdaio_rw(a, !step, &v, 1, 8192, NULL);
+
+		assert_in_range(ret, 0, 1);
+		if (ret == 1)
+			continue; /* done at once (not on the kernel's ring) */
+		bdaio_submit(a);
+		while (r.done < (unsigned)step + 1) {
+			struct pollfd pf = { bdaio_fd(a), POLLIN, 0 };
+			uint64_t cnt;
+
+			assert_int_equal(poll(&pf, 1, 5000), 1);
+			assert_true(read(bdaio_fd(a), &cnt, sizeof(cnt)) > 0);
+			bdaio_reap(a);
+		}
+	}
+	assert_int_equal(r.ret, 0);
+	assert_memory_equal(g, w, 4096);
+	bdaio_free(a);
+	blockdev_close(bd);
+	free(w);
+	free(g);
+	return flags;
+}
+
+/* The ring is made with COOP_TASKRUN and TASKRUN_FLAG where the kernel
+ * has them (both or neither), and completions still wake a thread that
+ * sleeps on the eventfd; a kernel that refuses them (EINVAL) gets a ring
+ * without, which works the same. */
+static void test_ring_flags_fallback(void **state)
+{
+	const unsigned coop = IORING_SETUP_COOP_TASKRUN |
+			      IORING_SETUP_TASKRUN_FLAG;
+	unsigned f;
+
+	(void)state;
+	NEED_URING();
+	f = rt_round_trip();
+	assert_true((f & coop) == coop || (f & coop) == 0);
+	bdaio_hooks.setup = refuse_taskrun;
+	f = rt_round_trip();
+	assert_int_equal(f & coop, 0);
+	bdaio_hooks.setup = NULL;
+}
+
 /* ---- qcow2: two contexts on one image ---- */
 
 #define Q_SIZE (4 << 20)
@@ -834,6 +933,7 @@ int main(void)
 		T(test_eintr_eagain),
 		T(test_reset_waits),
 		T(test_qcow2_two_contexts),
+		T(test_ring_flags_fallback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
