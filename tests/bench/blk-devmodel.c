@@ -12,6 +12,7 @@
  *                [--aio io_uring|sync] [--lone inline|async] [--quiet-depth N]
  *                [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
+ *                [--iodepth N --test T [--cost]]
  *
  * With --format qcow2 the device works on a qcow2 image (made beforehand,
  * e.g. by `minivmm img create`, of --size MiB) and the ceiling is direct
@@ -36,6 +37,10 @@
  * loop like the others, instead of waiting for it inline (io_uring only).
  * --quiet-depth N: the driver's kicks stay off while N or more requests
  * are in flight (virtio_blk_cfg.quiet_depth; 0 the default, 1000 never).
+ * --cost adds to the line what the whole process (driver and device
+ * threads) spent per request: "cpu-us/op X cs/op Y", CPU time (user and
+ * system) and context switches (voluntary and involuntary), from
+ * getrusage, as fio reports them for its own job (usr_cpu, sys_cpu, ctx).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -277,6 +283,8 @@ static int qd_msix(void)
 
 /* Keep qd requests of shape s in flight for `seconds` (or until `ops`
  * requests are done, when not 0); requests a second. */
+static uint64_t qd_done; /* requests run_qd saw completed, in all */
+
 static double run_qd(const struct shape *s, unsigned qd, double seconds,
 		     uint64_t ops, int irq)
 {
@@ -344,15 +352,29 @@ static double run_qd(const struct shape *s, unsigned qd, double seconds,
 		if (read(irq, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
 			exit(1);
 	}
+	qd_done = done;
 	return counted / t;
+}
+
+/* CPU seconds (user + system) and context switches of the process. */
+static void usage_now(double *cpu, double *cs)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	*cs = (double)ru.ru_nvcsw + (double)ru.ru_nivcsw;
 }
 
 /* The --iodepth mode: attach the device to a PCI bus (starts its I/O
  * thread), set up MSI-X, run. */
 static int main_qd(const char *test, unsigned qd, double seconds,
-		   uint64_t ops, const struct shape *shapes, unsigned nshapes)
+		   uint64_t ops, const struct shape *shapes, unsigned nshapes,
+		   bool cost)
 {
 	const struct shape *s = NULL;
+	double cpu0, cs0, cpu1, cs1;
 	int irq;
 
 	for (unsigned i = 0; i < nshapes; i++)
@@ -376,9 +398,16 @@ static int main_qd(const char *test, unsigned qd, double seconds,
 		return 1;
 	}
 	vdrv_driver_ok(&drv);
+	usage_now(&cpu0, &cs0);
 	double r = run_qd(s, qd, seconds, ops, irq);
-	printf("%s qd=%u %.0f ops/s %.1f MB/s\n", s->name, qd, r,
+	usage_now(&cpu1, &cs1);
+	printf("%s qd=%u %.0f ops/s %.1f MB/s", s->name, qd, r,
 	       r * s->req_bytes / 1e6);
+	if (cost && qd_done)
+		printf(" cpu-us/op %.2f cs/op %.3f",
+		       (cpu1 - cpu0) * 1e6 / (double)qd_done,
+		       (cs1 - cs0) / (double)qd_done);
+	printf("\n");
 	/* stops the I/O thread; closing writes qcow2's metadata back */
 	virtio_pci_destroy(blk);
 	pci_bus_destroy(&pbus);
@@ -393,7 +422,7 @@ static void usage(void)
 		"                    [--lone inline|async] [--quiet-depth N]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
 		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
-		"                    [--iodepth N --test TEST]\n");
+		"                    [--iodepth N --test TEST [--cost]]\n");
 	exit(2);
 }
 
@@ -406,7 +435,7 @@ int main(int argc, char **argv)
 	double seconds = 1.0;
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
 	enum virtio_blk_aio aio = VIRTIO_BLK_AIO_IO_URING;
-	bool lone_async = false;
+	bool lone_async = false, cost = false;
 	unsigned quiet_depth = 0;
 	static const struct shape shapes[] = {
 		{ "seq-read-1m", 1 << 20, 128 << 10, false, false },
@@ -441,6 +470,8 @@ int main(int argc, char **argv)
 			iodepth = (unsigned)strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--test") && i + 1 < argc)
 			test = argv[++i];
+		else if (!strcmp(argv[i], "--cost"))
+			cost = true;
 		else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
 			i++;
 			if (!strcmp(argv[i], "none"))
@@ -531,7 +562,8 @@ int main(int argc, char **argv)
 	drv.dev = blk;
 	drv.ram = ram;
 	if (iodepth)
-		return main_qd(test, iodepth, seconds, ops, shapes, nshapes);
+		return main_qd(test, iodepth, seconds, ops, shapes, nshapes,
+			       cost);
 	if (!(vdrv_negotiate(&drv, vdrv_device_features(&drv)) &
 	      VIRTIO_CONFIG_S_FEATURES_OK))
 		return 1;

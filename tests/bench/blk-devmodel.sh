@@ -17,6 +17,13 @@
 # written once through the device model; fio runs on a copy of it, since
 # its writes would overwrite the image's metadata), each QD_SECONDS long.
 # Targets (wanted at iodepth 32): raw >= 90% of fio, qcow2 >= 80%.
+# Each cell runs REPS rounds, every round the device's columns then fio,
+# so that a neighbour's load hits both sides alike: the table gives the
+# median of each column, the median of the per-round ratios and their
+# spread (lowest-highest) for the first column; then what a request cost
+# the whole process (CPU time and context switches, medians; the device's
+# from --cost, fio's from its usr_cpu, sys_cpu and ctx): on a shared
+# machine those move far less than the rates.
 # Part "overhead": the same device model run synchronously on the bench's
 # thread (8 requests per kick, aio=sync: one at a time, like the preadv it is
 # compared with) against preadv/pwritev on the file, with the page cache
@@ -25,7 +32,7 @@
 # valgrind).
 #
 # Environment: PARTS (default "iodepth overhead callgrind"), QD_SECONDS
-# (default 2), REPS (best of, default 1), AIOS (the device's
+# (default 2), REPS (interleaved rounds, default 5), AIOS (the device's
 # configurations, one column each, the first is the one the targets are
 # for; default "io_uring sync": aio=io_uring and aio=sync; also
 # "lone-async", io_uring with a request alone in flight sent through the
@@ -51,7 +58,9 @@ if part iodepth; then
 	qq=${image%.img}-qd.qcow2
 	fio_ok=1
 	command -v fio >/dev/null 2>&1 || fio_ok=0
-	# fio TEST QD FILE: "ops/s" of fio on FILE, io_uring, O_DIRECT
+	reps=${REPS:-5}
+	# fio TEST QD FILE: "ops/s cpu-us/op cs/op" of fio on FILE,
+	# io_uring, O_DIRECT
 	fio_run() {
 		case $1 in
 		rand-read-4k) a="--rw=randread --bs=4k";;
@@ -64,7 +73,11 @@ if part iodepth; then
 			$a --iodepth="$2" --size="${size}M" --time_based \
 			--runtime="$sec" --norandommap --randrepeat=0 \
 			--output-format=terse --terse-version=3 2>/dev/null |
-			awk -F';' -v w="${1#*-}" 'END { print (w ~ /^write/) ? $49 : $8 }'
+			awk -F';' -v w="${1#*-}" 'END { o = (w ~ /^write/) ? $49 : $8
+				rt = ((w ~ /^write/) ? $50 : $9) / 1000
+				if (o <= 0 || rt <= 0) { print "0 0 0"; exit }
+				printf "%s %.2f %.3f\n", o, ($88 + $89) / 100 * 1e6 / o,
+					$90 / (o * rt) }'
 	}
 	# the raw image (the bench creates and fills it), then the qcow2 one
 	# written once through the device model: every cluster allocated
@@ -75,26 +88,61 @@ if part iodepth; then
 		"$build/minivmm" img create -f qcow2 "$qq" "${size}M" >/dev/null
 		"$bench" --format qcow2 --image "$qq" --size "$size" --cache none \
 			--iodepth 8 --test seq-write-1m --ops "$size" >/dev/null
-		cp --sparse=never "$qq" "$tmp/fio.qcow2";;
+		# fio's copy with O_DIRECT on both sides: no holes, and none of
+		# it in the page cache (fio's O_DIRECT writes would first have
+		# to write back and drop the cached pages a plain copy leaves)
+		dd if="$qq" of="$tmp/fio.qcow2" bs=1M iflag=direct oflag=direct \
+			conv=fsync status=none;;
 	esac
 	AIOS=${AIOS:-io_uring sync}
-	# one table row from "fmt test qd device... fio": ops/s (MB/s for 1 MiB)
+	# one cell's rounds ("device... fio-ops fio-cpu fio-cs dev-cpu
+	# dev-cs" a line) -> "medians... fio ratio-medians... lo hi" of the
+	# first column's ratio, and the cost medians into $tmp/cost
 	# shellcheck disable=SC2016
-	row='{ n = NF - 4; u = ($2 ~ /^seq/) ? 1.048576 : 1
+	cell='function med(a, n,   i, j, t) {
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+		{ n = NF - 5; r++
+		  for (i = 1; i <= n + 1; i++) v[i, r] = $i
+		  for (i = 1; i <= n; i++) q[i, r] = ($(n + 1) > 0) ? $i / $(n + 1) : 0
+		  for (i = 2; i <= 5; i++) c[i, r] = $(n + i) }
+		END { line = ""
+		  for (i = 1; i <= n + 1; i++) {
+			for (k = 1; k <= r; k++) a[k] = v[i, k]
+			line = line " " med(a, r) }
+		  for (i = 1; i <= n; i++) {
+			for (k = 1; k <= r; k++) a[k] = q[i, k]
+			line = line " " med(a, r) }
+		  lo = hi = q[1, 1]
+		  for (k = 2; k <= r; k++) {
+			lo = (q[1, k] < lo) ? q[1, k] : lo; hi = (q[1, k] > hi) ? q[1, k] : hi }
+		  print substr(line, 2), lo, hi
+		  cost = ""
+		  for (i = 2; i <= 5; i++) {
+			for (k = 1; k <= r; k++) a[k] = c[i, k]
+			cost = cost " " med(a, r) }
+		  print substr(cost, 2) > costf }'
+	# one table row from "fmt test qd medians... fio ratios... lo hi"
+	# shellcheck disable=SC2016
+	row='{ n = (NF - 6) / 2; u = ($2 ~ /^seq/) ? 1.048576 : 1
 		printf "%-6s %-14s %4s", $1, $2, $3
-		for (i = 4; i <= NF; i++)
+		for (i = 4; i <= 4 + n; i++)
 			printf(u == 1 ? " %10.0f/s" : " %7.0f MB/s", $i * u)
-		for (i = 4; i < NF; i++)
-			printf($NF > 0 ? " %8.1f%%" : " %9s", $NF > 0 ? 100 * $i / $NF : "-")
-		printf "\n" }'
+		for (i = 5 + n; i <= 4 + 2 * n; i++)
+			printf($(4 + n) > 0 ? " %8.1f%%" : " %9s", $(4 + n) > 0 ? 100 * $i : "-")
+		printf($(4 + n) > 0 ? "  %.0f-%.0f%%\n" : "  -\n", 100 * $(NF - 1), 100 * $NF) }'
 	echo "== cache=none (O_DIRECT), N requests in flight: the device model (its I/O"
 	echo "   thread, MSI-X; aio=$(echo "$AIOS" | sed 's/ /, aio=/g')) against fio (io_uring) on the"
-	echo "   same file; ${size} MiB, ${sec} s a point, best of ${REPS:-1}; ratio = device / fio"
+	echo "   same file; ${size} MiB, ${sec} s a point, medians of ${reps} interleaved rounds;"
+	echo "   ratio = device / fio in the same round (median), spread = its lowest-highest"
 	printf "%-6s %-14s %4s" format test qd
 	for aio in $AIOS; do printf " %12s" "$aio"; done
 	printf " %12s" fio
 	for aio in $AIOS; do printf " %9s" "$aio"; done
-	echo
+	echo "  spread"
+	: >"$tmp/costs"
 	for fmt in ${FMTS:-raw qcow2}; do
 		if [ "$fmt" = raw ]; then img=$qraw fimg=$qraw; else img=$qq fimg=$tmp/fio.qcow2; fi
 		for t in rand-read-4k rand-write-4k seq-read-1m seq-write-1m; do
@@ -103,42 +151,52 @@ if part iodepth; then
 			*) qds=${SEQ_QDS:-1 8};;
 			esac
 			for qd in $qds; do
-				# alternately, best of REPS: a neighbour's burst
-				# on this shared machine hits both sides
-				best='' rep=0
-				while [ $rep -lt "${REPS:-1}" ]; do
-					cur=
+				: >"$tmp/cell"
+				rep=0
+				while [ $rep -lt "$reps" ]; do
+					cur='' dc=''
 					for aio in $AIOS; do
-						b=$bench a="--aio $aio"
+						b=$bench a="--aio $aio --cost"
 						case $aio in
+						# a bench from before --cost
 						old) b=${OLD:?AIOS has old: OLD=BENCH-BINARY} a="--aio io_uring";;
-						lone-async) a="--aio io_uring --lone async";;
+						lone-async) a="--aio io_uring --lone async --cost";;
 						esac
 						# shellcheck disable=SC2086
-						y=$("$b" --format "$fmt" --image "$img" \
+						out=$("$b" --format "$fmt" --image "$img" \
 							--size "$size" --cache none $a \
-							--iodepth "$qd" --test $t --seconds "$sec" |
-							awk '{ print $3 }')
+							--iodepth "$qd" --test $t --seconds "$sec")
+						y=$(echo "$out" | awk '{ print $3 }')
+						# the first column's cost (an OLD binary may
+						# not print it)
+						[ -n "$dc" ] || dc=$(echo "$out" |
+							awk '{ print (NF >= 10) ? $8 " " $10 : "0 0" }')
 						cur="$cur ${y:-0}"
 					done
-					x=0
+					x="0 0 0"
 					[ $fio_ok = 1 ] && x=$(fio_run $t "$qd" "$fimg")
-					best=$(echo "$best|$cur ${x:-0}" | awk -F'|' '{
-						n = split($2, c, " "); split($1, b, " ")
-						for (i = 1; i <= n; i++)
-							printf "%s%s", (i > 1) ? " " : "", (b[i] > c[i]) ? b[i] : c[i]
-						print "" }')
+					echo "$cur $x $dc" >>"$tmp/cell"
 					rep=$((rep + 1))
 				done
-				echo "$fmt $t $qd $best" | tee -a "$tmp/qd" | awk "$row"
+				m=$(awk -v costf="$tmp/cost" "$cell" "$tmp/cell")
+				echo "$fmt $t $qd $(cat "$tmp/cost")" >>"$tmp/costs"
+				echo "$fmt $t $qd $m" | tee -a "$tmp/qd" | awk "$row"
 			done
 		done
 	done
 	# the targets, for the first backend of AIOS
-	awk '$3 == 32 && $2 ~ /^rand/ && $NF > 0 {
-		want = ($1 == "raw") ? 90 : 80; r = 100 * $4 / $NF
+	n=$(echo "$AIOS" | wc -w)
+	awk -v n="$n" '$3 == 32 && $2 ~ /^rand/ && $(4 + n) > 0 {
+		want = ($1 == "raw") ? 90 : 80; r = 100 * $(5 + n)
 		v = (r >= want) ? "(met)" : sprintf("(missed by %.1f points)", want - r)
-		printf "target: %s %s at iodepth 32 >= %d%% of fio: %.1f%% %s\n", $1, $2, want, r, v }' "$tmp/qd"
+		printf "target: %s %s at iodepth 32 >= %d%% of fio: %.1f%% %s, rounds %.0f-%.0f%%\n",
+			$1, $2, want, r, v, 100 * $(NF - 1), 100 * $NF }' "$tmp/qd"
+	echo "== per request, whole process, medians: CPU time (user + system) and"
+	echo "   context switches; device = aio=${AIOS%% *} (driver and device threads), fio = its job"
+	printf "%-6s %-14s %4s %12s %12s %10s %10s\n" format test qd "dev cpu-us" "fio cpu-us" \
+		"dev cs" "fio cs"
+	awk '{ printf "%-6s %-14s %4s %12.2f %12.2f %10.3f %10.3f\n", $1, $2, $3, $6, $4, $7, $5 }' \
+		"$tmp/costs"
 	rm -f "$qq"
 	echo
 fi

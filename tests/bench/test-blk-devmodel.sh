@@ -15,7 +15,7 @@ fail=0
 run() {
 	name=$1; shift
 	out=$("$bench" --size 16 "$@" 2>&1)
-	if echo "$out" | grep -qE "^[a-z0-9-]+ qd=[0-9]+ [0-9]+ ops/s [0-9.]+ MB/s$"; then
+	if echo "$out" | grep -qE "^[a-z0-9-]+ qd=[0-9]+ [0-9]+ ops/s [0-9.]+ MB/s( cpu-us/op [0-9.]+ cs/op [0-9.]+)?$"; then
 		echo "ok - $name: $out"
 	else
 		echo "not ok - $name: $out"; fail=1
@@ -25,6 +25,8 @@ run "raw, rand-write-4k, 32 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 32 --test rand-write-4k --ops 2000
 run "raw, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--iodepth 8 --test rand-read-4k --ops 2000
+run "raw, rand-read-4k, 8 in flight, cost per request" --image "$T/a.img" \
+	--cache writeback --iodepth 8 --test rand-read-4k --ops 2000 --cost
 run "raw, rand-read-4k, 32 in flight, kicks off while in flight" --image "$T/a.img" \
 	--cache writeback --quiet-depth 1 --iodepth 32 --test rand-read-4k --ops 20000
 run "raw, rand-write-4k, 32 in flight, kicks off from 16 in flight" --image "$T/a.img" \
