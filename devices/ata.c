@@ -417,6 +417,7 @@ static void start_rw(struct ata_channel *ch, struct ata_drive *d, bool ext,
 		break;
 	default: /* DMA: ready; the DMA engine moves the data */
 		d->status = ATA_ST_OK | ATA_DRQ;
+		ata_dma_ready(ch);
 		break;
 	}
 }
@@ -815,6 +816,18 @@ void ata_ctl_io(struct ata_channel *ch, void *data, unsigned len,
 }
 
 /* ---- DMA ---- */
+
+void ata_channel_set_dma_ready(struct ata_channel *ch,
+			       void (*dma_ready)(void *opaque))
+{
+	ch->dma_ready = dma_ready;
+}
+
+void ata_dma_ready(struct ata_channel *ch)
+{
+	if (ch->dma_ready)
+		ch->dma_ready(ch->opaque);
+}
 
 bool ata_dma_pending(const struct ata_channel *ch, bool *to_memory,
 		     uint64_t *bytes_left)

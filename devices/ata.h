@@ -190,6 +190,8 @@ struct ata_channel {
 	uint8_t ctl;
 	bool irq_level;  /* last level given to irq() */
 	void (*irq)(void *opaque, bool level);
+	/* a DMA command is ready for the DMA engine (NULL: none) */
+	void (*dma_ready)(void *opaque);
 	void *opaque;
 };
 
@@ -221,6 +223,13 @@ void ata_ctl_io(struct ata_channel *ch, void *data, unsigned len,
 		bool is_write);
 
 /* ---- the DMA engine's side of a DMA command ---- */
+/* The host controller's DMA engine hears of each DMA command once, when
+ * the selected device is ready to move its data: an ATA DMA command once
+ * written, a PACKET command once its packet is (and the drive has data
+ * for it). dma_ready is called from within ata_cmd_io, with the opaque of
+ * ata_channel_init; it may run the whole transfer (ata_dma_*) at once. */
+void ata_channel_set_dma_ready(struct ata_channel *ch,
+			       void (*dma_ready)(void *opaque));
 /* The selected device waits for a DMA transfer: its direction (true: to
  * host memory) and the bytes still to move. */
 bool ata_dma_pending(const struct ata_channel *ch, bool *to_memory,

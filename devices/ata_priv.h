@@ -12,6 +12,10 @@
 
 /* A new interrupt from d (a fresh edge), and d's interrupt withdrawn. */
 void ata_raise_irq(struct ata_channel *ch, struct ata_drive *d);
+/* d (the selected device) waits for the DMA engine: tell the host
+ * controller. The caller does nothing with d afterwards, since the
+ * transfer may have run and ended. */
+void ata_dma_ready(struct ata_channel *ch);
 /* The command ended with ERR and err in Error, with an interrupt. */
 void ata_cmd_abort(struct ata_channel *ch, struct ata_drive *d, uint8_t err);
 /* IDENTIFY string words: chars characters, space padded, two per word. */

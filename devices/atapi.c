@@ -255,6 +255,7 @@ static void data_in(struct ata_channel *ch, struct ata_drive *d,
 		d->xfer = ATA_XFER_DMA_IN;
 		d->tf.nsect = ATAPI_IREASON_IO;
 		d->status = ST_READY | ATA_DRQ;
+		ata_dma_ready(ch);
 		return;
 	}
 	next_block(ch, d);

@@ -180,7 +180,9 @@ uint8_t bm_run_dma(struct ata_channel *ch, const struct guest_mem *mem,
 }
 
 /* Start the transfer if both sides are ready: a DMA command waiting in
- * the selected device and the engine started. Channel lock held. */
+ * the selected device and the engine started. Called when the engine
+ * starts and when the device is ready (the channel's dma_ready). Channel
+ * lock held. */
 static void bm_kick(struct piix_chan *c)
 {
 	struct piix_state *s = c->s;
@@ -337,11 +339,9 @@ static void cmd_io(void *opaque, uint64_t off, void *data, unsigned len,
 			count(c->s, CNT_COMMANDS, 1);
 	}
 	pthread_mutex_lock(&c->lock);
+	/* a DMA command that finds the engine started runs from within
+	 * (chan_dma_ready) */
 	ata_cmd_io(&c->ata, (unsigned)off, data, len, is_write);
-	/* a DMA command may find the engine already started: an ATA
-	 * command once written, a PACKET command once its packet is */
-	if (is_write && (off == ATA_REG_STATUS || off == ATA_REG_DATA))
-		bm_kick(c);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -373,6 +373,13 @@ static void chan_irq(void *opaque, bool level)
 	}
 	if (vm && c->s->irq[c->idx])
 		vm_irq_line(vm, c->s->irq[c->idx], level);
+}
+
+/* The selected device has a DMA command ready (called from ata_cmd_io,
+ * channel lock held): it runs now if the engine was started first. */
+static void chan_dma_ready(void *opaque)
+{
+	bm_kick(opaque);
 }
 
 /* ---- counters ---- */
@@ -505,6 +512,7 @@ int piix_ide_create(struct vm *vm, const struct piix_ide_cfg *cfg,
 		c->idx = i;
 		pthread_mutex_init(&c->lock, NULL);
 		ata_channel_init(&c->ata, chan_irq, c);
+		ata_channel_set_dma_ready(&c->ata, chan_dma_ready);
 	}
 	ret = pci_dev_set_bar(d, 4, PCI_BAR_IO, 16, bm_io, s);
 	d->bars[4].reg = bm_name;

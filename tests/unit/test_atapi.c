@@ -683,6 +683,71 @@ static void test_dma(void **state)
 	assert_good();
 }
 
+/* The DMA engine hears of a DMA command once, when the device is ready
+ * for it: a PACKET command's after its whole packet, an ATA disk's after
+ * the command; never for PIO, a command without data or a refused one. */
+static unsigned dma_ready_calls;
+
+static void count_dma_ready(void *opaque)
+{
+	bool to_mem;
+	uint64_t left;
+
+	(void)opaque;
+	assert_true(ata_dma_pending(&ch, &to_mem, &left));
+	dma_ready_calls++;
+}
+
+static void test_dma_ready(void **state)
+{
+	uint8_t cdb[12] = { 0x28, 0, 0, 0, 0, 3, 0, 0, 2 };
+	uint8_t tur[12] = { 0 };
+	uint8_t buf[2 * ATAPI_SECTOR];
+	bool to_mem;
+	uint64_t left;
+
+	(void)state;
+	ata_channel_set_dma_ready(&ch, count_dma_ready);
+	select_dev(1);
+	outb(ATA_REG_ERROR, ATAPI_FEAT_DMA);
+	outb(ATA_REG_STATUS, ATA_CMD_PACKET);
+	for (unsigned i = 0; i < 10; i += 2)
+		ata_cmd_io(&ch, ATA_REG_DATA, cdb + i, 2, true);
+	assert_int_equal(dma_ready_calls, 0);
+	ata_cmd_io(&ch, ATA_REG_DATA, cdb + 10, 2, true);
+	assert_int_equal(dma_ready_calls, 1);
+	/* writes past the packet are dropped and call nothing */
+	ata_cmd_io(&ch, ATA_REG_DATA, cdb, 2, true);
+	assert_int_equal(dma_ready_calls, 1);
+	prd(0, 0x10000, 4096, true);
+	assert_int_equal(bm_run_dma(&ch, &gm, PRD_TABLE, scratch), 0);
+	assert_good();
+	assert_int_equal(dma_ready_calls, 1);
+	/* by PIO, without data, refused: no call */
+	packet(cdb, 0, false);
+	assert_int_equal(pio_in(buf, sizeof(buf), 0xfffe, NULL, NULL), sizeof(buf));
+	packet(tur, 0, true);
+	packet((uint8_t[12]){ 0x28, 0, 0, 0, 0xff, 0, 0, 0, 1 }, 0, true);
+	assert_check(5, 0x21, 0);
+	assert_int_equal(dma_ready_calls, 1);
+	/* an ATA disk's DMA command, once written */
+	select_dev(0);
+	outb(ATA_REG_NSECT, 1);
+	outb(ATA_REG_LBAL, 0);
+	outb(ATA_REG_LBAM, 0);
+	outb(ATA_REG_LBAH, 0);
+	outb(ATA_REG_DEVICE, ATA_DEV_LBA);
+	outb(ATA_REG_STATUS, ATA_CMD_READ_DMA);
+	assert_int_equal(dma_ready_calls, 2);
+	assert_true(ata_dma_pending(&ch, &to_mem, &left));
+	assert_int_equal(left, ATA_SECTOR);
+	/* out of range: refused, no call */
+	outb(ATA_REG_LBAH, 0xff);
+	outb(ATA_REG_STATUS, ATA_CMD_READ_DMA);
+	assert_int_equal(dma_ready_calls, 2);
+	assert_false(ata_dma_pending(&ch, &to_mem, &left));
+}
+
 /* Random packets, limits, reads and writes: the device never hangs in
  * BSY, never offers a block larger than the limit, always ends in a
  * status phase the host can see. */
@@ -802,6 +867,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_toc_config_mode, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tray, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dma_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_piix_cdrom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_refused, setup, teardown),
