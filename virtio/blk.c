@@ -455,6 +455,34 @@ static void blk_aio_ready(void *opaque, uint32_t events)
 		blk_serve(bq); /* announces them too */
 }
 
+/* The queue's I/O thread polls this before it sleeps (evloop_set_poll)
+ * while requests are in flight: completions the kernel posted (reaping
+ * them enters the kernel only when it flags task work to run, otherwise
+ * it reads the shared CQ ring) and requests the driver added without
+ * kicking (it does not while requests are in flight). 1 when it served
+ * something, 0 when nothing yet, -1 with nothing in flight (sleep). */
+static int blk_poll(void *opaque)
+{
+	struct blk_queue *bq = opaque;
+	struct virtio_dev *d = &bq->b->dev;
+	struct virtq *q = &d->vqs[bq->qidx];
+	uint16_t before;
+
+	if (!bdaio_inflight(bq->aio))
+		return -1;
+	bq->completed = 0;
+	bdaio_reap(bq->aio);
+	if (bq->completed) {
+		blk_serve(bq); /* announces them, takes what was added */
+		return 1;
+	}
+	if (!q->ready || !virtio_pci_running(d) || !virtq_has_avail(q))
+		return 0;
+	before = q->last_avail_idx;
+	blk_serve(bq);
+	return q->last_avail_idx != before;
+}
+
 /* Before the queue is reset or its thread stops (virtio_pci.h): every
  * request in flight completes into the ring it was taken from, and
  * nothing new is taken. */
@@ -528,16 +556,19 @@ static int new_queue(struct virtio_blk *b, unsigned qidx,
 }
 
 /* Watch each queue's completions on its I/O thread (edge-triggered:
- * blk_aio_ready). */
-static int watch_queues(struct virtio_blk *b)
+ * blk_aio_ready), which polls for up to poll_us before it sleeps. */
+static int watch_queues(struct virtio_blk *b, unsigned poll_us)
 {
 	for (unsigned i = 0; i < b->nr_queues; i++) {
 		struct blk_queue *bq = b->q[i];
+		struct evloop *l = virtio_pci_queue_loop(&b->dev, i);
 		int ret;
 
 		if (!bq->aio)
 			continue;
-		ret = evloop_add(virtio_pci_queue_loop(&b->dev, i),
+		evloop_set_poll(l, blk_poll, bq,
+				poll_us > 1000000 ? 1000000000u : poll_us * 1000u);
+		ret = evloop_add(l,
 				 bdaio_fd(bq->aio), EPOLLIN | EPOLLET,
 				 blk_aio_ready, bq);
 		if (ret)
@@ -656,7 +687,7 @@ int virtio_blk_create(struct vm *vm, const struct virtio_blk_cfg *cfg,
 			cfg->quiet_depth == 0 ? VIRTIO_BLK_QUIET_DEPTH :
 			cfg->quiet_depth > UINT16_MAX ? UINT16_MAX :
 			(uint16_t)cfg->quiet_depth;
-	ret = watch_queues(b);
+	ret = watch_queues(b, cfg->poll_us);
 	if (ret) {
 		virtio_pci_destroy(&b->dev);
 		goto fail;

@@ -22,6 +22,13 @@ struct blockdev;
  * write, it was not): README, Performance. */
 #define VIRTIO_BLK_QUIET_DEPTH 1
 
+/* The default of the --disk poll= option (virtio_blk_cfg.poll_us): a
+ * queue with requests in flight busy-polls for their completions and for
+ * requests the driver added without kicking for up to this long before its
+ * thread sleeps, the window adapting below it (evloop_set_poll). QEMU's
+ * iothreads poll up to 32 us by default (poll-max-ns). */
+#define VIRTIO_BLK_POLL_US 32
+
 /* How requests reach the image: io_uring (asynchronous, several in
  * flight per queue; the default) or synchronous calls, one at a time. */
 enum virtio_blk_aio { VIRTIO_BLK_AIO_IO_URING = 0, VIRTIO_BLK_AIO_SYNC };
@@ -41,6 +48,11 @@ struct virtio_blk_cfg {
 	 * the queue's thread back to the ring); 0: VIRTIO_BLK_QUIET_DEPTH;
 	 * more than the requests a queue keeps in flight (128): never. */
 	unsigned quiet_depth;
+	/* With io_uring, each queue's thread busy-polls for up to this many
+	 * microseconds while requests are in flight before it sleeps; 0: it
+	 * sleeps at once (taken as given: VIRTIO_BLK_POLL_US is the CLI's
+	 * default). */
+	unsigned poll_us;
 };
 
 /* Create a virtio-blk device backed by cfg->bd (device.h, virtio_pci.h):

@@ -85,11 +85,13 @@ void cli_usage(FILE *f)
 "  --cpus N             vCPUs (default 1)\n"
 "  --disk PATH[,format=raw|qcow2][,readonly=on][,cache=none|writeback][,serial=STR][,if=virtio|ide]\n"
 "        [,backing-format=raw|qcow2][,backing-dir=DIR[:DIR...]][,aio=io_uring|sync]\n"
-"        [,num-queues=N]\n"
+"        [,num-queues=N][,poll=MICROSECONDS]\n"
 "                       virtio-blk disk, or an IDE disk (if=ide, at most 4) (repeatable);\n"
 "                       backing files must be in the image's directory or a backing-dir;\n"
 "                       aio: virtio-blk requests through io_uring (default) or one at a time\n"
 "                       num-queues: virtio-blk request queues (default one per vCPU, 1-16)\n"
+"                       poll: with io_uring, each queue busy-polls up to this long while\n"
+"                       requests are in flight before it sleeps (default 32, 0: never)\n"
 "  --cdrom FILE.iso     an ATAPI CD-ROM drive with FILE (read-only, 2048-byte\n"
 "                       blocks) as its disc, at the first IDE position no\n"
 "                       if=ide disk takes (primary master, primary slave...)\n"
@@ -281,6 +283,25 @@ static int disk_num_queues(void *ctx, const char *opt, const char *v)
 	return 0;
 }
 
+/* poll=N: microseconds a virtio-blk queue busy-polls with requests in
+ * flight before its thread sleeps (0: never) */
+static int disk_poll(void *ctx, const char *opt, const char *v)
+{
+	struct disk_opt *d = ctx;
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v || *end || *v == '-' || n > 1000000) {
+		pr_err("%s: poll='%s' is not a number of microseconds from 0 "
+		       "to 1000000", opt, v);
+		return -1;
+	}
+	d->poll_us = (unsigned)n;
+	return 0;
+}
+
 static int disk_serial(void *ctx, const char *opt, const char *v)
 {
 	struct disk_opt *d = ctx;
@@ -350,6 +371,7 @@ static const struct subopt disk_keys[] = {
 	{ "cache", disk_cache },
 	{ "aio", disk_aio },
 	{ "num-queues", disk_num_queues },
+	{ "poll", disk_poll },
 	{ "serial", disk_serial },
 	{ "if", disk_if },
 	{ NULL, NULL },
@@ -367,6 +389,7 @@ static int parse_disk(struct machine_cfg *cfg, char *spec)
 	d = &cfg->disks[cfg->nr_disks++];
 	memset(d, 0, sizeof(*d));
 	d->cache = BLOCKDEV_CACHE_WRITEBACK;
+	d->poll_us = VIRTIO_BLK_POLL_US;
 	if (rest)
 		*rest++ = '\0';
 	if (!*spec) {

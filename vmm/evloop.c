@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * evloop.c - epoll loop on a thread; an eventfd wakes it for calls and stop.
+ * A loop may busy-poll before it sleeps (evloop_set_poll), with a window
+ * that adapts the way QEMU's iothreads adapt theirs (poll-max-ns): grown
+ * while sleeps with work due end soon, shrunk while they do not.
  */
 #include "evloop.h"
 #include "log.h"
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 struct ev_watch {
@@ -36,6 +40,10 @@ struct evloop {
 	void (*call_fn)(void *);
 	void *call_arg;
 	unsigned long call_seq, done_seq;
+	/* busy-polling before sleeping (evloop_set_poll) */
+	ev_poll_fn poll_fn;
+	void *poll_opaque;
+	unsigned poll_max_ns, poll_ns; /* the limit, the current window */
 };
 
 static void wake(struct evloop *l)
@@ -188,18 +196,96 @@ static void dispatch(struct evloop *l, struct epoll_event *evs, int n)
 	pthread_mutex_unlock(&l->lock);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void evloop_set_poll(struct evloop *l, ev_poll_fn fn, void *opaque,
+		     unsigned max_ns)
+{
+	l->poll_fn = max_ns ? fn : NULL;
+	l->poll_opaque = opaque;
+	l->poll_max_ns = max_ns;
+	l->poll_ns = 0;
+}
+
+/* Poll for up to the window. Returns what the last call of the poll
+ * function returned: > 0 work done, 0 the window ran out with work due,
+ * < 0 nothing due. */
+static int poll_window(struct evloop *l)
+{
+	uint64_t end = 0;
+	int r;
+
+	for (;;) {
+		r = l->poll_fn(l->poll_opaque);
+		if (r || !l->poll_ns)
+			return r;
+		/* the clock read (vDSO) paces the loop */
+		if (!end)
+			end = now_ns() + l->poll_ns;
+		else if (now_ns() >= end)
+			return 0;
+	}
+}
+
+/* A wait with work due took waited_ns, the poll window included: adapt
+ * the window (a wait that ended within it needs no change). */
+static void poll_adapt(struct evloop *l, uint64_t waited_ns)
+{
+	if (waited_ns <= l->poll_ns)
+		return;
+	if (waited_ns > l->poll_max_ns) {
+		l->poll_ns /= 2;
+		if (l->poll_ns < EVLOOP_POLL_MIN_NS)
+			l->poll_ns = 0;
+	} else if (l->poll_ns < l->poll_max_ns) {
+		l->poll_ns = l->poll_ns ? l->poll_ns * 2 : EVLOOP_POLL_MIN_NS;
+		if (l->poll_ns > l->poll_max_ns)
+			l->poll_ns = l->poll_max_ns;
+	}
+}
+
+/* One round of the loop: poll if it does, then wait up to timeout_ms for
+ * fds (not at all when polling did work) and run their callbacks. How
+ * many callbacks ran, or -errno. */
+static int loop_round(struct evloop *l, struct epoll_event *evs,
+		      int timeout)
+{
+	int due = -1, n;
+	uint64_t t0 = 0;
+
+	if (l->poll_fn) {
+		t0 = now_ns();
+		due = poll_window(l);
+		if (due > 0)
+			timeout = 0;
+	}
+	n = epoll_wait(l->epfd, evs, 32, timeout);
+	if (n < 0)
+		return -errno;
+	if (due == 0) /* the wait, polling included, with work due */
+		poll_adapt(l, now_ns() - t0);
+	dispatch(l, evs, n);
+	return n;
+}
+
 int evloop_run_ready(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event evs[32];
-	int n;
 
 	if (l->started)
 		return -EBUSY;
-	n = epoll_wait(l->epfd, evs, 32, timeout_ms);
-	if (n < 0)
-		return -errno;
-	dispatch(l, evs, n);
-	return n;
+	return loop_round(l, evs, timeout_ms);
+}
+
+unsigned evloop_poll_window(const struct evloop *l)
+{
+	return l->poll_ns;
 }
 
 static void *loop_thread(void *arg)
@@ -218,14 +304,12 @@ static void *loop_thread(void *arg)
 	/* acquire: pairs with the release in evloop_free(); everything done
 	 * before the stop request is visible to the loop's last round */
 	while (!__atomic_load_n(&l->stop, __ATOMIC_ACQUIRE)) {
-		int n = epoll_wait(l->epfd, evs, 32, -1);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			pr_err("%s: epoll_wait: %s", l->name, strerror(errno));
+		int ret = loop_round(l, evs, -1);
+
+		if (ret < 0 && ret != -EINTR) {
+			pr_err("%s: epoll_wait: %s", l->name, strerror(-ret));
 			break;
 		}
-		dispatch(l, evs, n);
 	}
 	return NULL;
 }

@@ -274,7 +274,8 @@ static int add_pci_devices(struct machine *m, const struct machine_cfg *cfg)
 						vm->nr_cpus,
 					     .aio = cfg->disks[i].aio_sync ?
 						    VIRTIO_BLK_AIO_SYNC :
-						    VIRTIO_BLK_AIO_IO_URING };
+						    VIRTIO_BLK_AIO_IO_URING,
+					     .poll_us = cfg->disks[i].poll_us };
 
 		if (cfg->disks[i].ide)
 			continue;

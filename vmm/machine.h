@@ -24,6 +24,7 @@ struct disk_opt {
 	enum blockdev_cache cache;
 	bool aio_sync;        /* aio=sync: no io_uring (virtio-blk) */
 	unsigned num_queues;  /* num-queues=N (virtio-blk); 0: one per vCPU */
+	unsigned poll_us;     /* poll=N (virtio-blk with io_uring), 0: off */
 	const char *serial;   /* NULL: derived from the index */
 	bool ide;             /* if=ide: on the IDE controller, else virtio-blk */
 	const char *backing_format; /* backing-format=: NULL: from the image */

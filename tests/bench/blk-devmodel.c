@@ -10,6 +10,7 @@
  *
  *   blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]
  *                [--aio io_uring|sync] [--lone inline|async] [--quiet-depth N]
+ *                [--poll US]
  *                [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
  *                [--iodepth N --test T [--cost]]
@@ -37,6 +38,9 @@
  * loop like the others, instead of waiting for it inline (io_uring only).
  * --quiet-depth N: the driver's kicks stay off while N or more requests
  * are in flight (virtio_blk_cfg.quiet_depth; 0 the default, 1000 never).
+ * --poll US: each queue busy-polls up to US microseconds with requests in
+ * flight before its thread sleeps (virtio_blk_cfg.poll_us; default
+ * VIRTIO_BLK_POLL_US, minivmm's default; 0 never).
  * --cost adds to the line what the whole process (driver and device
  * threads) spent per request: "cpu-us/op X cs/op Y", CPU time (user and
  * system) and context switches (voluntary and involuntary), from
@@ -419,7 +423,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none] [--aio io_uring|sync]\n"
-		"                    [--lone inline|async] [--quiet-depth N]\n"
+		"                    [--lone inline|async] [--quiet-depth N] [--poll US]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
 		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
 		"                    [--iodepth N --test TEST [--cost]]\n");
@@ -436,7 +440,7 @@ int main(int argc, char **argv)
 	enum blockdev_cache cache = BLOCKDEV_CACHE_WRITEBACK;
 	enum virtio_blk_aio aio = VIRTIO_BLK_AIO_IO_URING;
 	bool lone_async = false, cost = false;
-	unsigned quiet_depth = 0;
+	unsigned quiet_depth = 0, poll_us = VIRTIO_BLK_POLL_US;
 	static const struct shape shapes[] = {
 		{ "seq-read-1m", 1 << 20, 128 << 10, false, false },
 		{ "seq-write-1m", 1 << 20, 128 << 10, true, false },
@@ -484,6 +488,8 @@ int main(int argc, char **argv)
 				aio = VIRTIO_BLK_AIO_SYNC;
 			else if (strcmp(argv[i], "io_uring"))
 				usage();
+		} else if (!strcmp(argv[i], "--poll") && i + 1 < argc) {
+			poll_us = (unsigned)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--quiet-depth") && i + 1 < argc) {
 			quiet_depth = (unsigned)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--lone") && i + 1 < argc) {
@@ -554,7 +560,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (virtio_blk_create(&vm, &(struct virtio_blk_cfg){ .bd = bd,
 		.serial = "bench", .nr_queues = 1, .aio = aio,
-		.lone_async = lone_async, .quiet_depth = quiet_depth }, &blk))
+		.lone_async = lone_async, .quiet_depth = quiet_depth,
+		.poll_us = poll_us }, &blk))
 		return 1;
 	if (virtio_blk_aio_error(blk))
 		fprintf(stderr, "blk-devmodel: no io_uring (%s): synchronous I/O\n",

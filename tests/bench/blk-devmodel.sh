@@ -36,7 +36,8 @@
 # configurations, one column each, the first is the one the targets are
 # for; default "io_uring sync": aio=io_uring and aio=sync; also
 # "lone-async", io_uring with a request alone in flight sent through the
-# event loop instead of waited for inline, and "old", io_uring in the
+# event loop instead of waited for inline, "no-poll", io_uring with the
+# queue's busy-polling off (--poll 0), and "old", io_uring in the
 # bench binary OLD, e.g. one built from an earlier commit), QDS (random iodepths, default
 # "1 8 32 128"), SEQ_QDS (default "1 8"), QD_SIZE (MiB, default 1024;
 # images IMAGE-qd.img and .qcow2 beside IMAGE), FMTS (default "raw qcow2").
@@ -161,6 +162,7 @@ if part iodepth; then
 						# a bench from before --cost
 						old) b=${OLD:?AIOS has old: OLD=BENCH-BINARY} a="--aio io_uring";;
 						lone-async) a="--aio io_uring --lone async --cost";;
+						no-poll) a="--aio io_uring --poll 0 --cost";;
 						esac
 						# shellcheck disable=SC2086
 						out=$("$b" --format "$fmt" --image "$img" \

@@ -17,6 +17,7 @@
 #   minivmm-uring the same with aio=io_uring;  minivmm-sync  with aio=sync
 #   minivmm-old   minivmm-uring with the binary OLD_MINIVMM (an earlier build)
 #   minivmm-alt   minivmm-uring with the binary ALT_MINIVMM (another build to compare)
+#   minivmm-nopoll minivmm-uring with the queues' busy-polling off (poll=0)
 #   qemu          -drive file=IMG,if=virtio,format=F,cache=none (QEMU's defaults
 #                 otherwise: aio=threads, no iothread, one queue per vCPU)
 #   qemu-best     -drive ...,cache=none,aio=io_uring on an iothread, virtio-blk-pci
@@ -124,9 +125,9 @@ run() {
 # boot VMM FMT TAG: one run of configuration VMM on image FMT
 boot() {
   case $1 in
-    minivmm|minivmm-uring|minivmm-sync|minivmm-old|minivmm-alt)
+    minivmm|minivmm-uring|minivmm-sync|minivmm-old|minivmm-alt|minivmm-nopoll)
       bin=$MINIVMM
-      case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;;
+      case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;; minivmm-nopoll) aio=,aio=io_uring,poll=0;;
         minivmm-old) aio=,aio=io_uring bin=${OLD_MINIVMM:?minivmm-old needs OLD_MINIVMM};;
         minivmm-alt) aio=,aio=io_uring bin=${ALT_MINIVMM:?minivmm-alt needs ALT_MINIVMM};; *) aio=;; esac
       run "$3" "$1" "$2" "$bin" run --kernel "$K" --initrd "$I" \

@@ -12,6 +12,8 @@
  * a request alone in flight waited for inline without an eventfd wakeup,
  * a pass that ends after 64 requests however the driver keeps one alone
  * in flight,
+ * a request added without a kick taken by the queue's busy-polling
+ * (poll_us) before any completion, and not without it,
  * a queue reset with requests in flight, the ring's set-up flags
  * (COOP_TASKRUN where the kernel has it, a ring without where it
  * refuses them); on a qcow2 image, two contexts (two
@@ -69,12 +71,15 @@ static uint8_t pattern(uint64_t off)
 	return (uint8_t)(off * 7 + off / 512);
 }
 
+/* virtio_blk_cfg.poll_us of the device setup() makes (setup_poll: 32). */
+static unsigned cfg_poll_us;
+
 static int setup(void **state)
 {
 	uint8_t *buf = malloc(DISK_SIZE);
 	struct blockdev_opts o = { .path = path, .format = "raw" };
 	struct virtio_blk_cfg bc = { .serial = "aio", .nr_queues = 1,
-				     .quiet_depth = 1 };
+				     .quiet_depth = 1, .poll_us = cfg_poll_us };
 	char err[256];
 
 	(void)state;
@@ -110,9 +115,16 @@ static int setup(void **state)
 	return 0;
 }
 
+static int setup_poll(void **state)
+{
+	cfg_poll_us = 32;
+	return setup(state);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
+	cfg_poll_us = 0;
 	memset(&bdaio_hooks, 0, sizeof(bdaio_hooks));
 	if (blk)
 		blk->dev.ops->free(&blk->dev);
@@ -487,6 +499,65 @@ static void test_submit_starved(void **state)
 			fail_msg("byte %u", i);
 	bdaio_free(a);
 	blockdev_close(bd);
+}
+
+/* ---- busy-polling ---- */
+
+static bool hold_submit;
+
+/* The kernel refuses submissions (EAGAIN) while hold_submit is set. */
+static int submit_held(struct io_uring *ring)
+{
+	return hold_submit ? -EAGAIN : io_uring_submit(ring);
+}
+
+/* Two reads queued but not yet taken by the kernel (it refused them: the
+ * queue's thread is told to come back through the completion eventfd),
+ * then a third added without a kick (kicks are off with requests in
+ * flight). One round of the queue's loop, which submits the two: with
+ * polling, the poll finds the third on the ring before any completion
+ * and takes it; without, only a completion would. */
+static void poll_round(bool polling)
+{
+	struct evloop *l = virtio_pci_queue_loop(blk, 0);
+	struct vring_used *u = (struct vring_used *)(ram + drv.q[0].used);
+
+	/* what the set-up left for the loop (DRIVER_OK replays kicks) */
+	while (evloop_run_ready(l, 0) > 0)
+		;
+	hold_submit = true;
+	bdaio_hooks.submit = submit_held;
+	post(0, VIRTIO_BLK_T_IN, 8, 4096);
+	post(1, VIRTIO_BLK_T_IN, 16, 4096);
+	blk->desc.ops->queue_notify(blk, 0);
+	assert_int_equal(blk->vqs[0].inflight, 2);
+	assert_int_equal(u->idx, 0);
+	post(2, VIRTIO_BLK_T_IN, 24, 4096);
+	hold_submit = false;
+	assert_true(evloop_run_ready(l, 0) >= 0);
+	assert_int_equal(blk->vqs[0].last_avail_idx, polling ? 3 : 2);
+	/* and everything completes through the loop either way */
+	for (int tries = 0; u->idx != 3 && tries < 100; tries++)
+		evloop_run_ready(l, 50);
+	assert_int_equal(u->idx, 3);
+	for (unsigned r = 0; r < 3; r++) {
+		assert_int_equal(status_of(r), VIRTIO_BLK_S_OK);
+		check_read(r, 8 * (r + 1), 4096);
+	}
+}
+
+static void test_poll_takes_unkicked(void **state)
+{
+	(void)state;
+	NEED_URING();
+	poll_round(true);
+}
+
+static void test_no_poll_waits_for_completion(void **state)
+{
+	(void)state;
+	NEED_URING();
+	poll_round(false);
 }
 
 /* ---- reset with requests in flight ---- */
@@ -934,6 +1005,9 @@ int main(void)
 		T(test_reset_waits),
 		T(test_qcow2_two_contexts),
 		T(test_ring_flags_fallback),
+		cmocka_unit_test_setup_teardown(test_poll_takes_unkicked,
+						setup_poll, teardown),
+		T(test_no_poll_waits_for_completion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "virtio/net.h"
+#include "virtio/blk.h"
 #include "vmm/cli.h"
 #include "vmm/log.h"
 
@@ -83,11 +84,17 @@ static void test_run_options(void **state)
 	assert_int_equal(c.disks[0].cache, BLOCKDEV_CACHE_NONE);
 	assert_string_equal(c.disks[0].serial, "abc");
 	assert_int_equal(c.disks[0].num_queues, 0); /* one per vCPU */
+	assert_int_equal(c.disks[0].poll_us, VIRTIO_BLK_POLL_US);
 	{
 		char nq[] = "d.img,num-queues=3";
+		char p0[] = "d.img,poll=0", p100[] = "d.img,poll=100";
 
 		assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq, NULL), 0);
 		assert_int_equal(c.disks[0].num_queues, 3);
+		assert_int_equal(parse(&c, "--kernel", "k", "--disk", p0, NULL), 0);
+		assert_int_equal(c.disks[0].poll_us, 0);
+		assert_int_equal(parse(&c, "--kernel", "k", "--disk", p100, NULL), 0);
+		assert_int_equal(c.disks[0].poll_us, 100);
 		assert_int_equal(parse(&c, "--kernel", "k", "--disk", d1, "--net",
 				       n1, "--rng", NULL), 0);
 	}
@@ -131,6 +138,8 @@ static void test_run_errors(void **state)
 	char long_serial[] = "d.img,serial=012345678901234567890";
 	char nq0[] = "d.img,num-queues=0", nq17[] = "d.img,num-queues=17";
 	char nqx[] = "d.img,num-queues=2x", nq_ide[] = "d.img,if=ide,num-queues=2";
+	char poll_neg[] = "d.img,poll=-1", poll_big[] = "d.img,poll=1000001";
+	char poll_x[] = "d.img,poll=5us";
 	log_quiet = true;
 	assert_int_equal(parse(&c, NULL), VM_EXIT_USAGE); /* no kernel */
 	assert_int_equal(parse(&c, "--kernel", "k", "--memory", "12Q", NULL), VM_EXIT_USAGE);
@@ -147,6 +156,9 @@ static void test_run_errors(void **state)
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", bad_key, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", long_serial, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq0, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", poll_neg, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", poll_big, NULL), VM_EXIT_USAGE);
+	assert_int_equal(parse(&c, "--kernel", "k", "--disk", poll_x, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq17, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nqx, NULL), VM_EXIT_USAGE);
 	assert_int_equal(parse(&c, "--kernel", "k", "--disk", nq_ide, NULL), VM_EXIT_USAGE);
