@@ -225,6 +225,12 @@ static int poll_window(struct evloop *l)
 		r = l->poll_fn(l->poll_opaque);
 		if (r || !l->poll_ns)
 			return r;
+		/* a stop or a call from another thread ends the window: the
+		 * wake fd is ready for the epoll_wait that follows */
+		if (__atomic_load_n(&l->stop, __ATOMIC_RELAXED) ||
+		    __atomic_load_n(&l->call_seq, __ATOMIC_RELAXED) !=
+		    l->done_seq)
+			return 0;
 		/* the clock read (vDSO) paces the loop */
 		if (!end)
 			end = now_ns() + l->poll_ns;

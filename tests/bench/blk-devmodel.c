@@ -10,7 +10,7 @@
  *
  *   blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none]
  *                [--aio io_uring|sync] [--lone inline|async] [--quiet-depth N]
- *                [--poll US]
+ *                [--poll US] [--publish each|batch]
  *                [--format raw|qcow2 --ceiling-image RAW]
  *                [--seconds S] [--clock cpu|wall] [--only TEST] [--ops N]
  *                [--iodepth N --test T [--cost]]
@@ -28,8 +28,9 @@
  * queue on its own I/O thread, interrupts through MSI-X and its irqfd. The
  * driver keeps N requests in flight, as a guest's blk-mq with queue depth N
  * does: N chains on the available ring before the first kick, and every
- * used entry reposted at once, one kick per batch (EVENT_IDX, as Linux
- * negotiates it); it sleeps on the irqfd when nothing has come back. One
+ * used entry reposted at once (the avail index stored after each, unless
+ * --publish batch), one kick per batch (EVENT_IDX, as Linux negotiates
+ * it); it sleeps on the irqfd when nothing has come back. One
  * line: "T qd=N ops/s MB/s", wall time over --seconds. The ceiling for
  * this mode is fio on the same file (tests/bench/blk-devmodel.sh).
  * --aio picks the device's backend (virtio-blk's aio=, io_uring by
@@ -41,6 +42,7 @@
  * --poll US: each queue busy-polls up to US microseconds with requests in
  * flight before its thread sleeps (virtio_blk_cfg.poll_us; default
  * VIRTIO_BLK_POLL_US, minivmm's default; 0 never).
+ * --publish each|batch: when the driver stores the avail index (below).
  * --cost adds to the line what the whole process (driver and device
  * threads) spent per request: "cpu-us/op X cs/op Y", CPU time (user and
  * system) and context switches (voluntary and involuntary), from
@@ -285,6 +287,13 @@ static int qd_msix(void)
 	return p->msix.v[0].efd;
 }
 
+/* --publish each (the default): the driver stores the avail index after
+ * every request it adds, as Linux's virtio_ring does (virtqueue_add
+ * stores it each time, the kick waits for the batch's last request), so
+ * the device may take a request while the driver is still adding the
+ * rest; batch: once a batch (the bench before 2026-12-04). */
+static bool publish_each = true;
+
 /* Keep qd requests of shape s in flight for `seconds` (or until `ops`
  * requests are done, when not 0); requests a second. */
 static uint64_t qd_done; /* requests run_qd saw completed, in all */
@@ -334,6 +343,9 @@ static double run_qd(const struct shape *s, unsigned qd, double seconds,
 				continue;
 			}
 			qd_post(s, e.id, offset_of(s, k++));
+			if (publish_each)
+				__atomic_store_n(&a->idx, q->avail_idx,
+						 __ATOMIC_RELEASE);
 		}
 		if (q->avail_idx != old) /* reposted in this batch */
 			qd_publish(old);
@@ -424,6 +436,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: blk-devmodel [--image PATH] [--size MIB] [--cache writeback|none] [--aio io_uring|sync]\n"
 		"                    [--lone inline|async] [--quiet-depth N] [--poll US]\n"
+		"                    [--publish each|batch]\n"
 		"                    [--format raw|qcow2 --ceiling-image RAW]\n"
 		"                    [--seconds S] [--clock cpu|wall] [--only TEST:dev|TEST:ceil --ops N]\n"
 		"                    [--iodepth N --test TEST [--cost]]\n");
@@ -492,6 +505,12 @@ int main(int argc, char **argv)
 			poll_us = (unsigned)strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--quiet-depth") && i + 1 < argc) {
 			quiet_depth = (unsigned)strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--publish") && i + 1 < argc) {
+			i++;
+			if (!strcmp(argv[i], "batch"))
+				publish_each = false;
+			else if (strcmp(argv[i], "each"))
+				usage();
 		} else if (!strcmp(argv[i], "--lone") && i + 1 < argc) {
 			i++;
 			if (!strcmp(argv[i], "async"))

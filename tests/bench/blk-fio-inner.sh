@@ -18,6 +18,8 @@
 #   minivmm-old   minivmm-uring with the binary OLD_MINIVMM (an earlier build)
 #   minivmm-alt   minivmm-uring with the binary ALT_MINIVMM (another build to compare)
 #   minivmm-nopoll minivmm-uring with the queues' busy-polling off (poll=0)
+#   minivmm-hugepages minivmm-uring with guest RAM from hugetlbfs (--memory MEM,hugepages=on;
+#                 MEM/2 pages of 2 MiB are reserved for it; the others have THP)
 #   qemu          -drive file=IMG,if=virtio,format=F,cache=none (QEMU's defaults
 #                 otherwise: aio=threads, no iothread, one queue per vCPU)
 #   qemu-best     -drive ...,cache=none,aio=io_uring on an iothread, virtio-blk-pci
@@ -38,6 +40,9 @@ echo "# guest: cloud kernel, ${MEM} MiB, $CPUS vCPU(s); fio ${RUNTIME}s per job 
 echo "# configurations: $VMMS"
 [ -n "$QEMU" ] || echo "# no qemu-system-x86_64: minivmm only"
 [ -n "$SOCAT" ] || echo "# no socat: no per-job counts of minivmm's user-space exits"
+case " $VMMS " in *" minivmm-hugepages "*)
+  echo $((MEM / 2)) > /proc/sys/vm/nr_hugepages
+  echo "# huge pages reserved: $(cat /proc/sys/vm/nr_hugepages) of 2 MiB";; esac
 # KVM's per-VM counters (/sys/kernel/debug/kvm/PID-FD/exits...) count every exit, for both VMMs
 mountpoint -q /sys/kernel/debug 2>/dev/null || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 [ -d /sys/kernel/debug/kvm ] || echo "# no /sys/kernel/debug/kvm: no KVM exit counts"
@@ -125,13 +130,14 @@ run() {
 # boot VMM FMT TAG: one run of configuration VMM on image FMT
 boot() {
   case $1 in
-    minivmm|minivmm-uring|minivmm-sync|minivmm-old|minivmm-alt|minivmm-nopoll)
-      bin=$MINIVMM
+    minivmm|minivmm-uring|minivmm-sync|minivmm-old|minivmm-alt|minivmm-nopoll|minivmm-hugepages)
+      bin=$MINIVMM mem=${MEM}M
       case $1 in minivmm-uring) aio=,aio=io_uring;; minivmm-sync) aio=,aio=sync;; minivmm-nopoll) aio=,aio=io_uring,poll=0;;
+        minivmm-hugepages) aio=,aio=io_uring mem=${MEM}M,hugepages=on;;
         minivmm-old) aio=,aio=io_uring bin=${OLD_MINIVMM:?minivmm-old needs OLD_MINIVMM};;
         minivmm-alt) aio=,aio=io_uring bin=${ALT_MINIVMM:?minivmm-alt needs ALT_MINIVMM};; *) aio=;; esac
       run "$3" "$1" "$2" "$bin" run --kernel "$K" --initrd "$I" \
-        --memory "${MEM}M" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
+        --memory "$mem" --cpus "$CPUS" --cmdline "$CL" --stats --api-socket "$W/api.sock" \
         --disk "$IMG/$2.img,format=$2,cache=none$aio";;
     qemu)
       run "$3" "$1" "$2" "$QEMU" -M pc -accel kvm -cpu host -m "$MEM" -smp "$CPUS" \

@@ -2,7 +2,9 @@
 # test-blk-devmodel.sh - the device-model bench's iodepth mode in a short run
 # (tests/bench/blk-devmodel.sh uses it for its table against fio): virtio-blk
 # on its own I/O thread with MSI-X, up to 32 requests in flight on one queue
-# (io_uring backend; aio=sync once),
+# (io_uring backend; aio=sync once; with the queue's busy-polling on, the
+# default, and off; the driver's avail index stored per request, the
+# default, and once a batch),
 # every request's status and used length checked by the bench, on a small raw
 # and qcow2 image; with O_DIRECT too where the temporary directory allows it.
 #
@@ -31,6 +33,11 @@ run "raw, rand-read-4k, 32 in flight, kicks off while in flight" --image "$T/a.i
 	--cache writeback --quiet-depth 1 --iodepth 32 --test rand-read-4k --ops 20000
 run "raw, rand-write-4k, 32 in flight, kicks off from 16 in flight" --image "$T/a.img" \
 	--cache writeback --quiet-depth 16 --iodepth 32 --test rand-write-4k --ops 20000
+run "raw, rand-read-4k, 32 in flight, avail index once a batch, polling off" \
+	--image "$T/a.img" --cache writeback --publish batch --poll 0 --iodepth 32 \
+	--test rand-read-4k --ops 20000
+run "raw, rand-write-4k, 32 in flight, polling up to 200 us" --image "$T/a.img" \
+	--cache writeback --poll 200 --iodepth 32 --test rand-write-4k --ops 20000
 run "raw, aio=sync, rand-read-4k, 8 in flight" --image "$T/a.img" --cache writeback \
 	--aio sync --iodepth 8 --test rand-read-4k --ops 2000
 run "raw, rand-read-4k, 1 in flight, waited for inline" --image "$T/a.img" --cache writeback \

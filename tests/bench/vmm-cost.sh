@@ -24,7 +24,7 @@ echo "minivmm's own cost, native /dev/kvm ($(uname -r); $RUNS runs; hello64 tiny
 st() {
   name=$1; shift
   case $name in qemu*) to="timeout -s KILL 2";; *) to=;; esac
-  $to strace -f $SBPF -ttt -T -e trace=execve,ioctl -e signal=none -o "$W/st" "$@" >/dev/null 2>&1 </dev/null
+  $to strace -f $SBPF -ttt -T -e trace=execve,ioctl -e signal=none -o "$W/st" "$@" >/dev/null 2>"$W/$name.err" </dev/null
   # exec -> first KVM_RUN entered; last KVM_RUN returned (the 8042 reset) -> process exit;
   # and the time spent inside KVM's own ioctls before the first KVM_RUN (-T: the kernel's
   # work, e.g. registering guest RAM, not the VMM's)
@@ -39,6 +39,8 @@ st() {
     /KVM_RUN/ && !/unfinished/ && !/resumed>/ { lastret = $2 }
     /\+\+\+ (exited|killed)/ { ex = $2 }
     END { for (n in t) printf "%s %.3f\n", n, t[n] * 1000 >> ioc
+          # a VMM that never entered KVM_RUN (it failed first) has no start-up time
+          if (first == "") { print "- - -"; exit }
           printf "%.3f %.3f %.3f\n", (first - exec) * 1000, (ex - lastret) * 1000, kvm * 1000 }' "$W/st" >> "$W/$name.cost"
 }
 QEMU=$(command -v qemu-system-x86_64 || true)
@@ -63,17 +65,22 @@ if command -v strace >/dev/null; then
     i=$((i + 1))
   done
   for n in $NAMES; do
-    s=$(cut -d' ' -f1 "$W/$n.cost" | med)
-    k=$(cut -d' ' -f3 "$W/$n.cost" | med)
+    if ! grep -q '^[0-9]' "$W/$n.cost"; then
+      printf "  %-13s never reached KVM_RUN (%s runs): %s\n" "$n" "$RUNS" \
+        "$(grep -v '^+++\|^---' "$W/$n.err" | grep . | head -1)"
+      continue
+    fi
+    s=$(grep '^[0-9]' "$W/$n.cost" | cut -d' ' -f1 | med)
+    k=$(grep '^[0-9]' "$W/$n.cost" | cut -d' ' -f3 | med)
     # the three slowest ioctls by median
     top=$(awk '{ v[$1] = v[$1] " " $2 } END { for (k in v) print k, v[k] }' "$W/$n.ioc" | while read -r k vals; do
       echo "$k $(echo $vals | tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')"; done |
       sort -k2 -rn | head -3 | awk '{ printf "%s%s %.2f", s, $1, $2; s = ", " }')
     printf "  %-13s exec -> first KVM_RUN  %s   (strace)\n" "$n" "$s"
     printf "  %-13s   of which in KVM's ioctls %s; slowest (median ms): %s\n" "" "$k" "$top"
-    [ "$n" = minivmm ] && { start=$s; own=$(awk '{ print $1 - $3 }' "$W/$n.cost" | med); }
+    [ "$n" = minivmm ] && { start=$s; own=$(awk '/^[0-9]/ { print $1 - $3 }' "$W/$n.cost" | med); }
   done
-  stop=$(cut -d' ' -f2 "$W/minivmm.cost" | med)
+  stop=$(grep '^[0-9]' "$W/minivmm.cost" | cut -d' ' -f2 | med)
   echo "  minivmm       reset exit -> process exit   $stop   (strace)"
   echo "  minivmm       start-up less the time inside KVM's ioctls $own"
 else

@@ -36,7 +36,8 @@ PATH_END = re.compile(r"\.(c|h|sh|md|py|build|inc|prep|post|S|ld)$")
 # options of other programs that the documents quote on their own (fio,
 # libseccomp, util-linux) and of the benchmark programs: not minivmm's
 FOREIGN = {"--lat_percentiles", "--seccomp-bpf", "--user", "--chroot",
-           "--quiet-depth", "--cost"}  # tests/bench/blk-devmodel.c
+           "--quiet-depth", "--cost", "--publish", "--poll",  # tests/bench/blk-devmodel.c
+           "--iodepth_batch_submit", "--iodepth_batch_complete_min"}  # fio
 # a minivmm command line in a document: its options are minivmm's
 MINIVMM_CMD = re.compile(r"(?:^|[\s/`])minivmm\s+(?:run|img)\b(.*)$", re.M)
 OPTION = re.compile(r"--[a-z][a-z_-]*")
