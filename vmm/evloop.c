@@ -210,7 +210,8 @@ void evloop_set_poll(struct evloop *l, ev_poll_fn fn, void *opaque,
 	l->poll_fn = max_ns ? fn : NULL;
 	l->poll_opaque = opaque;
 	l->poll_max_ns = max_ns;
-	l->poll_ns = 0;
+	if (l->poll_ns > max_ns) /* a new limit keeps what is below it */
+		l->poll_ns = max_ns;
 }
 
 /* Poll for up to the window. Returns what the last call of the poll

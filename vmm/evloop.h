@@ -35,7 +35,8 @@ int evloop_del(struct evloop *l, int fd);
  * it doubles (from EVLOOP_POLL_MIN_NS) when a sleep with work due ended
  * within max_ns, so that polling would have caught it, and halves (to 0
  * below EVLOOP_POLL_MIN_NS) when a sleep lasted longer. max_ns 0 turns
- * polling off. Call before evloop_start. */
+ * polling off. Call before evloop_start (again: a new limit, the window
+ * cut to it). */
 typedef int (*ev_poll_fn)(void *opaque);
 #define EVLOOP_POLL_MIN_NS 4000u
 void evloop_set_poll(struct evloop *l, ev_poll_fn fn, void *opaque,
