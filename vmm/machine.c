@@ -111,11 +111,15 @@ static int add_platform_devices(struct machine *m)
 
 /* Wait for a stop request; turn signals into stops. SIGTERM asks the guest
  * to power off (ACPI power button) and gives it SHUTDOWN_GRACE_SECONDS; a
- * second SIGTERM, SIGINT or SIGHUP stops at once. */
-static void wait_for_stop(struct machine *m, int sfd)
+ * second SIGTERM, SIGINT or SIGHUP stops at once. True if a signal came:
+ * the caller must not restart the guest then, even when the stop that won
+ * was its reboot (a vCPU may be recording one as the signal arrives, and
+ * the signal's own stop request then loses: it would be lost with the
+ * restart). */
+static bool wait_for_stop(struct machine *m, int sfd)
 {
 	struct vm *vm = &m->vm;
-	bool term_seen = false;
+	bool term_seen = false, signalled = false;
 	int timeout = -1;
 
 	while (!vm_stopping(vm)) {
@@ -134,6 +138,7 @@ static void wait_for_stop(struct machine *m, int sfd)
 			continue;
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
+		signalled = true;
 		if (si.ssi_signo == SIGTERM && !term_seen && machine_power_button(m)) {
 			term_seen = true;
 			pr_info("SIGTERM: pressing the power button (again to stop at once)");
@@ -143,6 +148,7 @@ static void wait_for_stop(struct machine *m, int sfd)
 		pr_info("stopped by signal %s", strsignal((int)si.ssi_signo));
 		vm_request_stop(vm, VM_EXIT_SIGNAL);
 	}
+	return signalled;
 }
 
 /* Open every disk image before KVM is touched: a bad image is a user
@@ -413,6 +419,7 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 {
 	struct vm *vm = &m->vm;
 	int ret, status;
+	bool signalled;
 
 	*restart = false;
 	memset(m, 0, sizeof(*m));
@@ -474,11 +481,16 @@ static int run_once(struct machine *m, const struct machine_cfg *cfg, int sfd,
 		goto fail;
 	}
 
-	wait_for_stop(m, sfd);
+	signalled = wait_for_stop(m, sfd);
 	/* the guest's last partial line before minivmm's own lines */
 	console_out_flush(&m->out);
 	status = vm->exit_status;
 	*restart = __atomic_load_n(&vm->reboot_requested, __ATOMIC_SEQ_CST);
+	if (signalled && *restart) { /* the signal asked to stop: it does */
+		pr_info("the guest rebooted as a signal came: not restarting");
+		*restart = false;
+		status = VM_EXIT_SIGNAL;
+	}
 	if (cfg->stats) {
 		stats_print(&vm->stats, stderr);
 		fprintf(stderr, "  exits by device (and its busiest registers):\n");
