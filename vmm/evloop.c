@@ -7,6 +7,7 @@
 #include "evloop.h"
 #include "log.h"
 #include "sandbox.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 struct ev_watch {
@@ -196,14 +196,6 @@ static void dispatch(struct evloop *l, struct epoll_event *evs, int n)
 	pthread_mutex_unlock(&l->lock);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void evloop_set_poll(struct evloop *l, ev_poll_fn fn, void *opaque,
 		     unsigned max_ns)
 {
@@ -234,8 +226,8 @@ static int poll_window(struct evloop *l)
 			return 0;
 		/* the clock read (vDSO) paces the loop */
 		if (!end)
-			end = now_ns() + l->poll_ns;
-		else if (now_ns() >= end)
+			end = stats_now_ns() + l->poll_ns;
+		else if (stats_now_ns() >= end)
 			return 0;
 	}
 }
@@ -267,7 +259,7 @@ static int loop_round(struct evloop *l, struct epoll_event *evs,
 	uint64_t t0 = 0;
 
 	if (l->poll_fn) {
-		t0 = now_ns();
+		t0 = stats_now_ns();
 		due = poll_window(l);
 		if (due > 0)
 			timeout = 0;
@@ -276,7 +268,7 @@ static int loop_round(struct evloop *l, struct epoll_event *evs,
 	if (n < 0)
 		return -errno;
 	if (due == 0) /* the wait, polling included, with work due */
-		poll_adapt(l, now_ns() - t0);
+		poll_adapt(l, stats_now_ns() - t0);
 	dispatch(l, evs, n);
 	return n;
 }
