@@ -41,7 +41,7 @@ typedef int (*ev_poll_fn)(void *opaque);
 #define EVLOOP_POLL_MIN_NS 4000u
 void evloop_set_poll(struct evloop *l, ev_poll_fn fn, void *opaque,
 		     unsigned max_ns);
-/* The current poll window in ns (for tests and statistics). */
+/* The current poll window in ns (for unit tests). */
 unsigned evloop_poll_window(const struct evloop *l);
 /* The seccomp allow-list the loop's thread runs under (vmm/sandbox.h);
  * SANDBOX_IO unless set before evloop_start. */
